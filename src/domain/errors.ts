@@ -1,0 +1,25 @@
+/** Stable codes that callers (CLI, Slack listeners, logs) branch on; messages are for people. */
+export type ErrorCode =
+  | "KEY_INVALID"
+  | "ACCESS_DENIED"
+  | "EXPIRY_INVALID"
+  | "SIGNING_KEY_INVALID"
+  | "SIGNING_KEY_UNAVAILABLE"
+  | "OBJECT_NOT_FOUND"
+  | "STORAGE_UNAVAILABLE"
+  | "CONFIG_INVALID"
+  | "POLICY_INVALID";
+
+export class HandoutError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "HandoutError";
+  }
+}
+
+export const isHandoutError = (error: unknown, code?: ErrorCode): error is HandoutError =>
+  error instanceof HandoutError && (code === undefined || error.code === code);

@@ -1,0 +1,130 @@
+import { keyProblem } from "./object-key.js";
+
+/** Who a rule speaks of. Guests match only where `guests` is true, whatever else names them. */
+export interface Audience {
+  readonly everyone: boolean;
+  /** User group IDs (`S…`) or handles (without `@`, lower case). */
+  readonly groups: readonly string[];
+  /** Channel IDs whose members are included. */
+  readonly channels: readonly string[];
+  readonly users: readonly string[];
+  readonly guests: boolean;
+}
+
+export interface Rule {
+  readonly name: string;
+  readonly who: Audience;
+  /** Folder prefixes, each ending in `/`; the empty string is the whole bucket. */
+  readonly prefixes: readonly string[];
+  readonly maxExpirySeconds: number;
+  readonly defaultExpirySeconds: number;
+  readonly announce: boolean;
+}
+
+export interface AccessPolicy {
+  readonly rules: readonly Rule[];
+  readonly admins: Audience;
+  /** Whom a person without a grant should ask, in the policy's own words. */
+  readonly contact: string | undefined;
+}
+
+export interface UserGroup {
+  readonly id: string;
+  readonly handle: string;
+}
+
+/** A person as the Slack directory reports them: trusted data, never what a payload claims. */
+export interface Person {
+  readonly userId: string;
+  readonly groups: readonly UserGroup[];
+  /** The channels, among those the policy names, that this person is a member of. */
+  readonly channels: ReadonlySet<string>;
+  readonly isGuest: boolean;
+}
+
+export interface Grant {
+  readonly prefix: string;
+  readonly maxExpirySeconds: number;
+  readonly defaultExpirySeconds: number;
+  readonly rule: string;
+}
+
+export const normalizeGroupHandle = (handle: string): string => handle.replace(/^@/, "").toLowerCase();
+
+export function audienceIncludes(who: Audience, person: Person): boolean {
+  if (person.isGuest && !who.guests) return false;
+  if (who.everyone) return true;
+  if (who.users.includes(person.userId)) return true;
+  if (who.channels.some((channel) => person.channels.has(channel))) return true;
+  return person.groups.some(
+    (group) => who.groups.includes(group.id) || who.groups.includes(normalizeGroupHandle(group.handle)),
+  );
+}
+
+const covers = (prefix: string, key: string): boolean => key.startsWith(prefix);
+
+/** What one person may do, derived from the policy and their directory entry. Deny by default. */
+export class Access {
+  constructor(
+    readonly grants: readonly Grant[],
+    readonly canAnnounce: boolean,
+    readonly isAdmin: boolean,
+  ) {}
+
+  get canShare(): boolean {
+    return this.grants.length > 0;
+  }
+
+  /** The grants covering a key; none for a key that cannot be served safely, whatever its prefix. */
+  private grantsFor(key: string): Grant[] {
+    if (keyProblem(key) !== undefined) return [];
+    return this.grants.filter((grant) => covers(grant.prefix, key));
+  }
+
+  allows(key: string): boolean {
+    return this.grantsFor(key).length > 0;
+  }
+
+  /** The longest expiry any rule granting this key allows (the most generous rule wins). */
+  maxExpiryFor(key: string): number | undefined {
+    const grants = this.grantsFor(key);
+    return grants.length === 0 ? undefined : Math.max(...grants.map((g) => g.maxExpirySeconds));
+  }
+
+  /** The default expiry for sharing these keys together, never above what every one of them allows. */
+  expiryLimitsFor(keys: readonly string[]): { max: number; default: number } | undefined {
+    let max = Number.POSITIVE_INFINITY;
+    let preferred = Number.POSITIVE_INFINITY;
+    for (const key of keys) {
+      const grants = this.grantsFor(key);
+      if (grants.length === 0) return undefined;
+      max = Math.min(max, Math.max(...grants.map((g) => g.maxExpirySeconds)));
+      preferred = Math.min(preferred, Math.max(...grants.map((g) => g.defaultExpirySeconds)));
+    }
+    if (keys.length === 0) return undefined;
+    return { max, default: Math.min(preferred, max) };
+  }
+
+  /** The smallest set of prefixes that covers every grant: what a catalog needs to search. */
+  get prefixes(): string[] {
+    const unique = [...new Set(this.grants.map((g) => g.prefix))].sort();
+    return unique.filter((prefix) => !unique.some((other) => other !== prefix && covers(other, prefix)));
+  }
+}
+
+export function accessFor(policy: AccessPolicy, person: Person): Access {
+  const rules = policy.rules.filter((rule) => audienceIncludes(rule.who, person));
+  const grants = rules.flatMap((rule) =>
+    rule.prefixes.map((prefix) => ({
+      prefix,
+      maxExpirySeconds: rule.maxExpirySeconds,
+      defaultExpirySeconds: rule.defaultExpirySeconds,
+      rule: rule.name,
+    })),
+  );
+  return new Access(
+    grants,
+    rules.some((rule) => rule.announce),
+    audienceIncludes(policy.admins, person),
+  );
+}
