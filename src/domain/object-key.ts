@@ -4,7 +4,7 @@ import { HandoutError } from "./errors.js";
 export const MAX_KEY_BYTES = 1024;
 
 // C0 controls, DEL and C1 controls: invisible in Slack, and mangled or refused by browsers and proxies.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+const CONTROL = /\p{Cc}/u;
 
 // In Unicode mode only unpaired surrogates match: S3 keys are UTF-8, which cannot hold them.
 const LONE_SURROGATE = /\p{Cs}/u;

@@ -22,3 +22,17 @@ export interface FileCatalog {
   /** The object's facts, or undefined when there is no such object. */
   stat(key: string): Promise<FileInfo | undefined>;
 }
+
+export interface SearchResult {
+  readonly files: readonly FileInfo[];
+  /** True while the index is still being built: more matches may exist than it could see. */
+  readonly partial: boolean;
+}
+
+export interface FileSearch {
+  /**
+   * Files whose key lies under one of `prefixes` (folder prefixes ending in `/`; `""` for the whole
+   * bucket) and matches `query`, best first, at most `limit`. Never returns a key outside `prefixes`.
+   */
+  search(query: string, prefixes: readonly string[], limit: number): SearchResult;
+}

@@ -1,0 +1,76 @@
+import { readFile } from "node:fs/promises";
+import {
+  GetSecretValueCommand,
+  type GetSecretValueCommandOutput,
+  type SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { HandoutError } from "../domain/errors.js";
+
+/** Where the private key's text comes from: the raw PEM, or a JSON secret holding it. */
+export interface KeyTextSource {
+  /** Names the source in messages, e.g. `the secret cloudfront/handout`. */
+  readonly description: string;
+  read(): Promise<string>;
+}
+
+const unavailable = (message: string, cause: unknown) =>
+  new HandoutError("SIGNING_KEY_UNAVAILABLE", message, { cause });
+
+export function secretsManagerKeySource(client: SecretsManagerClient, secretId: string): KeyTextSource {
+  const description = `the secret ${secretId}`;
+  return {
+    description,
+    async read() {
+      let answer: GetSecretValueCommandOutput;
+      try {
+        answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      } catch (error) {
+        const name = (error as { name?: string }).name ?? "Error";
+        const region = await client.config.region().catch(() => "?");
+        if (name === "ResourceNotFoundException") {
+          throw unavailable(
+            `Cannot read ${description}: there is no such secret in region ${region}. Check CLOUDFRONT_PRIVATE_KEY_SECRET_ID and AWS_REGION.`,
+            error,
+          );
+        }
+        if (name === "AccessDeniedException") {
+          throw unavailable(
+            `Cannot read ${description}: access denied. Allow secretsmanager:GetSecretValue on it (and kms:Decrypt if it uses a customer managed key).`,
+            error,
+          );
+        }
+        throw unavailable(
+          `Cannot read ${description} from Secrets Manager (${name}): check the network and AWS credentials.`,
+          error,
+        );
+      }
+      if (answer.SecretString !== undefined) return answer.SecretString;
+      if (answer.SecretBinary !== undefined) return Buffer.from(answer.SecretBinary).toString("utf8");
+      throw unavailable(`${description} has no value: store the private key PEM in it.`, undefined);
+    },
+  };
+}
+
+export function fileKeySource(path: string): KeyTextSource {
+  const description = `the file ${path}`;
+  return {
+    description,
+    async read() {
+      try {
+        return await readFile(path, "utf8");
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const reason =
+          code === "ENOENT"
+            ? "it does not exist"
+            : code === "EACCES"
+              ? "permission denied"
+              : (code ?? "unreadable");
+        throw unavailable(
+          `Cannot read ${description} (${reason}): check CLOUDFRONT_PRIVATE_KEY_FILE, or create a key pair with \`handout keys generate\`.`,
+          error,
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+import { runCli } from "./cli/run.js";
+
+const code = await runCli(process.argv.slice(2), {
+  env: process.env,
+  cwd: process.cwd(),
+  now: () => new Date(),
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+});
+process.exitCode = code;

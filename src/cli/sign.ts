@@ -1,0 +1,66 @@
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config.js";
+import { HandoutError } from "../domain/errors.js";
+import { assertExpiryAllowed, parseMoment } from "../domain/expiry.js";
+import { assertServableKey } from "../domain/object-key.js";
+import { createLogger } from "../logger.js";
+import { createCatalog, startSigner } from "../wiring.js";
+import { type CliIo, UsageError } from "./io.js";
+
+export const SIGN_USAGE =
+  "handout sign KEY --expires 7d|36h|2027-01-31|2027-01-31T12:00:00Z [--starts WHEN] [--json] [--no-check]";
+
+export async function signCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      expires: { type: "string" },
+      starts: { type: "string" },
+      json: { type: "boolean", default: false },
+      "no-check": { type: "boolean", default: false },
+    },
+  });
+  const [key, ...extra] = positionals;
+  if (key === undefined || extra.length > 0)
+    throw new UsageError("sign takes exactly one KEY (quote keys with spaces).");
+  if (values.expires === undefined) throw new UsageError("sign needs --expires.");
+  const now = io.now();
+  let expiresAt: Date;
+  let startsAt: Date | undefined;
+  try {
+    assertServableKey(key);
+    expiresAt = parseMoment(values.expires, now);
+    assertExpiryAllowed(expiresAt, now);
+    startsAt = values.starts === undefined ? undefined : parseMoment(values.starts, now);
+    if (startsAt && startsAt >= expiresAt) {
+      throw new HandoutError("EXPIRY_INVALID", "--starts must come before --expires.");
+    }
+  } catch (error) {
+    if (error instanceof HandoutError) throw new UsageError(error.message);
+    throw error;
+  }
+
+  const config = loadConfig(io.env, values["no-check"] ? ["signing"] : ["signing", "bucket"]);
+  if (!values["no-check"] && config.bucket) {
+    const file = await createCatalog(config.bucket).stat(key);
+    if (!file) {
+      throw new HandoutError(
+        "OBJECT_NOT_FOUND",
+        `There is no object ${JSON.stringify(key)} in the bucket ${config.bucket.name}: check the key (it is case-sensitive), or pass --no-check to sign it anyway.`,
+      );
+    }
+  }
+  const logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
+  const { signer } = await startSigner(config.signing as NonNullable<typeof config.signing>, logger);
+  const link = signer.sign(key, { expiresAt, ...(startsAt ? { startsAt } : {}) });
+  if (values.json) {
+    io.out(`${JSON.stringify({ url: link.url, key: link.key, expiresAt: link.expiresAt.toISOString() })}\n`);
+  } else {
+    io.out(`${link.url}\n`);
+    io.err(
+      `Expires ${link.expiresAt.toISOString()}${link.startsAt ? `, opens from ${link.startsAt.toISOString()}` : ""}.\n`,
+    );
+  }
+  return 0;
+}

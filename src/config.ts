@@ -1,0 +1,208 @@
+import { z } from "zod";
+import type { SignatureAlgorithm } from "./adapters/cloudfront-signer.js";
+import { parseDuration } from "./domain/duration.js";
+import { HandoutError } from "./domain/errors.js";
+
+export type KeySourceSetting = { kind: "secret"; secretId: string } | { kind: "file"; path: string };
+
+export interface SigningSettings {
+  readonly domain: string;
+  /** Unset only when the secret is expected to carry the key ID itself. */
+  readonly publicKeyId: string | undefined;
+  readonly keySource: KeySourceSetting;
+  readonly algorithm: SignatureAlgorithm;
+  readonly keyMaxAgeSeconds: number;
+}
+
+export interface BucketSettings {
+  readonly name: string;
+  readonly forcePathStyle: boolean;
+}
+
+export interface SlackSettings {
+  readonly botToken: string;
+  readonly appToken: string | undefined;
+  readonly signingSecret: string | undefined;
+  readonly apiUrl: string | undefined;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly policyFile: string;
+  readonly logLevel: string;
+  readonly slack: SlackSettings | undefined;
+  readonly bucket: BucketSettings | undefined;
+  readonly signing: SigningSettings | undefined;
+}
+
+/** What a command needs configured; anything else may be left unset. */
+export type Need = "slack" | "bucket" | "signing";
+
+export class ConfigError extends HandoutError {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      "CONFIG_INVALID",
+      [
+        `Handout is not configured correctly (${problems.length === 1 ? "1 problem" : `${problems.length} problems`}):`,
+        ...problems.map((problem) => `  - ${problem}`),
+      ].join("\n"),
+    );
+  }
+}
+
+// An empty variable counts as unset, as it does for most tools.
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+// Messages name the variable and the fix and never repeat a value: some of these are secrets.
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: optional(
+    z
+      .string()
+      .startsWith("xoxb-", "must be a bot token starting with xoxb- (Slack app → OAuth & Permissions)"),
+  ),
+  SLACK_APP_TOKEN: optional(
+    z
+      .string()
+      .startsWith(
+        "xapp-",
+        "must be an app-level token starting with xapp- (Slack app → Basic Information → App-Level Tokens)",
+      ),
+  ),
+  SLACK_SIGNING_SECRET: optional(
+    z
+      .string()
+      .regex(/^\S+$/, "must be the app's signing secret (Slack app → Basic Information), with no spaces"),
+  ),
+  SLACK_API_URL: optional(
+    z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://slack.com/api/" }),
+  ),
+  PORT: optional(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, "must be a port number such as 3000")
+      .refine((v) => Number(v) > 0 && Number(v) < 65536, "must be a port number from 1 to 65535"),
+  ),
+  HANDOUT_BUCKET: optional(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        "must be an S3 bucket name (3–63 lower-case letters, digits, dots and hyphens), not an ARN or URL",
+      ),
+  ),
+  HANDOUT_S3_FORCE_PATH_STYLE: optional(z.enum(["true", "false"], "must be true or false")),
+  CLOUDFRONT_DOMAIN: optional(
+    z
+      .string()
+      .refine((v) => !/^[a-z]+:\/\//i.test(v), {
+        message: "must be the domain only, without https:// (for example d111111abcdef8.cloudfront.net)",
+        abort: true,
+      })
+      .refine(
+        (v) => /^[a-z0-9.-]+(:\d{1,5})?$/i.test(v),
+        "must be a domain such as d111111abcdef8.cloudfront.net, with no path",
+      ),
+  ),
+  CLOUDFRONT_PUBLIC_KEY_ID: optional(
+    z
+      .string()
+      .regex(
+        /^(K|APKA)[A-Z0-9]{5,}$/,
+        "must be a CloudFront public key ID such as K2JCJMDEHXQW5F (CloudFront → Public keys)",
+      ),
+  ),
+  CLOUDFRONT_PRIVATE_KEY_SECRET_ID: optional(z.string()),
+  CLOUDFRONT_PRIVATE_KEY_FILE: optional(z.string()),
+  HANDOUT_SIGNATURE_ALGORITHM: optional(z.enum(["SHA1", "SHA256"], "must be SHA1 or SHA256")),
+  HANDOUT_KEY_MAX_AGE: optional(
+    z.string().refine((v) => parseDuration(v) !== undefined, "must be a duration such as 5m or 1h"),
+  ),
+  HANDOUT_POLICY_FILE: optional(z.string()),
+  LOG_LEVEL: optional(
+    z.enum(
+      ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+      "must be one of fatal, error, warn, info, debug, trace, silent",
+    ),
+  ),
+});
+
+/**
+ * Reads the environment once. Every setting present is checked; those a command needs must be present.
+ * Throws a ConfigError that lists every problem, one line each.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}.`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const need = (name: keyof typeof e, fix: string) => {
+    if (e[name] === undefined) problems.push(`${name} is not set: ${fix}.`);
+  };
+
+  if (needs.includes("slack")) {
+    need("SLACK_BOT_TOKEN", "set it to the app's bot token (xoxb-…, Slack app → OAuth & Permissions)");
+    if (e.SLACK_APP_TOKEN === undefined) {
+      need(
+        "SLACK_SIGNING_SECRET",
+        "set it to the app's signing secret, or set SLACK_APP_TOKEN to use Socket Mode",
+      );
+    }
+  }
+  if (needs.includes("bucket"))
+    need("HANDOUT_BUCKET", "set it to the name of the S3 bucket that holds the files");
+  if (needs.includes("signing")) {
+    need("CLOUDFRONT_DOMAIN", "set it to the distribution's domain, such as d111111abcdef8.cloudfront.net");
+    if (e.CLOUDFRONT_PRIVATE_KEY_SECRET_ID && e.CLOUDFRONT_PRIVATE_KEY_FILE) {
+      problems.push(
+        "CLOUDFRONT_PRIVATE_KEY_SECRET_ID and CLOUDFRONT_PRIVATE_KEY_FILE are both set: keep one of them.",
+      );
+    } else if (!e.CLOUDFRONT_PRIVATE_KEY_SECRET_ID && !e.CLOUDFRONT_PRIVATE_KEY_FILE) {
+      problems.push(
+        "CLOUDFRONT_PRIVATE_KEY_SECRET_ID is not set: name the Secrets Manager secret that holds the private key, or set CLOUDFRONT_PRIVATE_KEY_FILE to a PEM file.",
+      );
+    }
+    if (!e.CLOUDFRONT_PRIVATE_KEY_SECRET_ID) {
+      need(
+        "CLOUDFRONT_PUBLIC_KEY_ID",
+        "set it to the CloudFront public key ID (K…) that matches the private key",
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const keySource: KeySourceSetting | undefined = e.CLOUDFRONT_PRIVATE_KEY_SECRET_ID
+    ? { kind: "secret", secretId: e.CLOUDFRONT_PRIVATE_KEY_SECRET_ID }
+    : e.CLOUDFRONT_PRIVATE_KEY_FILE
+      ? { kind: "file", path: e.CLOUDFRONT_PRIVATE_KEY_FILE }
+      : undefined;
+
+  return {
+    port: Number(e.PORT ?? 3000),
+    policyFile: e.HANDOUT_POLICY_FILE ?? "./access.yml",
+    logLevel: e.LOG_LEVEL ?? "info",
+    slack: e.SLACK_BOT_TOKEN
+      ? {
+          botToken: e.SLACK_BOT_TOKEN,
+          appToken: e.SLACK_APP_TOKEN,
+          signingSecret: e.SLACK_SIGNING_SECRET,
+          apiUrl: e.SLACK_API_URL?.replace(/\/?$/, "/"),
+        }
+      : undefined,
+    bucket: e.HANDOUT_BUCKET
+      ? { name: e.HANDOUT_BUCKET, forcePathStyle: e.HANDOUT_S3_FORCE_PATH_STYLE === "true" }
+      : undefined,
+    signing:
+      e.CLOUDFRONT_DOMAIN && keySource
+        ? {
+            domain: e.CLOUDFRONT_DOMAIN,
+            publicKeyId: e.CLOUDFRONT_PUBLIC_KEY_ID,
+            keySource,
+            algorithm: e.HANDOUT_SIGNATURE_ALGORITHM ?? "SHA1",
+            keyMaxAgeSeconds: parseDuration(e.HANDOUT_KEY_MAX_AGE ?? "5m") as number,
+          }
+        : undefined,
+  };
+}

@@ -1,0 +1,37 @@
+import { createS3Client, createSecretsManagerClient } from "./adapters/aws-clients.js";
+import { cloudFrontSigner } from "./adapters/cloudfront-signer.js";
+import { fileKeySource, type KeyTextSource, secretsManagerKeySource } from "./adapters/key-sources.js";
+import { s3FileCatalog } from "./adapters/s3-catalog.js";
+import { SigningKeyCache } from "./adapters/signing-key-cache.js";
+import type { BucketSettings, SigningSettings } from "./config.js";
+import type { FileCatalog, LinkSigner } from "./domain/ports.js";
+import type { Logger } from "./logger.js";
+
+export function keyTextSource(settings: SigningSettings): KeyTextSource {
+  return settings.keySource.kind === "secret"
+    ? secretsManagerKeySource(createSecretsManagerClient(), settings.keySource.secretId)
+    : fileKeySource(settings.keySource.path);
+}
+
+/** The signer with its key loaded; throws (with the fix in the message) when the key cannot be had. */
+export async function startSigner(
+  settings: SigningSettings,
+  logger: Logger,
+): Promise<{ signer: LinkSigner; keys: SigningKeyCache }> {
+  const keys = new SigningKeyCache({
+    source: keyTextSource(settings),
+    configuredKeyPairId: settings.publicKeyId,
+    maxAgeSeconds: settings.keyMaxAgeSeconds,
+    logger,
+  });
+  await keys.start();
+  const signer = cloudFrontSigner({
+    domain: settings.domain,
+    algorithm: settings.algorithm,
+    signingKey: () => keys.current(),
+  });
+  return { signer, keys };
+}
+
+export const createCatalog = (bucket: BucketSettings): FileCatalog =>
+  s3FileCatalog(createS3Client(bucket), bucket.name);
