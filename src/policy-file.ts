@@ -14,18 +14,26 @@ export interface PolicyProblem {
   readonly message: string;
 }
 
+const byLine = (a: PolicyProblem, b: PolicyProblem): number => (a.line ?? 0) - (b.line ?? 0);
+
 export class PolicyError extends HandoutError {
+  /** In the order of the file's lines. */
+  readonly problems: readonly PolicyProblem[];
+
   constructor(
     readonly file: string,
-    readonly problems: readonly PolicyProblem[],
+    problems: readonly PolicyProblem[],
   ) {
     super(
       "POLICY_INVALID",
       [
         `The access policy ${file} has ${problems.length === 1 ? "a problem" : `${problems.length} problems`}:`,
-        ...problems.map((p) => `  ${file}${p.line === undefined ? "" : `:${p.line}`}: ${p.message}`),
+        ...[...problems]
+          .sort(byLine)
+          .map((p) => `  ${file}${p.line === undefined ? "" : `:${p.line}`}: ${p.message}`),
       ].join("\n"),
     );
+    this.problems = [...problems].sort(byLine);
   }
 }
 
@@ -91,6 +99,9 @@ function lineOf(doc: Document, lines: LineCounter, path: Path, key?: string): nu
   return undefined;
 }
 
+const valueAt = (data: unknown, path: Path): unknown =>
+  path.reduce<unknown>((node, part) => (node as Record<string | number, unknown> | undefined)?.[part], data);
+
 const describePath = (path: Path): string =>
   path.reduce<string>(
     (text, part) => (typeof part === "number" ? `${text}[${part}]` : text ? `${text}.${part}` : part),
@@ -151,7 +162,7 @@ export function parsePolicy(text: string, file: string): AccessPolicy {
           const where = describePath([...path, key]);
           report(path, `${where} is not a setting Handout knows: remove it or check its spelling`, key);
         }
-      } else if (issue.code === "invalid_type" && issue.input === undefined) {
+      } else if (issue.code === "invalid_type" && valueAt(data, path) === undefined) {
         report(path, `${describePath(path)} is missing: add it (see access.example.yml)`);
       } else {
         report(path, `${describePath(path) || "the file"} ${issue.message.replace(/^Invalid input: /, "")}`);

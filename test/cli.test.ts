@@ -1,0 +1,213 @@
+import { execFile } from "node:child_process";
+import { createPublicKey } from "node:crypto";
+import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
+import { parsePrivateKey } from "../src/adapters/private-key.js";
+import { runCli } from "../src/cli/run.js";
+import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
+import { startTestBucket, type TestBucket } from "./support/s3.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const run = promisify(execFile);
+
+/** Runs the real command line in a child process, as an operator would. */
+async function handout(args: string[], env: Record<string, string>) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** Runs a command in-process. */
+async function inProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root) {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(args, {
+    env,
+    cwd,
+    now: () => new Date(),
+    out: (text) => {
+      stdout += text;
+    },
+    err: (text) => {
+      stderr += text;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+describe("handout sign", () => {
+  let bucket: TestBucket;
+  let pair: TestKeyPair;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    bucket = await startTestBucket();
+    await bucket.put("reports/q1 2026 (final).pdf", "quarterly");
+    pair = makeKeyPair();
+    const dir = await mkdtemp(join(tmpdir(), "handout-cli-"));
+    await writeFile(join(dir, "private_key.pem"), pair.privatePem, { mode: 0o600 });
+    env = {
+      ...bucket.env,
+      CLOUDFRONT_DOMAIN: "d111111abcdef8.cloudfront.net",
+      CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
+      CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
+    };
+  });
+  afterAll(async () => {
+    await bucket.stop();
+  });
+
+  it("prints a signed URL for an object that exists, valid for what was asked", async () => {
+    const before = Date.now();
+    const result = await handout(["sign", "reports/q1 2026 (final).pdf", "--expires", "36h"], env);
+    expect(result.stderr).toMatch(/^Expires \d{4}-\d{2}-\d{2}T/m);
+    expect(result.code).toBe(0);
+    const url = result.stdout.trim();
+    expect(url).toMatch(
+      /^https:\/\/d111111abcdef8\.cloudfront\.net\/reports\/q1%202026%20%28final%29\.pdf\?Expires=\d+&Signature=/,
+    );
+    const verdict = verifySignedUrl(url, new Map([[pair.keyPairId, pair.publicKey]]), new Date());
+    expect(verdict.ok).toBe(true);
+    const expires = Number(new URL(url).searchParams.get("Expires")) * 1000;
+    expect(expires).toBeGreaterThan(before + 36 * 3600_000 - 2000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 36 * 3600_000);
+  });
+
+  it("prints JSON with --json, and a custom policy with --starts", async () => {
+    const result = await handout(
+      [
+        "sign",
+        "reports/q1 2026 (final).pdf",
+        "--expires",
+        "2099-01-31",
+        "--starts",
+        "2099-01-01T09:00:00Z",
+        "--json",
+      ],
+      env,
+    );
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout) as { url: string; key: string; expiresAt: string };
+    expect(output.key).toBe("reports/q1 2026 (final).pdf");
+    expect(output.expiresAt).toBe("2099-01-31T00:00:00.000Z");
+    expect(output.url).toContain("?Policy=");
+    const verdict = verifySignedUrl(
+      output.url,
+      new Map([[pair.keyPairId, pair.publicKey]]),
+      new Date("2099-01-02T00:00:00Z"),
+    );
+    expect(verdict.ok).toBe(true);
+  });
+
+  it("refuses an object that is not in the bucket, unless --no-check", async () => {
+    const missing = await handout(["sign", "reports/q2.pdf", "--expires", "7d"], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr).toContain('There is no object "reports/q2.pdf" in the bucket handout-test');
+    const unchecked = await handout(["sign", "reports/q2.pdf", "--expires", "7d", "--no-check"], env);
+    expect(unchecked.code).toBe(0);
+    expect(unchecked.stdout).toMatch(/^https:\/\/d111111abcdef8\.cloudfront\.net\/reports\/q2\.pdf\?/);
+  });
+
+  it("exits 2 with usage for bad arguments, before touching anything", async () => {
+    for (const args of [
+      ["sign"],
+      ["sign", "a.pdf"],
+      ["sign", "a.pdf", "--expires", "soon"],
+      ["sign", "a.pdf", "--expires", "2020-01-01"],
+      ["sign", "a/../b.pdf", "--expires", "7d"],
+      ["sign", "a.pdf", "--expires", "7d", "--starts", "8d"],
+      ["sign", "a.pdf", "--expires", "7d", "--bogus"],
+      ["frobnicate"],
+    ]) {
+      const result = await inProcess(args, {});
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr, args.join(" ")).toContain("Usage:\n  handout sign KEY");
+    }
+  });
+
+  it("exits 1 naming each missing setting", async () => {
+    const result = await inProcess(["sign", "a.pdf", "--expires", "7d"], {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("HANDOUT_BUCKET is not set");
+    expect(result.stderr).toContain("CLOUDFRONT_DOMAIN is not set");
+  });
+});
+
+describe("handout keys generate", () => {
+  it("writes a PKCS#8 private key readable only by its owner, and prints the next steps", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handout-keys-"));
+    const result = await inProcess(["keys", "generate", "--out", "keys"], {}, dir);
+    expect(result.code).toBe(0);
+    const privatePath = join(dir, "keys", "private_key.pem");
+    const privatePem = await readFile(privatePath, "utf8");
+    expect(privatePem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect((await stat(privatePath)).mode & 0o777).toBe(0o600);
+    const publicPem = await readFile(join(dir, "keys", "public_key.pem"), "utf8");
+    const privateKey = parsePrivateKey(privatePem, "generated");
+    expect(privateKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(createPublicKey(privateKey).export({ type: "spki", format: "pem" })).toBe(publicPem);
+    const config = JSON.parse(await readFile(join(dir, "keys", "public-key-config.json"), "utf8")) as {
+      EncodedKey: string;
+    };
+    expect(config.EncodedKey).toBe(publicPem);
+    expect(result.stdout).toContain(publicPem);
+    expect(result.stdout).toContain(
+      `aws cloudfront create-public-key --public-key-config file://${join(dir, "keys", "public-key-config.json")}`,
+    );
+    expect(result.stdout).toContain("aws cloudfront create-key-group");
+    expect(result.stdout).toContain("aws secretsmanager create-secret");
+    expect(result.stdout).not.toContain(privatePem.split("\n")[1]);
+  });
+
+  it("never overwrites an existing key", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handout-keys-"));
+    await writeFile(join(dir, "private_key.pem"), "old key");
+    const result = await inProcess(["keys", "generate"], {}, dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("private_key.pem already exists: Handout never overwrites a key");
+    expect(await readFile(join(dir, "private_key.pem"), "utf8")).toBe("old key");
+  });
+});
+
+describe("handout policy check", () => {
+  it("prints who gets which prefixes for how long", async () => {
+    const result = await inProcess(["policy", "check", "access.example.yml"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("✓ access.example.yml is valid: 4 rules.");
+    expect(result.stdout).toContain(
+      [
+        "Finance reports",
+        "  who:      groups @finance, S0123ABCD; members of C0123ABCD",
+        "  shares:   reports/, finance/2026/",
+        "  expiry:   up to 90 days (offered first: 1 week)",
+        "  announce: yes",
+      ].join("\n"),
+    );
+    expect(result.stdout).toContain("  shares:   the whole bucket");
+    expect(result.stdout).toContain("members of C0456EFGH (guests included)");
+  });
+
+  it("reads HANDOUT_POLICY_FILE by default and fails with the file, line and fix", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handout-policy-"));
+    const file = join(dir, "access.yml");
+    await writeFile(file, "rules:\n  - who: {everyone: true}\n    prefixes: ['']\n");
+    const result = await inProcess(["policy", "check"], { HANDOUT_POLICY_FILE: file });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${file}:3: rule 1: prefix "": an empty prefix would grant the whole bucket`,
+    );
+  });
+});

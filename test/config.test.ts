@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+const problemsOf = (
+  env: NodeJS.ProcessEnv,
+  needs: Parameters<typeof loadConfig>[1] = [],
+): readonly string[] => {
+  try {
+    loadConfig(env, needs);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("the configuration was accepted");
+};
+
+describe("configuration", () => {
+  it("reads a complete environment with its defaults", () => {
+    const config = loadConfig(
+      {
+        SLACK_BOT_TOKEN: "xoxb-1",
+        SLACK_SIGNING_SECRET: "abc",
+        SLACK_API_URL: "http://127.0.0.1:9000/api",
+        HANDOUT_BUCKET: "team-files",
+        CLOUDFRONT_DOMAIN: "d111111abcdef8.cloudfront.net",
+        CLOUDFRONT_PUBLIC_KEY_ID: "K2JCJMDEHXQW5F",
+        CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "handout/key",
+      },
+      ["slack", "bucket", "signing"],
+    );
+    expect(config).toEqual({
+      port: 3000,
+      policyFile: "./access.yml",
+      logLevel: "info",
+      slack: {
+        botToken: "xoxb-1",
+        appToken: undefined,
+        signingSecret: "abc",
+        apiUrl: "http://127.0.0.1:9000/api/",
+      },
+      bucket: { name: "team-files", forcePathStyle: false },
+      signing: {
+        domain: "d111111abcdef8.cloudfront.net",
+        publicKeyId: "K2JCJMDEHXQW5F",
+        keySource: { kind: "secret", secretId: "handout/key" },
+        algorithm: "SHA1",
+        keyMaxAgeSeconds: 300,
+      },
+    });
+  });
+
+  it("lists every missing setting a command needs, each with its fix", () => {
+    expect(problemsOf({}, ["slack", "bucket", "signing"])).toEqual([
+      "SLACK_BOT_TOKEN is not set: set it to the app's bot token (xoxb-…, Slack app → OAuth & Permissions).",
+      "SLACK_SIGNING_SECRET is not set: set it to the app's signing secret, or set SLACK_APP_TOKEN to use Socket Mode.",
+      "HANDOUT_BUCKET is not set: set it to the name of the S3 bucket that holds the files.",
+      "CLOUDFRONT_DOMAIN is not set: set it to the distribution's domain, such as d111111abcdef8.cloudfront.net.",
+      "CLOUDFRONT_PRIVATE_KEY_SECRET_ID is not set: name the Secrets Manager secret that holds the private key, or set CLOUDFRONT_PRIVATE_KEY_FILE to a PEM file.",
+      "CLOUDFRONT_PUBLIC_KEY_ID is not set: set it to the CloudFront public key ID (K…) that matches the private key.",
+    ]);
+  });
+
+  it("names each malformed variable and never repeats a secret's value", () => {
+    const env = {
+      SLACK_BOT_TOKEN: "xoxp-user-token-s3cr3t",
+      SLACK_SIGNING_SECRET: "has spaces s3cr3t",
+      PORT: "70000",
+      HANDOUT_BUCKET: "arn:aws:s3:::bucket",
+      CLOUDFRONT_DOMAIN: "https://d111111abcdef8.cloudfront.net/",
+      CLOUDFRONT_PUBLIC_KEY_ID: "not-an-id",
+      HANDOUT_S3_FORCE_PATH_STYLE: "yes",
+      HANDOUT_SIGNATURE_ALGORITHM: "MD5",
+    };
+    const problems = problemsOf(env);
+    expect(problems.map((p) => p.split(" ")[0])).toEqual([
+      "SLACK_BOT_TOKEN",
+      "SLACK_SIGNING_SECRET",
+      "PORT",
+      "HANDOUT_BUCKET",
+      "HANDOUT_S3_FORCE_PATH_STYLE",
+      "CLOUDFRONT_DOMAIN",
+      "CLOUDFRONT_PUBLIC_KEY_ID",
+      "HANDOUT_SIGNATURE_ALGORITHM",
+    ]);
+    expect(problems.join("\n")).not.toContain("s3cr3t");
+    expect(problems).toContain(
+      "CLOUDFRONT_DOMAIN must be the domain only, without https:// (for example d111111abcdef8.cloudfront.net).",
+    );
+  });
+
+  it("wants exactly one private key source, and a key ID unless the secret can carry it", () => {
+    const base = { CLOUDFRONT_DOMAIN: "d1.cloudfront.net" };
+    expect(
+      problemsOf({ ...base, CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "s", CLOUDFRONT_PRIVATE_KEY_FILE: "k.pem" }, [
+        "signing",
+      ]),
+    ).toEqual([
+      "CLOUDFRONT_PRIVATE_KEY_SECRET_ID and CLOUDFRONT_PRIVATE_KEY_FILE are both set: keep one of them.",
+    ]);
+    expect(
+      loadConfig({ ...base, CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "s" }, ["signing"]).signing?.publicKeyId,
+    ).toBeUndefined();
+    expect(problemsOf({ ...base, CLOUDFRONT_PRIVATE_KEY_FILE: "k.pem" }, ["signing"])).toEqual([
+      "CLOUDFRONT_PUBLIC_KEY_ID is not set: set it to the CloudFront public key ID (K…) that matches the private key.",
+    ]);
+  });
+
+  it("treats empty variables as unset and needs no signing secret in Socket Mode", () => {
+    const config = loadConfig(
+      { SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1", SLACK_SIGNING_SECRET: "", PORT: "" },
+      ["slack"],
+    );
+    expect(config.slack?.appToken).toBe("xapp-1");
+    expect(config.slack?.signingSecret).toBeUndefined();
+    expect(config.port).toBe(3000);
+  });
+});
