@@ -1,10 +1,14 @@
 import * as sign from "./sign.js";
+import * as slackOpen from "./slack-open.js";
 
 /**
  * Runs every benchmark in one process, so ratios compare figures measured on the same machine at the
  * same time. `npm run bench` prints a table; `npm run bench -- --json` prints one JSON object.
  */
-const suites: Record<string, { run: () => Promise<Record<string, number>> }> = { sign };
+const suites: Record<string, { run: () => Promise<Record<string, number>> }> = {
+  sign,
+  "slack-open": slackOpen,
+};
 
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
 const figures: Record<string, number> = {};

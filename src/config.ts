@@ -30,6 +30,8 @@ export interface Config {
   readonly port: number;
   readonly policyFile: string;
   readonly logLevel: string;
+  /** How often the file index re-lists the bucket. */
+  readonly indexRefreshSeconds: number;
   readonly slack: SlackSettings | undefined;
   readonly bucket: BucketSettings | undefined;
   readonly signing: SigningSettings | undefined;
@@ -81,7 +83,7 @@ const envSchema = z.object({
     z
       .string()
       .regex(/^\d{1,5}$/, "must be a port number such as 3000")
-      .refine((v) => Number(v) > 0 && Number(v) < 65536, "must be a port number from 1 to 65535"),
+      .refine((v) => Number(v) < 65536, "must be a port number from 0 (any free port) to 65535"),
   ),
   HANDOUT_BUCKET: optional(
     z
@@ -117,6 +119,9 @@ const envSchema = z.object({
   HANDOUT_SIGNATURE_ALGORITHM: optional(z.enum(["SHA1", "SHA256"], "must be SHA1 or SHA256")),
   HANDOUT_KEY_MAX_AGE: optional(
     z.string().refine((v) => parseDuration(v) !== undefined, "must be a duration such as 5m or 1h"),
+  ),
+  HANDOUT_INDEX_REFRESH: optional(
+    z.string().refine((v) => parseDuration(v) !== undefined, "must be a duration such as 10m or 1h"),
   ),
   HANDOUT_POLICY_FILE: optional(z.string()),
   LOG_LEVEL: optional(
@@ -183,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
     port: Number(e.PORT ?? 3000),
     policyFile: e.HANDOUT_POLICY_FILE ?? "./access.yml",
     logLevel: e.LOG_LEVEL ?? "info",
+    indexRefreshSeconds: parseDuration(e.HANDOUT_INDEX_REFRESH ?? "10m") as number,
     slack: e.SLACK_BOT_TOKEN
       ? {
           botToken: e.SLACK_BOT_TOKEN,

@@ -2,29 +2,43 @@ import { type Logger, pino } from "pino";
 
 export type { Logger };
 
+// Signed-URL signatures and Slack tokens, wherever they appear in a logged string.
+const SECRET_PATTERNS: [RegExp, string][] = [
+  [/([?&](?:Signature|Policy)=)[^&\s"'<>|]+/g, "$1[redacted]"],
+  [/\bxox[abeoprs]-[A-Za-z0-9-]+/g, "xox?-[redacted]"],
+  [/\bxapp-[A-Za-z0-9-]+/g, "xapp-[redacted]"],
+  [
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+    "[redacted private key]",
+  ],
+];
+
+export const scrub = (text: string): string =>
+  SECRET_PATTERNS.reduce((result, [pattern, replacement]) => result.replace(pattern, replacement), text);
+
+const scrubValue = (value: unknown, depth = 0): unknown => {
+  if (typeof value === "string") return scrub(value);
+  if (value instanceof Error)
+    return { type: value.name, message: scrub(value.message), stack: value.stack && scrub(value.stack) };
+  if (depth > 4 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((item) => scrubValue(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(v, depth + 1)]));
+};
+
 /**
- * The one logger. Redaction is a second line of defence: code never passes tokens, keys or full
- * signed URLs to it in the first place.
+ * The one logger. Code never passes tokens, keys or full signed URLs to it; the scrubbing here is a
+ * second line of defence, for what libraries log on their own.
  */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
       base: { app: "handout" },
-      redact: {
-        paths: [
-          "token",
-          "*.token",
-          "privateKey",
-          "*.privateKey",
-          "pem",
-          "*.pem",
-          "url",
-          "*.url",
-          "signature",
-          "*.signature",
-        ],
-        censor: "[redacted]",
+      formatters: { log: (object) => scrubValue(object) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          return method.apply(this, args.map((arg) => scrubValue(arg)) as Parameters<typeof method>);
+        },
       },
     },
     destination ?? pino.destination(2),

@@ -74,6 +74,7 @@ const ruleSchema = z.strictObject({
 const policySchema = z.strictObject({
   version: z.literal(1).optional(),
   contact: z.string().min(1).optional(),
+  allow_external_channels: z.boolean().optional(),
   defaults: z
     .strictObject({ max_expiry: duration.optional(), default_expiry: duration.optional() })
     .optional(),
@@ -228,7 +229,12 @@ export function parsePolicy(text: string, file: string): AccessPolicy {
   });
 
   if (problems.length > 0) throw new PolicyError(file, problems);
-  return { rules, admins: audience(raw.admins), contact: raw.contact };
+  return {
+    rules,
+    admins: audience(raw.admins),
+    contact: raw.contact,
+    allowExternalChannels: raw.allow_external_channels ?? false,
+  };
 }
 
 export async function loadPolicyFile(file: string): Promise<AccessPolicy> {

@@ -32,6 +32,7 @@ describe("configuration", () => {
       port: 3000,
       policyFile: "./access.yml",
       logLevel: "info",
+      indexRefreshSeconds: 600,
       slack: {
         botToken: "xoxb-1",
         appToken: undefined,

@@ -17,6 +17,7 @@ const policyOf = (rules: Rule[], admins: Partial<Audience> = {}): AccessPolicy =
   rules,
   admins: { ...nobody, ...admins },
   contact: undefined,
+  allowExternalChannels: false,
 });
 const person = (overrides: Partial<Person> = {}): Person => ({
   userId: "U1",

@@ -42,6 +42,7 @@ export async function policyCommand(args: string[], io: CliIo): Promise<number> 
   lines.push(
     `Admins: ${describeAudience(policy.admins)}`,
     `Contact shown to people without access: ${policy.contact ?? "(none set: add `contact:` so people know whom to ask)"}`,
+    `Links in channels shared with other organisations: ${policy.allowExternalChannels ? "allowed" : "refused"}`,
     "Anyone else may share nothing.",
   );
   io.out(`${lines.join("\n")}\n`);

@@ -1,4 +1,5 @@
 import { HandoutError } from "../domain/errors.js";
+import { INDEX_USAGE, indexCommand } from "./index-stats.js";
 import { type CliIo, UsageError } from "./io.js";
 import { KEYS_USAGE, keysCommand } from "./keys.js";
 import { POLICY_USAGE, policyCommand } from "./policy.js";
@@ -8,6 +9,7 @@ const USAGE = `Usage:
   ${SIGN_USAGE}
   ${KEYS_USAGE}
   ${POLICY_USAGE}
+  ${INDEX_USAGE}
   handout help
 `;
 
@@ -15,6 +17,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   sign: signCommand,
   keys: keysCommand,
   policy: policyCommand,
+  index: indexCommand,
 };
 
 /** Runs one command line; returns the exit code: 0 done, 1 failed, 2 bad arguments. */

@@ -8,7 +8,13 @@ export type ErrorCode =
   | "OBJECT_NOT_FOUND"
   | "STORAGE_UNAVAILABLE"
   | "CONFIG_INVALID"
-  | "POLICY_INVALID";
+  | "POLICY_INVALID"
+  | "INPUT_INVALID"
+  | "EXTERNAL_CHANNEL"
+  | "NOT_IN_CHANNEL"
+  | "CHANNEL_NOT_FOUND"
+  | "DIRECTORY_UNAVAILABLE"
+  | "SLACK_UNAVAILABLE";
 
 export class HandoutError extends Error {
   constructor(

@@ -26,6 +26,8 @@ export interface AccessPolicy {
   readonly admins: Audience;
   /** Whom a person without a grant should ask, in the policy's own words. */
   readonly contact: string | undefined;
+  /** Whether links may be posted in conversations shared with other organisations (Slack Connect). */
+  readonly allowExternalChannels: boolean;
 }
 
 export interface UserGroup {

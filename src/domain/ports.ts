@@ -1,4 +1,5 @@
 /** What the domain needs from the outside world, named for the need rather than for any SDK. */
+import type { Person } from "./policy.js";
 
 export interface SignedLink {
   readonly url: string;
@@ -29,10 +30,88 @@ export interface SearchResult {
   readonly partial: boolean;
 }
 
+export interface FileSearchStatus {
+  /** Files searchable now. */
+  readonly files: number;
+  /** A full listing has finished: answers are no longer partial. */
+  readonly complete: boolean;
+  /** When the last full listing finished. */
+  readonly refreshedAt: Date | undefined;
+}
+
 export interface FileSearch {
   /**
    * Files whose key lies under one of `prefixes` (folder prefixes ending in `/`; `""` for the whole
-   * bucket) and matches `query`, best first, at most `limit`. Never returns a key outside `prefixes`.
+   * bucket) and matches `query`, best first, at most `limit` (never more than 100). Never returns a key
+   * outside `prefixes`; throws on a prefix that does not end in `/`. Matching ignores case and accents
+   * and looks anywhere in the key; an exact file name ranks first, then a name that starts with the
+   * query, then a name that contains it, then a path that does; the newer file wins a tie. An empty
+   * query answers the most recent files.
    */
   search(query: string, prefixes: readonly string[], limit: number): SearchResult;
+  /** A file turned out to be missing (a share found it gone): stop offering it, and re-list soon. */
+  fileGone(key: string): void;
+  status(): FileSearchStatus;
+}
+
+export interface Conversation {
+  readonly id: string;
+  /** Shared with another organisation (Slack Connect). */
+  readonly isExternal: boolean;
+  readonly isPrivate: boolean;
+  /** A direct message with one person: links posted there reach only them. */
+  readonly isDirect: boolean;
+}
+
+export interface Directory {
+  /**
+   * The person as the workspace knows them now: groups, membership of the channels the policy
+   * names, guest status. `fresh` skips any cache: used where a decision to share is made.
+   */
+  person(userId: string, options?: { fresh?: boolean }): Promise<Person>;
+  /** Undefined when the conversation does not exist or the app cannot see it. */
+  conversation(channelId: string): Promise<Conversation | undefined>;
+}
+
+export type ShareMode = "post" | "ephemeral" | "announce";
+
+export interface Announcement {
+  readonly title: string;
+  readonly message: string;
+  readonly mention: "none" | "here" | "channel";
+  readonly pin: boolean;
+}
+
+export interface SharedFile {
+  readonly file: FileInfo;
+  readonly link: SignedLink;
+}
+
+/** Everything a poster needs to show a share; rendering is the poster's business. */
+export interface Share {
+  readonly sharerId: string;
+  readonly files: readonly SharedFile[];
+  readonly expiresAt: Date;
+  readonly note: string | undefined;
+  readonly mode: ShareMode;
+  readonly announcement: Announcement | undefined;
+  readonly channelId: string;
+}
+
+/** Where a share began, when it began with a slash command: Slack lets the app answer there. */
+export interface Origin {
+  readonly channelId: string;
+  readonly responseUrl: string;
+}
+
+export interface Posted {
+  readonly channelId: string;
+  /** The message's timestamp; absent for ephemeral messages and replies through a response URL. */
+  readonly ts: string | undefined;
+  readonly via: "message" | "response_url" | "ephemeral" | "direct_message";
+  readonly pinned: boolean;
+}
+
+export interface Poster {
+  post(share: Share, origin: Origin | undefined): Promise<Posted>;
 }

@@ -1,0 +1,27 @@
+import { parentPort } from "node:worker_threads";
+import { startSlackDouble } from "../test/support/slack-double.js";
+
+/** The Slack double on a thread of its own, so that its work does not queue behind the app measured. */
+const slack = await startSlackDouble();
+slack.workspace.users.set("U0ANA", { id: "U0ANA", name: "ana" });
+slack.workspace.usergroups.set("S0FIN", {
+  id: "S0FIN",
+  handle: "finance",
+  name: "Finance",
+  users: ["U0ANA"],
+});
+slack.workspace.channels.set("C0GENERAL", { id: "C0GENERAL", name: "general", members: ["U0ANA", "UBOT"] });
+
+parentPort?.on("message", async (message: { type: "opened" } | { type: "stop" }) => {
+  if (message.type === "opened") {
+    const opened = slack.calls
+      .filter((call) => call.method === "views.open")
+      .map((call) => ({ trigger: String(call.args.trigger_id), at: call.at }));
+    slack.reset();
+    parentPort?.postMessage({ type: "opened", opened });
+  } else {
+    await slack.stop();
+    parentPort?.postMessage({ type: "stopped" });
+  }
+});
+parentPort?.postMessage({ type: "ready", apiUrl: slack.apiUrl, token: slack.token });

@@ -1,0 +1,867 @@
+import { keyProblem } from "../domain/object-key.js";
+import type { FileInfo, FileSearch, FileSearchStatus, SearchResult } from "../domain/ports.js";
+import {
+  assertFolderPrefixes,
+  clampLimit,
+  coveringPrefixes,
+  MatchTier,
+  normalizeForSearch,
+} from "../domain/search.js";
+import type { Logger } from "../logger.js";
+import { type ListedObject, type ListProgress, listBucket, type PageSource } from "./s3-lister.js";
+
+const byKey = (a: ListedObject, b: ListedObject): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** First index in [lo, hi) whose value is greater than `value` (`values` ascending). */
+function upperBound(values: Uint32Array, value: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[mid] as number) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Concatenates texts into one flat string, each followed by `separator`, with the offset where each
+ * starts; `starts[n]` is where a text after the last would start. Built by one `join`: a string glued
+ * with `+` is a rope that V8 flattens again on every `indexOf`.
+ */
+function pack(texts: readonly string[], separator: string): { text: string; starts: Uint32Array } {
+  const starts = new Uint32Array(texts.length + 1);
+  let at = 0;
+  texts.forEach((text, i) => {
+    starts[i] = at;
+    at += text.length + separator.length;
+  });
+  starts[texts.length] = at;
+  return { text: [...texts, ""].join(separator), starts };
+}
+
+const CONTROL = /\p{Cc}/u;
+
+/** Characters counted for choosing needles: Latin, Greek, Cyrillic and the like. Others count as rare. */
+const COUNTED = 0x800;
+
+/**
+ * How to find `query` fast: V8 looks for needles of up to 6 characters by jumping to each occurrence
+ * of their first character (memchr), and switches longer ones to a search that measured several times
+ * slower here. So look for at most 6 characters starting at the query's rarest one (by `counts`, how
+ * often each character occurs in the text), then check the whole query around each hit.
+ */
+export class Needle {
+  readonly piece: string;
+  /** Where `piece` starts in the query. */
+  readonly offset: number;
+
+  constructor(
+    readonly query: string,
+    counts?: Uint32Array,
+  ) {
+    let best = 0;
+    let fewest = Number.POSITIVE_INFINITY;
+    // The piece keeps at least 3 characters (or the whole query), so that false hits stay few.
+    for (let k = 0; k <= query.length - Math.min(3, query.length); k++) {
+      const code = query.charCodeAt(k);
+      const count = counts && code < COUNTED ? (counts[code] as number) : 0;
+      if (count < fewest) {
+        fewest = count;
+        best = k;
+      }
+    }
+    this.offset = best;
+    this.piece = query.slice(best, best + 6);
+  }
+
+  /** The first place at or after `from` where `text` holds the whole query, or -1. */
+  find(text: string, from: number): number {
+    for (
+      let at = text.indexOf(this.piece, from + this.offset);
+      at >= 0;
+      at = text.indexOf(this.piece, at + 1)
+    ) {
+      const start = at - this.offset;
+      if (this.piece.length === this.query.length || text.startsWith(this.query, start)) return start;
+    }
+    return -1;
+  }
+}
+
+// How a folder's normalised path matches a query: contains it whole, or ends with its part up to the last `/`.
+const WHOLE = 1;
+const ENDS = 2;
+
+/**
+ * A quick yes for the common key that `keyProblem` would accept: at most 341 UTF-16 units (so at most
+ * 1,023 UTF-8 bytes), no control character, no surrogate at all, no `//`, no segment starting with a
+ * dot (which covers `.` and `..`), no `/` at either end. Anything else gets the full check.
+ */
+export function plainlyShareable(key: string): boolean {
+  if (key.length === 0 || key.length > 341) return false;
+  // As if after a `/`: a leading `/` or `.` is caught like one after a slash.
+  let previous = 0x2f;
+  for (let at = 0; at < key.length; at++) {
+    const code = key.charCodeAt(at);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0xd800 && code <= 0xdfff)) return false;
+    if (previous === 0x2f && (code === 0x2f || code === 0x2e)) return false;
+    previous = code;
+  }
+  return previous !== 0x2f;
+}
+
+/** Whether `rank` lies in one of `ranges` ([lo, hi) pairs). */
+function inRanges(ranges: readonly number[], rank: number): boolean {
+  for (let r = 0; r < ranges.length; r += 2) {
+    if (rank >= (ranges[r] as number) && rank < (ranges[r + 1] as number)) return true;
+  }
+  return false;
+}
+
+/**
+ * An immutable slice of the index. A million objects of five fields would cost hundreds of megabytes;
+ * parallel typed arrays and a few long strings cost a fraction, and a query scans one long string
+ * with the engine's native `indexOf` instead of calling it on a million short ones.
+ *
+ * Files are held newest first, so that a scan meets matches in the order they rank within a tier and
+ * stops as soon as no later file could get in; `byKey` gives key order, for prefix ranges.
+ */
+export class Segment {
+  readonly count: number;
+  /** Original folder paths (each ending in `/`, or `""` for the top), packed. */
+  private readonly dirNames: string;
+  private readonly dirNameStarts: Uint32Array;
+  /** Normalised folder paths, each followed by `\n`. */
+  private readonly dirText: string;
+  private readonly dirTextStarts: Uint32Array;
+  private readonly dirOf: Uint32Array;
+  /** Original file names (after the last `/`), packed. */
+  private readonly names: string;
+  private readonly nameStarts: Uint32Array;
+  /** Normalised file names, each followed by `\n`, which no query contains. */
+  private readonly text: string;
+  private readonly textStarts: Uint32Array;
+  /** Files in order of their normalised names, newest first among equal names. */
+  private readonly byName: Uint32Array;
+  private readonly sizes: Float64Array;
+  private readonly times: Float64Array;
+  /** Files in key order. */
+  private readonly byKey: Uint32Array;
+  /** Each file's place in key order. */
+  private readonly keyRank: Uint32Array;
+  private gone: Uint8Array | undefined;
+  private goneCount = 0;
+  /** Scratch for path matching, one byte per folder. */
+  private readonly dirHits: Uint8Array;
+  /** How often each character occurs in `text`, to choose needles. */
+  private readonly counts = new Uint32Array(COUNTED);
+  private readonly fixedBytes: number;
+
+  /** Takes `objects` (and sorts them); drops keys that cannot be shared (see `keyProblem`) and repeats. */
+  constructor(objects: ListedObject[]) {
+    objects.sort(byKey);
+    const kept: ListedObject[] = [];
+    for (const object of objects) {
+      if (kept.length > 0 && (kept[kept.length - 1] as ListedObject).key === object.key) continue;
+      if (plainlyShareable(object.key) || keyProblem(object.key) === undefined) kept.push(object);
+    }
+    const n = kept.length;
+    this.count = n;
+    // In key order, neighbours mostly share a folder: compare with the last one before hashing.
+    const dirIds = new Map<string, number>();
+    const dirs: string[] = [];
+    const dirByRank = new Uint32Array(n);
+    const cuts = new Uint32Array(n);
+    let lastDir = "\n";
+    let lastId = 0;
+    kept.forEach((object, rank) => {
+      const key = object.key;
+      const cut = key.lastIndexOf("/") + 1;
+      cuts[rank] = cut;
+      if (cut !== lastDir.length || !key.startsWith(lastDir)) {
+        lastDir = key.slice(0, cut);
+        let id = dirIds.get(lastDir);
+        if (id === undefined) {
+          id = dirs.length;
+          dirIds.set(lastDir, id);
+          dirs.push(lastDir);
+        }
+        lastId = id;
+      }
+      dirByRank[rank] = lastId;
+    });
+    // Newest first; the same time in key order, which `kept` already is.
+    const timeByRank = Float64Array.from(kept, (object) => object.lastModified);
+    const order = Uint32Array.from({ length: n }, (_, i) => i).sort(
+      (a, b) => (timeByRank[b] as number) - (timeByRank[a] as number) || a - b,
+    );
+    this.byKey = new Uint32Array(n);
+    this.keyRank = order;
+    this.dirOf = new Uint32Array(n);
+    this.sizes = new Float64Array(n);
+    this.times = new Float64Array(n);
+    const names: string[] = new Array(n);
+    const normalized: string[] = new Array(n);
+    order.forEach((rank, i) => {
+      const object = kept[rank] as ListedObject;
+      this.byKey[rank] = i;
+      this.dirOf[i] = dirByRank[rank] as number;
+      const name = object.key.slice(cuts[rank]);
+      names[i] = name;
+      normalized[i] = normalizeForSearch(name);
+      this.sizes[i] = object.size;
+      this.times[i] = object.lastModified;
+    });
+    ({ text: this.names, starts: this.nameStarts } = pack(names, ""));
+    ({ text: this.text, starts: this.textStarts } = pack(normalized, "\n"));
+    ({ text: this.dirNames, starts: this.dirNameStarts } = pack(dirs, ""));
+    ({ text: this.dirText, starts: this.dirTextStarts } = pack(dirs.map(normalizeForSearch), "\n"));
+    this.dirHits = new Uint8Array(dirs.length);
+    this.byName = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => {
+      const x = normalized[a] as string;
+      const y = normalized[b] as string;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+    for (let at = 0; at < this.text.length; at++) {
+      const code = this.text.charCodeAt(at);
+      if (code < COUNTED) this.counts[code] = (this.counts[code] as number) + 1;
+    }
+    // V8 keeps a string in one byte a character when every character fits, else in two.
+    const stringBytes = (text: string) => (/[\u0100-\uffff]/.test(text) ? 2 : 1) * text.length;
+    this.fixedBytes =
+      [this.dirNames, this.dirText, this.names, this.text].reduce((sum, s) => sum + stringBytes(s), 0) +
+      [
+        this.dirNameStarts,
+        this.dirTextStarts,
+        this.dirOf,
+        this.nameStarts,
+        this.textStarts,
+        this.sizes,
+        this.times,
+        this.byKey,
+        this.keyRank,
+        this.byName,
+        this.dirHits,
+        this.counts,
+      ].reduce((sum, a) => sum + a.byteLength, 0);
+  }
+
+  get files(): number {
+    return this.count - this.goneCount;
+  }
+
+  /** An estimate of the memory this segment holds, in bytes. */
+  get bytes(): number {
+    return this.fixedBytes + (this.gone?.byteLength ?? 0);
+  }
+
+  key(i: number): string {
+    const dir = this.dirOf[i] as number;
+    return (
+      this.dirNames.slice(this.dirNameStarts[dir], this.dirNameStarts[dir + 1]) +
+      this.names.slice(this.nameStarts[i], this.nameStarts[i + 1])
+    );
+  }
+
+  time(i: number): number {
+    return this.times[i] as number;
+  }
+
+  info(i: number): FileInfo {
+    return {
+      key: this.key(i),
+      size: this.sizes[i] as number,
+      lastModified: new Date(this.times[i] as number),
+    };
+  }
+
+  /** The place in key order of the first key not below `key`. */
+  private lowerBound(key: string): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.key(this.byKey[mid] as number) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The file holding `key`, or -1. */
+  find(key: string): number {
+    const rank = this.lowerBound(key);
+    const i = this.byKey[rank];
+    return i !== undefined && this.key(i) === key ? i : -1;
+  }
+
+  /** Forgets a file until the segment is replaced; true when it was here. */
+  markGone(key: string): boolean {
+    const i = this.find(key);
+    if (i < 0 || this.gone?.[i]) return false;
+    this.gone ??= new Uint8Array(this.count);
+    this.gone[i] = 1;
+    this.goneCount++;
+    return true;
+  }
+
+  /** Whether file `i` may be offered: not gone, and under one of the prefixes `ranges` stands for. */
+  private eligible(i: number, ranges: readonly number[]): boolean {
+    return (this.gone === undefined || this.gone[i] === 0) && inRanges(ranges, this.keyRank[i] as number);
+  }
+
+  /** The key-order ranges ([lo, hi) pairs) under `prefixes` (covering prefixes, sorted). */
+  ranges(prefixes: readonly string[]): number[] {
+    const out: number[] = [];
+    for (const prefix of prefixes) {
+      const start = this.lowerBound(prefix);
+      let lo = start;
+      let hi = this.count;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.key(this.byKey[mid] as number).startsWith(prefix)) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo > start) out.push(start, lo);
+    }
+    return out;
+  }
+
+  private normalizedName(i: number): string {
+    return this.text.slice(this.textStarts[i], (this.textStarts[i + 1] as number) - 1);
+  }
+
+  /** The last file (newest first) that `top` might take at `tier`, or -1. */
+  private cutoff(top: TopMatches, tier: MatchTier): number {
+    const time = top.minimumTime(tier);
+    if (time === Number.NEGATIVE_INFINITY) return this.count - 1;
+    if (time === Number.POSITIVE_INFINITY) return -1;
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.times[mid] as number) >= time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** The first place in name order whose name is not below `query` (`orEqual`: not below or equal). */
+  private nameBound(query: string, orEqual: boolean): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const name = this.normalizedName(this.byName[mid] as number);
+      if (name < query || (orEqual && name === query)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Offers the files whose normalised name equals `query` or starts with it. */
+  collectNamePrefixes(query: string, ranges: readonly number[], top: TopMatches): void {
+    const first = this.nameBound(query, false);
+    const exactEnd = this.nameBound(query, true);
+    let end = exactEnd;
+    for (let hi = this.count; end < hi; ) {
+      const mid = (end + hi) >>> 1;
+      if (this.text.startsWith(query, this.textStarts[this.byName[mid] as number])) end = mid + 1;
+      else hi = mid;
+    }
+    // A file's place in this segment is its rank by age, so `cutoff` filters without reading times.
+    for (const [tier, from, to] of [
+      [MatchTier.exactName, first, exactEnd],
+      [MatchTier.namePrefix, exactEnd, end],
+    ] as const) {
+      let cutoff = this.cutoff(top, tier);
+      for (let at = from; at < to; at++) {
+        const i = this.byName[at] as number;
+        if (i > cutoff || !this.eligible(i, ranges)) continue;
+        top.offer(this, i, tier);
+        cutoff = this.cutoff(top, tier);
+      }
+    }
+  }
+
+  /** Offers the files whose normalised name contains `query` (without `/`) but does not start with it. */
+  collectInsideNames(query: string, ranges: readonly number[], top: TopMatches): void {
+    const starts = this.textStarts;
+    const needle = new Needle(query, this.counts);
+    let i = 0;
+    for (let from = 0; ; ) {
+      const at = needle.find(this.text, from);
+      if (at < 0) return;
+      i = upperBound(starts, at, i, this.count) - 1;
+      // The rest of this name cannot change its tier.
+      from = starts[i + 1] as number;
+      // Files come newest first: once one cannot get in, no later one can.
+      if (!top.wouldTake(MatchTier.inName, this.times[i] as number)) return;
+      if (at !== starts[i] && this.eligible(i, ranges)) top.offer(this, i, MatchTier.inName);
+    }
+  }
+
+  /**
+   * Offers the files whose path matches `query` and whose name does not (already offered). `roots`
+   * are the prefixes `ranges` stand for: folders outside them are not worth a walk over the files.
+   */
+  collectPaths(query: string, roots: readonly string[], ranges: readonly number[], top: TopMatches): void {
+    const hits = this.dirHits;
+    const marked: number[] = [];
+    const starts = this.dirTextStarts;
+    const mark = (needle: Needle, flag: number) => {
+      for (let from = 0; ; ) {
+        const at = needle.find(this.dirText, from);
+        if (at < 0) return;
+        const dir = upperBound(starts, at, 0, hits.length) - 1;
+        from = (starts[dir + 1] as number) - 1;
+        if (hits[dir] === 0) {
+          const path = this.dirNames.slice(this.dirNameStarts[dir], this.dirNameStarts[dir + 1]);
+          // A granted folder's parent can hold the match too ("reports" for reports/2026/).
+          if (!roots.some((root) => path.startsWith(root) || root.startsWith(path))) continue;
+          marked.push(dir);
+        }
+        hits[dir] = (hits[dir] as number) | flag;
+      }
+    };
+    mark(new Needle(query, this.counts), WHOLE);
+    // A match across the last `/`: the query's head ends the folder path and its tail starts the name.
+    const cut = query.lastIndexOf("/") + 1;
+    const tail = query.slice(cut);
+    if (cut > 0) mark(new Needle(`${query.slice(0, cut)}\n`, this.counts), ENDS);
+    if (marked.length === 0) return;
+    try {
+      for (let i = 0; i < this.count; i++) {
+        const hit = hits[this.dirOf[i] as number] as number;
+        if (hit === 0) continue;
+        if (!top.wouldTake(MatchTier.inPath, this.times[i] as number)) return;
+        if (!this.eligible(i, ranges) || top.holds(this, i)) continue;
+        if (hit & WHOLE || this.text.startsWith(tail, this.textStarts[i]))
+          top.offer(this, i, MatchTier.inPath);
+      }
+    } finally {
+      for (const dir of marked) hits[dir] = 0;
+    }
+  }
+
+  /** Offers the newest files in `ranges` while `top` would take them. */
+  collectRecent(ranges: readonly number[], top: TopMatches): void {
+    for (let i = 0; i < this.count; i++) {
+      if (!top.wouldTake(MatchTier.exactName, this.times[i] as number)) return;
+      if (this.eligible(i, ranges)) top.offer(this, i, MatchTier.exactName);
+    }
+  }
+}
+
+/** The best `limit` matches seen so far, best first: tier, then newer, then key order. */
+export class TopMatches {
+  private readonly segments: Segment[] = [];
+  private readonly indexes: number[] = [];
+  private readonly tiers: number[] = [];
+  private readonly times: number[] = [];
+  private readonly bySegment = new Map<Segment, Set<number>>();
+
+  constructor(readonly limit: number) {}
+
+  /** Whether a match of this tier and time might still get in (a tie on both is settled by key). */
+  wouldTake(tier: number, time: number): boolean {
+    const held = this.indexes.length;
+    if (held < this.limit) return true;
+    if (this.limit === 0) return false;
+    const worstTier = this.tiers[held - 1] as number;
+    return tier < worstTier || (tier === worstTier && time >= (this.times[held - 1] as number));
+  }
+
+  /** Whether `limit` matches of `tier` or better are held: nothing worse can get in. */
+  fullAt(tier: number): boolean {
+    return this.indexes.length >= this.limit && (this.tiers[this.limit - 1] ?? -1) <= tier;
+  }
+
+  /**
+   * The oldest time a match of `tier` may have and still get in: -Infinity while anything can,
+   * +Infinity when nothing can.
+   */
+  minimumTime(tier: number): number {
+    const held = this.indexes.length;
+    if (held < this.limit) return Number.NEGATIVE_INFINITY;
+    if (this.limit === 0) return Number.POSITIVE_INFINITY;
+    const worstTier = this.tiers[held - 1] as number;
+    if (tier < worstTier) return Number.NEGATIVE_INFINITY;
+    return tier > worstTier ? Number.POSITIVE_INFINITY : (this.times[held - 1] as number);
+  }
+
+  holds(segment: Segment, index: number): boolean {
+    return this.bySegment.get(segment)?.has(index) ?? false;
+  }
+
+  private before(segment: Segment, index: number, tier: number, time: number, at: number): boolean {
+    const otherTier = this.tiers[at] as number;
+    if (tier !== otherTier) return tier < otherTier;
+    const otherTime = this.times[at] as number;
+    if (time !== otherTime) return time > otherTime;
+    return segment.key(index) < (this.segments[at] as Segment).key(this.indexes[at] as number);
+  }
+
+  offer(segment: Segment, index: number, tier: number): void {
+    const time = segment.time(index);
+    if (!this.wouldTake(tier, time)) return;
+    let lo = 0;
+    let hi = this.indexes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.before(segment, index, tier, time, mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo >= this.limit) return;
+    // A key listed twice (a folder created during a listing, at a hand-over) shows once: equal keys tie.
+    if (lo > 0 && this.tiers[lo - 1] === tier && this.times[lo - 1] === time) {
+      if ((this.segments[lo - 1] as Segment).key(this.indexes[lo - 1] as number) === segment.key(index))
+        return;
+    }
+    this.segments.splice(lo, 0, segment);
+    this.indexes.splice(lo, 0, index);
+    this.tiers.splice(lo, 0, tier);
+    this.times.splice(lo, 0, time);
+    const held = this.bySegment.get(segment) ?? new Set<number>();
+    this.bySegment.set(segment, held);
+    held.add(index);
+    if (this.indexes.length > this.limit) {
+      const dropped = this.segments.pop() as Segment;
+      this.bySegment.get(dropped)?.delete(this.indexes.pop() as number);
+      this.tiers.pop();
+      this.times.pop();
+    }
+  }
+
+  files(): FileInfo[] {
+    return this.indexes.map((index, at) => (this.segments[at] as Segment).info(index));
+  }
+}
+
+/** Searches `segments` for `query` under `prefixes`, as `FileSearch.search` describes. */
+export function searchSegments(
+  segments: readonly Segment[],
+  query: string,
+  prefixes: readonly string[],
+  limit: number,
+): FileInfo[] {
+  assertFolderPrefixes(prefixes);
+  const top = new TopMatches(clampLimit(limit));
+  const q = normalizeForSearch(query.trim());
+  // Shareable keys hold no control characters, and a line break would match across file names.
+  if (top.limit === 0 || prefixes.length === 0 || CONTROL.test(q)) return [];
+  const roots = coveringPrefixes(prefixes);
+  const views = segments
+    .map((segment) => ({ segment, ranges: segment.ranges(roots) }))
+    .filter((view) => view.ranges.length > 0);
+  if (q === "") {
+    for (const { segment, ranges } of views) segment.collectRecent(ranges, top);
+    return top.files();
+  }
+  // Each tier across every segment before the next, so that a full answer skips the worse tiers.
+  // File names hold no `/`: a query with one can only match a path.
+  if (!q.includes("/")) {
+    for (const { segment, ranges } of views) segment.collectNamePrefixes(q, ranges, top);
+    if (!top.fullAt(MatchTier.namePrefix)) {
+      for (const { segment, ranges } of views) segment.collectInsideNames(q, ranges, top);
+    }
+  }
+  if (!top.fullAt(MatchTier.inName)) {
+    for (const { segment, ranges } of views) segment.collectPaths(q, roots, ranges, top);
+  }
+  return top.files();
+}
+
+/** Collects listed objects and seals them into segments of a bounded size. */
+class SegmentBuilder {
+  readonly sealed: Segment[] = [];
+  private pending: ListedObject[] = [];
+  private sealPlanned = false;
+  /** Set when the listing has ended: a planned seal then has nothing left to do. */
+  closed = false;
+  lastSealAt = 0;
+
+  constructor(
+    private readonly segmentSize: number,
+    private readonly gone: ReadonlySet<string>,
+    private readonly onSeal: () => void,
+  ) {}
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  add(objects: readonly ListedObject[]): void {
+    for (const object of objects) this.pending.push(object);
+    if (this.pending.length < this.segmentSize || this.sealPlanned) return;
+    // Sealing takes a while; planned for after this page, the lister sends its next request first,
+    // and the listing goes on during the seal instead of waiting for it.
+    this.sealPlanned = true;
+    setImmediate(() => {
+      this.sealPlanned = false;
+      if (!this.closed) this.seal();
+    });
+  }
+
+  seal(): void {
+    this.lastSealAt = Date.now();
+    if (this.pending.length === 0) return;
+    const segment = new Segment(this.pending);
+    this.pending = [];
+    for (const key of this.gone) segment.markGone(key);
+    this.sealed.push(segment);
+    this.onSeal();
+  }
+}
+
+export interface BuildReport {
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly durationMs: number;
+  /** Files in the new index (keys that cannot be shared are not counted). */
+  readonly files: number;
+  /** Objects listed, folder markers and unshareable keys included. */
+  readonly listed: number;
+  readonly requests: number;
+}
+
+export interface IndexStatus extends FileSearchStatus {
+  /** A listing is running now. */
+  readonly building: boolean;
+  readonly lastBuild: BuildReport | undefined;
+  /** The last listing's failure, cleared by the next success. */
+  readonly lastError: { readonly at: Date; readonly message: string } | undefined;
+  /** An estimate of the memory the index holds, in bytes. */
+  readonly bytes: number;
+  readonly segments: number;
+}
+
+export interface FileIndexOptions {
+  readonly source: PageSource;
+  /** What to index: every prefix the policy grants anyone (see `coveringPrefixes`); `""` is the bucket. */
+  readonly roots: readonly string[];
+  /** Time between the end of one listing and the start of the next. Default 10 minutes. */
+  readonly refreshIntervalMs?: number;
+  /** Time before trying again after a failed listing. Default 1 minute (never above the interval). */
+  readonly retryIntervalMs?: number;
+  /** Delay before the listing `refreshSoon` asks for; requests within it share one listing. Default 5 s. */
+  readonly refreshSoonDelayMs?: number;
+  readonly concurrency?: number;
+  readonly splitDepth?: number;
+  /** Files per segment; sealing one holds the event loop about 100 ms per 20,000. Default 20,000. */
+  readonly segmentSize?: number;
+  /** During the first listing, how stale the searchable part may get before a search seals more. Default 1 s. */
+  readonly sealIntervalMs?: number;
+  readonly logger?: Pick<Logger, "info" | "warn">;
+  readonly onProgress?: (progress: ListProgress) => void;
+}
+
+interface Build {
+  readonly promise: Promise<BuildReport>;
+  readonly controller: AbortController;
+  readonly builder: SegmentBuilder;
+  /** Searches see this listing's files as they arrive: there is nothing else to show. */
+  readonly progressive: boolean;
+  /** Keys reported gone while this listing ran: it may have listed them before they went. */
+  readonly gone: Set<string>;
+}
+
+/**
+ * The bucket's files in memory, for type-ahead search within Slack's 3 seconds. `start()` lists the
+ * bucket in the background and returns at once; until the first listing ends, searches answer from
+ * what is listed so far and say so (`partial`). The index is re-listed every `refreshIntervalMs`, and
+ * soon after `fileGone`; a failed listing keeps the last good index.
+ */
+export class FileIndex implements FileSearch {
+  private segments: readonly Segment[] = [];
+  private complete = false;
+  private current: Build | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private nextAt = Number.POSITIVE_INFINITY;
+  private started = false;
+  private stopped = false;
+  private rerun = false;
+  private lastBuild: BuildReport | undefined;
+  private lastError: IndexStatus["lastError"];
+  private readonly roots: string[];
+  private readonly refreshIntervalMs: number;
+  private readonly retryIntervalMs: number;
+  private readonly refreshSoonDelayMs: number;
+  private readonly sealIntervalMs: number;
+
+  constructor(private readonly options: FileIndexOptions) {
+    this.roots = coveringPrefixes(options.roots);
+    this.refreshIntervalMs = options.refreshIntervalMs ?? 10 * 60_000;
+    this.retryIntervalMs = Math.min(options.retryIntervalMs ?? 60_000, this.refreshIntervalMs);
+    this.refreshSoonDelayMs = options.refreshSoonDelayMs ?? 5_000;
+    this.sealIntervalMs = options.sealIntervalMs ?? 1_000;
+  }
+
+  /** Starts the first listing in the background, and the refreshes after it. Returns at once. */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.refresh().catch(() => {});
+  }
+
+  /** Cancels the running listing and any planned one; the index keeps answering from what it holds. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const current = this.current;
+    if (current) {
+      current.controller.abort(new Error("The file index was stopped."));
+      await current.promise.catch(() => {});
+    }
+  }
+
+  /**
+   * Lists the bucket now (or joins the listing under way) and resolves when the new index serves.
+   * Rejects when the listing fails; the last good index then stays in service.
+   */
+  refresh(): Promise<BuildReport> {
+    if (this.current) return this.current.promise;
+    if (this.stopped) return Promise.reject(new Error("The file index was stopped."));
+    clearTimeout(this.timer);
+    this.nextAt = Number.POSITIVE_INFINITY;
+    const progressive = !this.complete && this.files === 0;
+    const gone = new Set<string>();
+    const builder = new SegmentBuilder(this.options.segmentSize ?? 20_000, gone, () => {
+      if (progressive) this.segments = [...builder.sealed];
+    });
+    const controller = new AbortController();
+    const startedAt = new Date();
+    const promise = listBucket(this.options.source, this.roots, {
+      ...(this.options.concurrency !== undefined ? { concurrency: this.options.concurrency } : {}),
+      ...(this.options.splitDepth !== undefined ? { splitDepth: this.options.splitDepth } : {}),
+      onObjects: (objects) => builder.add(objects),
+      ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
+      signal: controller.signal,
+    }).then(
+      (progress) => this.finished(builder, gone, startedAt, progress),
+      (error: unknown) => this.failed(builder, progressive, controller, error),
+    );
+    this.current = { promise, controller, builder, progressive, gone };
+    return promise;
+  }
+
+  private finished(
+    builder: SegmentBuilder,
+    gone: ReadonlySet<string>,
+    startedAt: Date,
+    progress: ListProgress,
+  ): BuildReport {
+    builder.seal();
+    builder.closed = true;
+    for (const key of gone) for (const segment of builder.sealed) segment.markGone(key);
+    this.segments = builder.sealed;
+    this.complete = true;
+    this.current = undefined;
+    const finishedAt = new Date();
+    const report: BuildReport = {
+      startedAt,
+      finishedAt,
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      files: this.files,
+      listed: progress.objects,
+      requests: progress.requests,
+    };
+    this.lastBuild = report;
+    this.lastError = undefined;
+    this.options.logger?.info(
+      { files: report.files, durationMs: report.durationMs, requests: report.requests },
+      "file index refreshed",
+    );
+    this.planNext(this.refreshIntervalMs);
+    return report;
+  }
+
+  private failed(
+    builder: SegmentBuilder,
+    progressive: boolean,
+    controller: AbortController,
+    error: unknown,
+  ): never {
+    this.current = undefined;
+    if (progressive) {
+      // Nothing better to show: keep what the failed listing delivered, still marked partial.
+      builder.seal();
+      this.segments = builder.sealed;
+    }
+    builder.closed = true;
+    if (!controller.signal.aborted) {
+      const message = (error as Error).message ?? String(error);
+      this.lastError = { at: new Date(), message };
+      this.options.logger?.warn(
+        { err: error, files: this.files, complete: this.complete },
+        this.complete
+          ? "file index refresh failed; searches keep using the last complete index"
+          : "file index listing failed; searches answer from the files listed so far",
+      );
+      this.planNext(this.retryIntervalMs);
+    }
+    throw error;
+  }
+
+  private planNext(ms: number): void {
+    if (this.rerun) {
+      this.rerun = false;
+      ms = Math.min(ms, this.refreshSoonDelayMs);
+    }
+    this.schedule(ms);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped || !this.started) return;
+    clearTimeout(this.timer);
+    this.nextAt = Date.now() + ms;
+    this.timer = setTimeout(() => {
+      this.refresh().catch(() => {});
+    }, ms);
+    // A planned refresh alone should not keep a process (a CLI, a test run) alive.
+    this.timer.unref();
+  }
+
+  /** Asks for a new listing shortly; calls close together share one. */
+  refreshSoon(): void {
+    if (this.stopped) return;
+    if (this.current) {
+      this.rerun = true;
+      return;
+    }
+    if (this.nextAt > Date.now() + this.refreshSoonDelayMs) this.schedule(this.refreshSoonDelayMs);
+  }
+
+  fileGone(key: string): void {
+    for (const segment of this.segments) segment.markGone(key);
+    this.current?.gone.add(key);
+    this.refreshSoon();
+  }
+
+  get files(): number {
+    return this.segments.reduce((sum, segment) => sum + segment.files, 0);
+  }
+
+  status(): IndexStatus {
+    return {
+      files: this.files,
+      complete: this.complete,
+      refreshedAt: this.lastBuild?.finishedAt,
+      building: this.current !== undefined,
+      lastBuild: this.lastBuild,
+      lastError: this.lastError,
+      bytes: this.segments.reduce((sum, segment) => sum + segment.bytes, 0),
+      segments: this.segments.length,
+    };
+  }
+
+  search(query: string, prefixes: readonly string[], limit: number): SearchResult {
+    const current = this.current;
+    if (
+      current?.progressive &&
+      current.builder.pendingCount > 0 &&
+      Date.now() - current.builder.lastSealAt >= this.sealIntervalMs
+    ) {
+      current.builder.seal();
+    }
+    return { files: searchSegments(this.segments, query, prefixes, limit), partial: !this.complete };
+  }
+}

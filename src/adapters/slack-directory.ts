@@ -1,0 +1,165 @@
+import type { WebClient } from "@slack/web-api";
+import { HandoutError } from "../domain/errors.js";
+import type { Person, UserGroup } from "../domain/policy.js";
+import type { Conversation, Directory } from "../domain/ports.js";
+import type { Logger } from "../logger.js";
+
+export interface SlackDirectoryOptions {
+  readonly client: WebClient;
+  /** The channels whose members the policy names: only these memberships are looked up. */
+  readonly policyChannels: () => readonly string[];
+  /** How long an answer is reused where no decision to share is made (type-ahead, opening the modal). */
+  readonly cacheSeconds: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+interface Cached<T> {
+  readonly at: number;
+  readonly value: T;
+}
+
+const slackError = (error: unknown): string =>
+  (error as { data?: { error?: string } }).data?.error ?? (error as { code?: string }).code ?? "no answer";
+
+const unavailable = (what: string, error: unknown) =>
+  new HandoutError(
+    "DIRECTORY_UNAVAILABLE",
+    `Slack did not tell Handout ${what} (${slackError(error)}), so nothing was shared. Try again in a minute.`,
+    { cause: error },
+  );
+
+/**
+ * The workspace directory: user groups, guest status and channel membership, from Slack's Web API.
+ * Answers are cached briefly; `fresh` asks again. Concurrent questions share one request.
+ */
+export function slackDirectory(options: SlackDirectoryOptions): Directory {
+  const { client, logger } = options;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, Cached<unknown>>();
+  const inFlight = new Map<string, Promise<unknown>>();
+  let groupsUnavailableLogged = false;
+
+  async function remember<T>(key: string, fresh: boolean, load: () => Promise<T>): Promise<T> {
+    const hit = cache.get(key) as Cached<T> | undefined;
+    if (!fresh && hit && now() - hit.at < options.cacheSeconds * 1000) return hit.value;
+    const pending = inFlight.get(key) as Promise<T> | undefined;
+    if (pending) return pending;
+    const started = now();
+    const promise = load()
+      .then((value) => {
+        cache.set(key, { at: started, value });
+        return value;
+      })
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, promise);
+    return promise;
+  }
+
+  const groups = (fresh: boolean) =>
+    remember("usergroups", fresh, async (): Promise<(UserGroup & { users: string[] })[]> => {
+      try {
+        const answer = await client.usergroups.list({ include_users: true });
+        return (answer.usergroups ?? []).map((g) => ({
+          id: g.id ?? "",
+          handle: g.handle ?? "",
+          users: g.users ?? [],
+        }));
+      } catch (error) {
+        const code = slackError(error);
+        // Free workspaces have no user groups; the policy can still name channels and users.
+        if (
+          code === "plan_upgrade_required" ||
+          code === "missing_scope" ||
+          code === "not_allowed_token_type"
+        ) {
+          if (!groupsUnavailableLogged) {
+            logger.warn({ reason: code }, "user groups are unavailable; rules naming groups match nobody");
+            groupsUnavailableLogged = true;
+          }
+          return [];
+        }
+        throw unavailable("which user groups you are in", error);
+      }
+    });
+
+  const members = (channel: string, fresh: boolean) =>
+    remember(`members:${channel}`, fresh, async (): Promise<Set<string>> => {
+      const found = new Set<string>();
+      try {
+        let cursor: string | undefined;
+        do {
+          const page = await client.conversations.members({
+            channel,
+            limit: 1000,
+            ...(cursor ? { cursor } : {}),
+          });
+          for (const member of page.members ?? []) found.add(member);
+          cursor = page.response_metadata?.next_cursor || undefined;
+        } while (cursor);
+      } catch (error) {
+        const code = slackError(error);
+        if (code === "channel_not_found") {
+          logger.warn(
+            { channel },
+            "a channel named in the access policy is not visible to Handout; invite Handout to it",
+          );
+          return found;
+        }
+        throw unavailable("who is in the channels the access policy names", error);
+      }
+      return found;
+    });
+
+  const user = (userId: string, fresh: boolean) =>
+    remember(`user:${userId}`, fresh, async () => {
+      try {
+        return (await client.users.info({ user: userId })).user;
+      } catch (error) {
+        if (slackError(error) === "user_not_found") return undefined;
+        throw unavailable("who you are", error);
+      }
+    });
+
+  return {
+    async person(userId, { fresh = false } = {}): Promise<Person> {
+      const channels = options.policyChannels();
+      const [profile, allGroups, memberships] = await Promise.all([
+        user(userId, fresh),
+        groups(fresh),
+        Promise.all(channels.map((channel) => members(channel, fresh))),
+      ]);
+      if (!profile || profile.deleted) {
+        throw new HandoutError(
+          "ACCESS_DENIED",
+          "Handout does not know you in this workspace, so it cannot share files for you.",
+        );
+      }
+      return {
+        userId,
+        groups: allGroups.filter((g) => g.users.includes(userId)).map(({ id, handle }) => ({ id, handle })),
+        channels: new Set(channels.filter((_, i) => memberships[i]?.has(userId))),
+        isGuest: profile.is_restricted === true || profile.is_ultra_restricted === true,
+      };
+    },
+
+    async conversation(channelId): Promise<Conversation | undefined> {
+      // Asked afresh each time: a person who has just invited Handout should not wait for a cache.
+      return remember(`conversation:${channelId}`, true, async () => {
+        try {
+          const { channel } = await client.conversations.info({ channel: channelId });
+          if (!channel) return undefined;
+          return {
+            id: channelId,
+            isExternal: channel.is_ext_shared === true || channel.is_pending_ext_shared === true,
+            isPrivate: channel.is_private === true,
+            isDirect: channel.is_im === true,
+          };
+        } catch (error) {
+          if (slackError(error) === "channel_not_found") return undefined;
+          throw unavailable("about that conversation", error);
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { parseArgs } from "node:util";
+import { createS3Client } from "../adapters/aws-clients.js";
+import { FileIndex } from "../adapters/file-index.js";
+import { type ListProgress, s3PageSource } from "../adapters/s3-lister.js";
+import { loadConfig } from "../config.js";
+import { HandoutError } from "../domain/errors.js";
+import { coveringPrefixes } from "../domain/search.js";
+import { loadPolicyFile } from "../policy-file.js";
+import { type CliIo, UsageError } from "./io.js";
+
+export const INDEX_USAGE = "handout index stats [--concurrency N] [--json]";
+
+const count = (n: number): string => n.toLocaleString("en-US");
+const megabytes = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** Progress on stderr: one line rewritten in place on a terminal, a line every few seconds elsewhere. */
+function progressDisplay(io: CliIo, bucket: string, startedAt: number) {
+  // The injected io says nothing about terminals; stderr is where the line goes in the real CLI.
+  const live = process.stderr.isTTY === true;
+  const every = live ? 200 : 5_000;
+  let shownAt = 0;
+  let shown = false;
+  return {
+    update(progress: ListProgress) {
+      const now = Date.now();
+      if (now - shownAt < every) return;
+      shownAt = now;
+      const text = `Listing s3://${bucket}: ${count(progress.objects)} objects, ${count(progress.requests)} requests, ${seconds(now - startedAt)}`;
+      io.err(live ? `\r${text}\x1b[K` : `${text}\n`);
+      shown = true;
+    },
+    done() {
+      if (live && shown) io.err("\r\x1b[K");
+    },
+  };
+}
+
+/** `handout index stats`: builds the index once, as the app would, and reports its size and cost. */
+export async function indexCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { concurrency: { type: "string" }, json: { type: "boolean", default: false } },
+  });
+  if (positionals.length !== 1 || positionals[0] !== "stats") {
+    throw new UsageError("index has one subcommand: stats.");
+  }
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (
+    concurrency !== undefined &&
+    !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 256)
+  ) {
+    throw new UsageError("--concurrency must be a whole number from 1 to 256.");
+  }
+
+  const config = loadConfig(io.env, ["bucket"]);
+  const bucket = config.bucket as NonNullable<typeof config.bucket>;
+  const policy = await loadPolicyFile(config.policyFile);
+  const roots = coveringPrefixes(policy.rules.flatMap((rule) => rule.prefixes));
+  if (roots.length === 0) {
+    throw new HandoutError(
+      "POLICY_INVALID",
+      `The access policy ${config.policyFile} grants no files, so there is nothing to index: add a rule with prefixes.`,
+    );
+  }
+
+  const client = createS3Client(bucket);
+  const startedAt = Date.now();
+  const progress = progressDisplay(io, bucket.name, startedAt);
+  const index = new FileIndex({
+    source: s3PageSource(client, bucket.name),
+    roots,
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    onProgress: (p) => progress.update(p),
+  });
+  let report: Awaited<ReturnType<FileIndex["refresh"]>>;
+  try {
+    report = await index.refresh();
+  } finally {
+    progress.done();
+    client.destroy();
+  }
+  const status = index.status();
+  const memory = process.memoryUsage();
+  const skipped = report.listed - report.files;
+
+  if (values.json) {
+    io.out(
+      `${JSON.stringify({
+        bucket: bucket.name,
+        prefixes: roots,
+        files: report.files,
+        skipped,
+        requests: report.requests,
+        buildMs: report.durationMs,
+        indexBytes: status.bytes,
+        heapUsedBytes: memory.heapUsed,
+        arrayBufferBytes: memory.arrayBuffers,
+        rssBytes: memory.rss,
+      })}\n`,
+    );
+    return 0;
+  }
+  const where = roots.includes("") ? "the whole bucket" : roots.join(", ");
+  io.out(
+    [
+      `Indexed s3://${bucket.name} (${where})`,
+      `  files:       ${count(report.files)}${skipped > 0 ? ` (and ${count(skipped)} left out: keys a link cannot carry, such as ones with a tab or a '//')` : ""}`,
+      `  build time:  ${seconds(report.durationMs)} (${count(report.requests)} list requests)`,
+      `  memory:      about ${megabytes(status.bytes)} held by the index; process heap ${megabytes(memory.heapUsed + memory.arrayBuffers)}, RSS ${megabytes(memory.rss)}`,
+      "",
+    ].join("\n"),
+  );
+  return 0;
+}

@@ -1,0 +1,138 @@
+import { HandoutError } from "./errors.js";
+import { assertExpiryAllowed } from "./expiry.js";
+import { keyProblem } from "./object-key.js";
+import { type AccessPolicy, accessFor } from "./policy.js";
+import type {
+  Announcement,
+  Directory,
+  FileCatalog,
+  LinkSigner,
+  Origin,
+  Posted,
+  Poster,
+  Share,
+  SharedFile,
+  ShareMode,
+} from "./ports.js";
+
+export const MAX_FILES_PER_SHARE = 10;
+export const MAX_NOTE_LENGTH = 2000;
+export const MAX_TITLE_LENGTH = 150;
+export const MAX_MESSAGE_LENGTH = 2500;
+
+/** What a person asked for. Nothing in it is trusted: every part is checked again here. */
+export interface ShareRequest {
+  readonly userId: string;
+  readonly keys: readonly string[];
+  readonly expiresAt: Date;
+  readonly channelId: string;
+  readonly mode: ShareMode;
+  readonly note?: string | undefined;
+  readonly announcement?: Announcement | undefined;
+  readonly origin?: Origin | undefined;
+}
+
+export interface ShareDependencies {
+  readonly directory: Directory;
+  readonly policy: () => AccessPolicy;
+  readonly catalog: FileCatalog;
+  readonly signer: LinkSigner;
+  readonly poster: Poster;
+  readonly now: () => Date;
+  /** Told when a file the person chose is no longer in the bucket, so that search stops offering it. */
+  readonly fileGone?: (key: string) => void;
+}
+
+const denied = (message: string) => new HandoutError("ACCESS_DENIED", message);
+const invalid = (message: string) => new HandoutError("INPUT_INVALID", message);
+
+function assertWellFormed(request: ShareRequest): void {
+  if (request.keys.length === 0) throw invalid("Choose at least one file.");
+  if (request.keys.length > MAX_FILES_PER_SHARE)
+    throw invalid(`Choose at most ${MAX_FILES_PER_SHARE} files at once.`);
+  if (new Set(request.keys).size !== request.keys.length) throw invalid("The same file was chosen twice.");
+  if ((request.note?.length ?? 0) > MAX_NOTE_LENGTH)
+    throw invalid(`Keep the note under ${MAX_NOTE_LENGTH} characters.`);
+  if (request.mode === "announce") {
+    const { announcement } = request;
+    if (!announcement?.title.trim()) throw invalid("An announcement needs a title.");
+    if (announcement.title.length > MAX_TITLE_LENGTH)
+      throw invalid(`Keep the title under ${MAX_TITLE_LENGTH} characters.`);
+    if (announcement.message.length > MAX_MESSAGE_LENGTH) {
+      throw invalid(`Keep the message under ${MAX_MESSAGE_LENGTH} characters.`);
+    }
+  }
+  for (const key of request.keys) {
+    const problem = keyProblem(key);
+    if (problem) throw invalid(`That file cannot be shared: ${problem}.`);
+  }
+}
+
+/**
+ * Shares files: who is this person now, may they share each file for that long, into that
+ * conversation, do the files still exist — then sign and post. Decisions rest on the directory and
+ * the policy, never on what the request claims.
+ */
+export async function shareFiles(
+  request: ShareRequest,
+  deps: ShareDependencies,
+): Promise<{ share: Share; posted: Posted }> {
+  assertWellFormed(request);
+  const policy = deps.policy();
+  const person = await deps.directory.person(request.userId, { fresh: true });
+  const access = accessFor(policy, person);
+
+  const refused = request.keys.filter((key) => !access.allows(key));
+  if (refused.length > 0) {
+    throw denied(
+      refused.length === request.keys.length && !access.canShare
+        ? "You may not share files from this bucket."
+        : `You may not share ${refused.map((key) => `“${key}”`).join(", ")}.`,
+    );
+  }
+  if (request.mode === "announce" && !access.canAnnounce) throw denied("You may not post announcements.");
+  const now = deps.now();
+  assertExpiryAllowed(request.expiresAt, now, access.expiryLimitsFor(request.keys)?.max);
+
+  // An ephemeral share reaches only the person, wherever it is shown.
+  const conversation =
+    request.mode === "ephemeral" ? undefined : await deps.directory.conversation(request.channelId);
+  if (conversation?.isExternal && !policy.allowExternalChannels) {
+    throw new HandoutError(
+      "EXTERNAL_CHANNEL",
+      "That conversation is shared with another organisation, and the access policy keeps links inside this one. Choose another conversation.",
+    );
+  }
+  if (request.mode !== "ephemeral" && !conversation && !policy.allowExternalChannels) {
+    throw new HandoutError(
+      "CHANNEL_NOT_FOUND",
+      "Handout cannot see that conversation, so it cannot check that it stays inside your organisation. Add Handout to it (type /invite @Handout there), or choose a channel Handout is in.",
+    );
+  }
+
+  const files = await Promise.all(request.keys.map((key) => deps.catalog.stat(key)));
+  const gone = request.keys.filter((_, i) => files[i] === undefined);
+  if (gone.length > 0) {
+    for (const key of gone) deps.fileGone?.(key);
+    throw new HandoutError(
+      "OBJECT_NOT_FOUND",
+      `${gone.map((key) => `“${key}”`).join(", ")} ${gone.length === 1 ? "is" : "are"} no longer in the bucket. Choose again.`,
+    );
+  }
+
+  const shared: SharedFile[] = files.map((file) => {
+    const info = file as NonNullable<typeof file>;
+    return { file: info, link: deps.signer.sign(info.key, { expiresAt: request.expiresAt }) };
+  });
+  const share: Share = {
+    sharerId: request.userId,
+    files: shared,
+    expiresAt: shared[0]?.link.expiresAt ?? request.expiresAt,
+    note: request.note?.trim() || undefined,
+    mode: request.mode,
+    announcement: request.mode === "announce" ? request.announcement : undefined,
+    channelId: request.channelId,
+  };
+  const posted = await deps.poster.post(share, request.origin);
+  return { share, posted };
+}

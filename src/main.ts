@@ -1,0 +1,30 @@
+import { isHandoutError } from "./domain/errors.js";
+import { createLogger } from "./logger.js";
+import { startHandout } from "./server.js";
+
+const logger = createLogger(process.env.LOG_LEVEL || "info");
+
+try {
+  const handout = await startHandout(process.env, logger);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    handout.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "could not stop cleanly");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+} catch (error) {
+  // Start-up failures are final: say what to fix, plainly, and stop.
+  process.stderr.write(
+    `${isHandoutError(error) ? error.message : `Handout could not start: ${String(error)}`}\n`,
+  );
+  process.exit(1);
+}

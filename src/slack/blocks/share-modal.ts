@@ -1,0 +1,207 @@
+import type { KnownBlock, ModalView, PlainTextOption } from "@slack/types";
+import { formatDuration } from "../../domain/duration.js";
+import type { Access } from "../../domain/policy.js";
+import {
+  MAX_FILES_PER_SHARE,
+  MAX_MESSAGE_LENGTH,
+  MAX_NOTE_LENGTH,
+  MAX_TITLE_LENGTH,
+} from "../../domain/share-files.js";
+import { escapeMrkdwn } from "../format.js";
+import { actionOf, Field, SHARE_VIEW } from "../ids.js";
+
+const plain = (text: string) => ({ type: "plain_text" as const, text, emoji: true });
+const mrkdwn = (text: string) => ({ type: "mrkdwn" as const, text });
+const option = (text: string, value: string): PlainTextOption => ({ text: plain(text), value });
+
+const base = (privateMetadata: string, blocks: KnownBlock[], submit?: string): ModalView => ({
+  type: "modal",
+  callback_id: SHARE_VIEW,
+  title: plain("Share a file"),
+  close: plain(submit ? "Cancel" : "Close"),
+  ...(submit ? { submit: plain(submit) } : {}),
+  private_metadata: privateMetadata,
+  blocks,
+});
+
+/** Opened at once, before any directory or bucket call, so that the trigger never expires. */
+export const loadingView = (privateMetadata: string): ModalView =>
+  base(privateMetadata, [
+    { type: "section", text: mrkdwn(":hourglass_flowing_sand: Finding the files you may share…") },
+  ]);
+
+/** A modal with a message and nothing to submit: for refusals, progress and results. */
+export const messageView = (privateMetadata: string, text: string): ModalView =>
+  base(privateMetadata, [{ type: "section", text: mrkdwn(text) }]);
+
+export function noAccessView(privateMetadata: string, contact: string | undefined): ModalView {
+  return messageView(
+    privateMetadata,
+    [
+      "*You can't share files with Handout yet.*",
+      "Handout shares a file only when the access policy names you (through a user group, a channel you are in, or your user ID) and the file's folder.",
+      contact
+        ? `To get access: ${escapeMrkdwn(contact)}`
+        : "Ask whoever runs Handout in your workspace to add you to the access policy.",
+    ].join("\n\n"),
+  );
+}
+
+const PRESETS = [3600, 86_400, 7 * 86_400, 30 * 86_400, 90 * 86_400];
+
+/** The expiry choices a person may make: common durations up to their longest, and their default. */
+export function expiryChoices(access: Access): { options: PlainTextOption[]; initial: PlainTextOption } {
+  const longest = Math.max(...access.grants.map((g) => g.maxExpirySeconds));
+  const preferred = Math.min(longest, Math.max(...access.grants.map((g) => g.defaultExpirySeconds)));
+  const seconds = [...new Set([...PRESETS.filter((s) => s < longest), longest, preferred])].sort(
+    (a, b) => a - b,
+  );
+  const options = seconds.map((s) => option(formatDuration(s), String(s)));
+  return { options, initial: options.find((o) => o.value === String(preferred)) as PlainTextOption };
+}
+
+export interface ShareFormInput {
+  readonly privateMetadata: string;
+  readonly access: Access;
+  /** Preselected files: the exact match for the command's query, when there is one. */
+  readonly initialFiles: readonly PlainTextOption[];
+  /** A line under the file menu about what the query found. */
+  readonly hint: string | undefined;
+  /** Default the destination to the conversation the command was typed in. */
+  readonly inConversation: boolean;
+}
+
+export function shareFormView(input: ShareFormInput): ModalView {
+  const { access } = input;
+  const expiry = expiryChoices(access);
+  const howOptions = [
+    option("Post the links in the conversation", "post"),
+    option("Only show them to me", "ephemeral"),
+    ...(access.canAnnounce ? [option("Post an announcement", "announce")] : []),
+  ];
+  const blocks: KnownBlock[] = [
+    {
+      type: "input",
+      block_id: Field.files,
+      label: plain("Files"),
+      element: {
+        type: "multi_external_select",
+        action_id: actionOf(Field.files),
+        placeholder: plain("Type part of a file name or folder"),
+        min_query_length: 0,
+        max_selected_items: MAX_FILES_PER_SHARE,
+        ...(input.initialFiles.length > 0 ? { initial_options: [...input.initialFiles] } : {}),
+      },
+    },
+  ];
+  if (input.hint) blocks.push({ type: "context", elements: [mrkdwn(input.hint)] });
+  blocks.push(
+    {
+      type: "input",
+      block_id: Field.expiry,
+      label: plain("Link expires after"),
+      element: {
+        type: "static_select",
+        action_id: actionOf(Field.expiry),
+        options: expiry.options,
+        initial_option: expiry.initial,
+      },
+    },
+    {
+      type: "input",
+      block_id: Field.expiryAt,
+      optional: true,
+      label: plain("…or at this date and time"),
+      hint: plain(`Links to your files can last up to ${expiry.options.at(-1)?.text.text}.`),
+      element: { type: "datetimepicker", action_id: actionOf(Field.expiryAt) },
+    },
+    {
+      type: "input",
+      block_id: Field.destination,
+      label: plain("Where"),
+      element: {
+        type: "conversations_select",
+        action_id: actionOf(Field.destination),
+        placeholder: plain("Choose a conversation"),
+        ...(input.inConversation ? { default_to_current_conversation: true } : {}),
+        filter: { include: ["public", "private", "mpim", "im"], exclude_bot_users: true },
+      },
+    },
+    {
+      type: "input",
+      block_id: Field.how,
+      label: plain("How"),
+      element: {
+        type: "radio_buttons",
+        action_id: actionOf(Field.how),
+        options: howOptions,
+        initial_option: howOptions[0],
+      },
+    },
+  );
+  if (access.canAnnounce) {
+    blocks.push(
+      { type: "section", text: mrkdwn("*Announcement* (only when “Post an announcement” is chosen)") },
+      {
+        type: "input",
+        block_id: Field.title,
+        optional: true,
+        label: plain("Title"),
+        element: { type: "plain_text_input", action_id: actionOf(Field.title), max_length: MAX_TITLE_LENGTH },
+      },
+      {
+        type: "input",
+        block_id: Field.message,
+        optional: true,
+        label: plain("Message"),
+        element: {
+          type: "plain_text_input",
+          action_id: actionOf(Field.message),
+          multiline: true,
+          max_length: MAX_MESSAGE_LENGTH,
+        },
+      },
+      {
+        type: "input",
+        block_id: Field.mention,
+        optional: true,
+        label: plain("Notify"),
+        element: {
+          type: "static_select",
+          action_id: actionOf(Field.mention),
+          placeholder: plain("Nobody in particular"),
+          options: [
+            option("Nobody in particular", "none"),
+            option("@here", "here"),
+            option("@channel", "channel"),
+          ],
+        },
+      },
+      {
+        type: "input",
+        block_id: Field.pin,
+        optional: true,
+        label: plain("Pin"),
+        element: {
+          type: "checkboxes",
+          action_id: actionOf(Field.pin),
+          options: [option("Pin the announcement in the channel", "pin")],
+        },
+      },
+    );
+  }
+  blocks.push({
+    type: "input",
+    block_id: Field.note,
+    optional: true,
+    label: plain("Note"),
+    element: {
+      type: "plain_text_input",
+      action_id: actionOf(Field.note),
+      multiline: true,
+      max_length: MAX_NOTE_LENGTH,
+      placeholder: plain("Say what the files are for (optional)"),
+    },
+  });
+  return base(input.privateMetadata, blocks, "Share");
+}

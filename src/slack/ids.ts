@@ -1,0 +1,21 @@
+/** The names Slack hands back to us: callback, block and action IDs. */
+export const SHARE_VIEW = "handout_share";
+export const SHARE_SHORTCUT = "handout_share_shortcut";
+
+export const Field = {
+  files: "files",
+  expiry: "expiry",
+  expiryAt: "expiry_at",
+  destination: "destination",
+  how: "how",
+  title: "title",
+  message: "message",
+  mention: "mention",
+  pin: "pin",
+  note: "note",
+} as const;
+
+/** Each input block holds one element; its action ID is the block's with this suffix. */
+export const actionOf = (field: string): string => `${field}_input`;
+
+export const DOWNLOAD_ACTION = /^download_\d+$/;

@@ -1,0 +1,160 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { formatDuration } from "../../domain/duration.js";
+import { isHandoutError } from "../../domain/errors.js";
+import { accessFor } from "../../domain/policy.js";
+import type { Posted } from "../../domain/ports.js";
+import { shareFiles } from "../../domain/share-files.js";
+import { messageView } from "../blocks/share-modal.js";
+import { type HandoutContext, within } from "../context.js";
+import { slackDate } from "../format.js";
+import { Field } from "../ids.js";
+import type { ModalState } from "../metadata.js";
+import { type FieldErrors, readShareForm, type ShareForm } from "../share-form.js";
+
+/** The part of Slack's 3 seconds that a quick check against cached data may use. */
+const QUICK_CHECK_MS = 1200;
+
+/**
+ * The share form was submitted. Mistakes a person can fix are answered next to the field, at once.
+ * Then the modal shows progress while the share is checked again from trusted data, signed and
+ * posted; it ends showing what happened.
+ */
+export const shareSubmission =
+  (ctx: HandoutContext) =>
+  async ({ ack, body, view, client }: AllMiddlewareArgs & SlackViewMiddlewareArgs): Promise<void> => {
+    const state = ctx.seal.open(view.private_metadata);
+    if (!state || state.userId !== body.user.id) {
+      ctx.logger.warn({ user: body.user.id }, "refused a share whose modal metadata was changed");
+      await ack({
+        response_action: "errors",
+        errors: {
+          [Field.files]:
+            "This form was changed outside Slack, so Handout will not use it. Close it and type /share again.",
+        },
+      });
+      return;
+    }
+    const now = ctx.share.now();
+    const read = readShareForm(view.state.values as Parameters<typeof readShareForm>[0], ctx.refs, now);
+    const errors = read.errors ?? (await quickCheck(ctx, body.user.id, read.form, now));
+    if (errors && Object.keys(errors).length > 0) {
+      await ack({ response_action: "errors", errors: errors as Record<string, string> });
+      return;
+    }
+    const form = read.form as ShareForm;
+    await ack({
+      response_action: "update",
+      view: messageView(view.private_metadata, ":hourglass_flowing_sand: Sharing…"),
+    });
+    await share(ctx, client, body.user.id, view.id, view.private_metadata, state, form);
+  };
+
+/** Limits a person can fix in the form, judged on cached data (the share itself asks afresh). */
+async function quickCheck(
+  ctx: HandoutContext,
+  userId: string,
+  form: ShareForm,
+  now: Date,
+): Promise<FieldErrors | undefined> {
+  const person = await within(
+    ctx.directory.person(userId).catch(() => undefined),
+    QUICK_CHECK_MS,
+  );
+  if (!person) return undefined;
+  const access = accessFor(ctx.policy(), person);
+  const refused = form.keys.filter((key) => !access.allows(key));
+  if (refused.length > 0)
+    return { [Field.files]: "You may not share some of these files. Remove them and try again." };
+  const max = access.expiryLimitsFor(form.keys)?.max;
+  if (max !== undefined && form.expiresAt.getTime() - now.getTime() > max * 1000) {
+    return {
+      [form.expiryField]: `Links to these files can last at most ${formatDuration(max)}. Choose an earlier time.`,
+    };
+  }
+  if (form.mode === "announce" && !access.canAnnounce)
+    return { [Field.how]: "You may not post announcements." };
+  return undefined;
+}
+
+async function share(
+  ctx: HandoutContext,
+  client: WebClient,
+  userId: string,
+  viewId: string,
+  privateMetadata: string,
+  state: ModalState,
+  form: ShareForm,
+): Promise<void> {
+  let text: string;
+  try {
+    const { share, posted } = await shareFiles(
+      {
+        userId,
+        keys: form.keys,
+        expiresAt: form.expiresAt,
+        channelId: form.channelId,
+        mode: form.mode,
+        note: form.note,
+        announcement: form.announcement,
+        origin:
+          state.channelId && state.responseUrl
+            ? { channelId: state.channelId, responseUrl: state.responseUrl }
+            : undefined,
+      },
+      ctx.share,
+    );
+    ctx.logger.info(
+      {
+        event: "share",
+        user: userId,
+        channel: posted.channelId,
+        via: posted.via,
+        mode: form.mode,
+        keys: form.keys,
+        expiresAt: share.expiresAt.toISOString(),
+      },
+      "shared files",
+    );
+    text = successText(posted, form, share.expiresAt);
+  } catch (error) {
+    if (isHandoutError(error)) {
+      ctx.logger.info(
+        { event: "share_refused", user: userId, code: error.code, keys: form.keys },
+        error.message,
+      );
+      text = `*Nothing was shared.*\n\n${error.message}`;
+    } else {
+      ctx.logger.error({ err: error, user: userId }, "a share failed unexpectedly");
+      text =
+        "*Nothing was shared.*\n\nSomething went wrong on Handout's side. Try again in a minute; if it keeps happening, tell whoever runs Handout.";
+    }
+  }
+  try {
+    await client.views.update({ view_id: viewId, view: messageView(privateMetadata, text) });
+  } catch (error) {
+    ctx.logger.info(
+      { reason: (error as { data?: { error?: string } }).data?.error },
+      "could not show the share's outcome",
+    );
+  }
+}
+
+function successText(posted: Posted, form: ShareForm, expiresAt: Date): string {
+  const what = form.keys.length === 1 ? "the file" : `${form.keys.length} files`;
+  const until = `The link${form.keys.length === 1 ? "" : "s"} expire ${slackDate(expiresAt)}.`;
+  switch (posted.via) {
+    case "ephemeral":
+      return `:white_check_mark: Showed ${what} to you alone in <#${posted.channelId}>. ${until}`;
+    case "direct_message":
+      return `:white_check_mark: Sent ${what} to you in your messages with Handout. ${until}`;
+    default: {
+      const pinNote =
+        form.announcement?.pin && !posted.pinned
+          ? "\n\nIt could not be pinned: Handout needs to be in the channel to pin."
+          : "";
+      const kind = form.mode === "announce" ? "Announced" : "Shared";
+      return `:white_check_mark: ${kind} ${what} in <#${posted.channelId}>. ${until}${pinNote}`;
+    }
+  }
+}

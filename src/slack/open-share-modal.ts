@@ -1,0 +1,88 @@
+import type { WebClient } from "@slack/web-api";
+import { isHandoutError } from "../domain/errors.js";
+import { accessFor } from "../domain/policy.js";
+import { normalizeForSearch } from "../domain/search.js";
+import { loadingView, messageView, noAccessView, shareFormView } from "./blocks/share-modal.js";
+import type { HandoutContext } from "./context.js";
+import { fileOption } from "./file-options.js";
+import { escapeMrkdwn, splitKey } from "./format.js";
+import type { ModalState } from "./metadata.js";
+
+/**
+ * Opens the share modal at once with a placeholder (a trigger lives 3 seconds), then looks the person
+ * up and fills it in: the form, or a plain explanation when they may share nothing.
+ */
+export async function openShareModal(
+  ctx: HandoutContext,
+  client: WebClient,
+  triggerId: string,
+  state: ModalState,
+): Promise<"opened" | "trigger_expired"> {
+  const privateMetadata = ctx.seal.seal(state);
+  let viewId: string | undefined;
+  try {
+    viewId = (await client.views.open({ trigger_id: triggerId, view: loadingView(privateMetadata) })).view
+      ?.id;
+  } catch (error) {
+    ctx.logger.warn(
+      { reason: (error as { data?: { error?: string } }).data?.error },
+      "could not open the share modal",
+    );
+    return "trigger_expired";
+  }
+  if (!viewId) return "trigger_expired";
+
+  let view: ReturnType<typeof shareFormView>;
+  try {
+    const person = await ctx.directory.person(state.userId);
+    const policy = ctx.policy();
+    const access = accessFor(policy, person);
+    if (!access.canShare) {
+      view = noAccessView(privateMetadata, policy.contact);
+    } else {
+      const query = state.query.trim();
+      const result = query ? ctx.search.search(query, access.prefixes, 100) : undefined;
+      const wanted = normalizeForSearch(query);
+      const exact =
+        result?.files.filter((file) => normalizeForSearch(splitKey(file.key).name) === wanted) ?? [];
+      view = shareFormView({
+        privateMetadata,
+        access,
+        initialFiles: exact.length === 1 && exact[0] ? [fileOption(exact[0], ctx.refs)] : [],
+        hint: result ? hintFor(query, result.files.length, result.partial, exact.length === 1) : undefined,
+        inConversation: state.channelId !== undefined,
+      });
+    }
+  } catch (error) {
+    ctx.logger.warn(
+      { code: isHandoutError(error) ? error.code : undefined, err: error },
+      "could not prepare the share modal",
+    );
+    view = messageView(
+      privateMetadata,
+      isHandoutError(error)
+        ? error.message
+        : "Something went wrong on Handout's side. Close this and try again in a minute.",
+    );
+  }
+  try {
+    await client.views.update({ view_id: viewId, view });
+  } catch (error) {
+    // Most often the person closed the modal already.
+    ctx.logger.info(
+      { reason: (error as { data?: { error?: string } }).data?.error },
+      "could not fill the share modal",
+    );
+  }
+  return "opened";
+}
+
+function hintFor(query: string, count: number, partial: boolean, preselected: boolean): string {
+  const shown = `“${escapeMrkdwn(query)}”`;
+  const still = partial ? " Handout is still reading the bucket, so more may appear in a moment." : "";
+  if (count === 0) return `No file you may share matches ${shown}. Type another part of the name.${still}`;
+  if (preselected && count === 1) return `Found ${shown}.${still}`;
+  const many =
+    count >= 100 ? "100 or more files match" : count === 1 ? "1 file matches" : `${count} files match`;
+  return `${many} ${shown}: open the menu to choose.${still}`;
+}

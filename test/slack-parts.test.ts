@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import { formatSize, slackDate, splitKey } from "../src/slack/format.js";
+import { KeyRefs } from "../src/slack/key-refs.js";
+import { MetadataSeal } from "../src/slack/metadata.js";
+import { readShareForm } from "../src/slack/share-form.js";
+
+describe("modal metadata seal", () => {
+  const seal = new MetadataSeal("secret");
+  const state = {
+    userId: "U1",
+    channelId: "C1",
+    responseUrl: "https://hooks.slack.com/commands/T/1/x",
+    query: "report",
+  };
+
+  it("opens what it sealed", () => {
+    expect(seal.open(seal.seal(state))).toEqual(state);
+  });
+
+  it("refuses changed, foreign, truncated or missing metadata", () => {
+    const sealed = seal.seal(state);
+    const [body, mac] = sealed.split(".") as [string, string];
+    const changed = Buffer.from(JSON.stringify({ ...state, userId: "U2" })).toString("base64url");
+    expect(seal.open(`${changed}.${mac}`)).toBeUndefined();
+    expect(new MetadataSeal("other secret").open(sealed)).toBeUndefined();
+    expect(seal.open(body)).toBeUndefined();
+    expect(seal.open(`${sealed}.x`)).toBeUndefined();
+    expect(seal.open(undefined)).toBeUndefined();
+    expect(seal.open("")).toBeUndefined();
+  });
+
+  it("stays well within Slack's 3,000 characters, however long the query", () => {
+    expect(seal.seal({ ...state, query: "q".repeat(5000) }).length).toBeLessThan(1000);
+  });
+});
+
+describe("option values for keys", () => {
+  it("carries short keys as themselves and long ones as a remembered hash, within 150 characters", () => {
+    const refs = new KeyRefs();
+    expect(refs.toValue("reports/q1.pdf")).toBe("k:reports/q1.pdf");
+    const long = `reports/${"é".repeat(500)}.pdf`;
+    const value = refs.toValue(long);
+    expect(value).toMatch(/^h:[A-Za-z0-9_-]{43}$/);
+    expect(refs.fromValue(value)).toBe(long);
+    expect(new KeyRefs().fromValue(value)).toBeUndefined();
+    expect(refs.fromValue("reports/q1.pdf")).toBeUndefined();
+  });
+});
+
+describe("reading the share form", () => {
+  const now = new Date("2026-11-26T12:00:00Z");
+  const refs = new KeyRefs();
+  const values = (overrides: Record<string, unknown> = {}) => ({
+    files: { files_input: { selected_options: [{ value: "k:reports/q1.pdf" }] } },
+    expiry: { expiry_input: { selected_option: { value: "86400" } } },
+    expiry_at: { expiry_at_input: { selected_date_time: null } },
+    destination: { destination_input: { selected_conversation: "C0GENERAL" } },
+    how: { how_input: { selected_option: { value: "post" } } },
+    note: { note_input: { value: "  for Thursday  " } },
+    ...overrides,
+  });
+
+  it("reads a complete form", () => {
+    expect(readShareForm(values(), refs, now)).toEqual({
+      form: {
+        keys: ["reports/q1.pdf"],
+        expiresAt: new Date("2026-11-27T12:00:00Z"),
+        expiryField: "expiry",
+        channelId: "C0GENERAL",
+        mode: "post",
+        note: "for Thursday",
+        announcement: undefined,
+      },
+    });
+  });
+
+  it("prefers a chosen date and time to the preset", () => {
+    const at = Date.parse("2026-12-01T09:00:00Z") / 1000;
+    const read = readShareForm(
+      values({ expiry_at: { expiry_at_input: { selected_date_time: at } } }),
+      refs,
+      now,
+    );
+    expect(read.form?.expiresAt).toEqual(new Date("2026-12-01T09:00:00Z"));
+    expect(read.form?.expiryField).toBe("expiry_at");
+  });
+
+  it("answers each mistake next to its field", () => {
+    const read = readShareForm(
+      values({
+        files: { files_input: { selected_options: [] } },
+        expiry_at: { expiry_at_input: { selected_date_time: Date.parse("2026-11-26T11:00:00Z") / 1000 } },
+        destination: { destination_input: { selected_conversation: "not a channel" } },
+        how: { how_input: { selected_option: { value: "broadcast" } } },
+        note: { note_input: { value: "x".repeat(2001) } },
+      }),
+      refs,
+      now,
+    );
+    expect(read.errors).toEqual({
+      files: "Choose at least one file.",
+      expiry_at: "That time has passed. Choose a time in the future.",
+      destination: "Choose where to share the files.",
+      how: "Choose how to share the files.",
+      note: "Keep the note under 2000 characters.",
+    });
+  });
+
+  it("asks for an announcement's title, and refuses an unknown mention", () => {
+    const read = readShareForm(
+      values({
+        how: { how_input: { selected_option: { value: "announce" } } },
+        mention: { mention_input: { selected_option: { value: "everyone" } } },
+      }),
+      refs,
+      now,
+    );
+    expect(read.errors).toEqual({
+      title: "An announcement needs a title.",
+      mention: "Choose whom to notify.",
+    });
+  });
+
+  it("does not recognise a forged option value", () => {
+    const read = readShareForm(
+      values({ files: { files_input: { selected_options: [{ value: "h:forged" }, { value: 7 }] } } }),
+      refs,
+      now,
+    );
+    expect(read.errors?.files).toMatch(/no longer recognises one of these files/);
+  });
+});
+
+describe("formatting", () => {
+  it("shows sizes, dates in the reader's zone, and a key's name and folder", () => {
+    expect(formatSize(0)).toBe("0 B");
+    expect(formatSize(1_234)).toBe("1.2 KB");
+    expect(formatSize(123_456_789)).toBe("123 MB");
+    expect(slackDate(new Date("2026-11-27T09:30:45Z"))).toBe(
+      "<!date^1795771845^{date_short_pretty} at {time}|2026-11-27 09:30 UTC>",
+    );
+    expect(splitKey("reports/2026/q1.pdf")).toEqual({ name: "q1.pdf", folder: "reports/2026/" });
+    expect(splitKey("top.pdf")).toEqual({ name: "top.pdf", folder: "" });
+  });
+});
