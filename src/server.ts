@@ -5,13 +5,14 @@ import { s3FileCatalog } from "./adapters/s3-catalog.js";
 import { s3PageSource } from "./adapters/s3-lister.js";
 import { slackDirectory } from "./adapters/slack-directory.js";
 import { slackPoster } from "./adapters/slack-poster.js";
-import { type Config, loadConfig } from "./config.js";
+import { type Config, loadConfig, type SlackSettings } from "./config.js";
 import { HandoutError } from "./domain/errors.js";
 import type { AccessPolicy } from "./domain/policy.js";
 import { coveringPrefixes } from "./domain/search.js";
 import type { Logger } from "./logger.js";
 import { loadPolicyFile } from "./policy-file.js";
-import { startSlackApp } from "./slack/app.js";
+import { SLACK_RETRIES, startSlackApp } from "./slack/app.js";
+import type { HandoutContext } from "./slack/context.js";
 import { KeyRefs } from "./slack/key-refs.js";
 import { MetadataSeal } from "./slack/metadata.js";
 import { startSigner } from "./wiring.js";
@@ -20,6 +21,18 @@ export interface RunningHandout {
   readonly port: number;
   readonly index: FileIndex;
   stop(): Promise<void>;
+}
+
+/** Handout's parts, wired and started, for any Slack receiver (HTTP, Socket Mode, AWS Lambda). */
+export interface Handout {
+  readonly config: Config;
+  readonly slack: SlackSettings;
+  readonly context: HandoutContext;
+  readonly index: FileIndex;
+  readonly bot: { botId: string; botUserId: string };
+  /** What GET /healthz reports. */
+  health(): Record<string, unknown>;
+  close(): Promise<void>;
 }
 
 /** Every prefix the policy grants anyone: what the index lists (not the whole bucket unless granted). */
@@ -54,10 +67,10 @@ async function identifyBot(
 }
 
 /**
- * Composes and starts Handout: configuration, policy, signing key, bucket index, Slack. Every failure
- * here is final and says what to fix. The index builds in the background: the app serves at once.
+ * Composes Handout from the environment: configuration, policy, signing key, bucket index, Slack
+ * clients. Every failure here is final and says what to fix. The index builds in the background.
  */
-export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningHandout> {
+export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Promise<Handout> {
   const config: Config = loadConfig(env, ["slack", "bucket", "signing"]);
   const slack = config.slack as NonNullable<Config["slack"]>;
   const bucket = config.bucket as NonNullable<Config["bucket"]>;
@@ -78,7 +91,7 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
 
   const client = new WebClient(slack.botToken, {
     ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
-    retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxRetryTime: 20_000 },
+    retryConfig: SLACK_RETRIES,
   });
   const directory = slackDirectory({
     client,
@@ -86,45 +99,59 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
     cacheSeconds: 60,
     logger,
   });
-  const running = await startSlackApp({
-    settings: slack,
+  const context: HandoutContext = {
+    policy: () => policy,
+    directory,
+    search: index,
+    seal: new MetadataSeal(slack.signingSecret ?? slack.botToken),
+    refs: new KeyRefs(),
     logger,
-    port: config.port,
-    botId: bot.botId,
-    botUserId: bot.botUserId,
-    health: () => {
+    share: {
+      directory,
+      policy: () => policy,
+      catalog: s3FileCatalog(s3, bucket.name),
+      signer,
+      poster: slackPoster(client, logger),
+      now: () => new Date(),
+      fileGone: (key) => index.fileGone(key),
+    },
+  };
+  return {
+    config,
+    slack,
+    context,
+    index,
+    bot,
+    health() {
       const status = index.status();
       return { index: { files: status.files, complete: status.complete, building: status.building } };
     },
-    context: {
-      policy: () => policy,
-      directory,
-      search: index,
-      seal: new MetadataSeal(slack.signingSecret ?? slack.botToken),
-      refs: new KeyRefs(),
-      logger,
-      share: {
-        directory,
-        policy: () => policy,
-        catalog: s3FileCatalog(s3, bucket.name),
-        signer,
-        poster: slackPoster(client, logger),
-        now: () => new Date(),
-        fileGone: (key) => index.fileGone(key),
-      },
-    },
-  });
-  logger.info(
-    { port: running.port, mode: slack.appToken ? "socket" : "http", rules: policy.rules.length },
-    "Handout is running",
-  );
-  return {
-    port: running.port,
-    index,
-    async stop() {
-      await running.stop();
+    async close() {
       await index.stop();
       s3.destroy();
+    },
+  };
+}
+
+/** Builds Handout and serves Slack over HTTP or Socket Mode; `/healthz` in both. */
+export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningHandout> {
+  const handout = await buildHandout(env, logger);
+  const running = await startSlackApp({
+    settings: handout.slack,
+    logger,
+    port: handout.config.port,
+    botId: handout.bot.botId,
+    botUserId: handout.bot.botUserId,
+    health: () => handout.health(),
+    context: handout.context,
+  });
+  logger.info({ port: running.port, mode: handout.slack.appToken ? "socket" : "http" }, "Handout is running");
+  return {
+    port: running.port,
+    index: handout.index,
+    async stop() {
+      await running.stop();
+      await handout.close();
     },
   };
 }

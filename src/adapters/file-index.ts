@@ -152,6 +152,8 @@ export class Segment {
   private goneCount = 0;
   /** Scratch for path matching, one byte per folder. */
   private readonly dirHits: Uint8Array;
+  /** Scratch for name-prefix matching, one byte per file, made on first use. */
+  private marks: Uint8Array | undefined;
   /** How often each character occurs in `text`, to choose needles. */
   private readonly counts = new Uint32Array(COUNTED);
   private readonly fixedBytes: number;
@@ -251,7 +253,7 @@ export class Segment {
 
   /** An estimate of the memory this segment holds, in bytes. */
   get bytes(): number {
-    return this.fixedBytes + (this.gone?.byteLength ?? 0);
+    return this.fixedBytes + (this.gone?.byteLength ?? 0) + (this.marks?.byteLength ?? 0);
   }
 
   key(i: number): string {
@@ -303,6 +305,11 @@ export class Segment {
     return true;
   }
 
+  private scratch(): Uint8Array {
+    this.marks ??= new Uint8Array(this.count);
+    return this.marks;
+  }
+
   /** Whether file `i` may be offered: not gone, and under one of the prefixes `ranges` stands for. */
   private eligible(i: number, ranges: readonly number[]): boolean {
     return (this.gone === undefined || this.gone[i] === 0) && inRanges(ranges, this.keyRank[i] as number);
@@ -329,21 +336,6 @@ export class Segment {
     return this.text.slice(this.textStarts[i], (this.textStarts[i + 1] as number) - 1);
   }
 
-  /** The last file (newest first) that `top` might take at `tier`, or -1. */
-  private cutoff(top: TopMatches, tier: MatchTier): number {
-    const time = top.minimumTime(tier);
-    if (time === Number.NEGATIVE_INFINITY) return this.count - 1;
-    if (time === Number.POSITIVE_INFINITY) return -1;
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.times[mid] as number) >= time) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
-  }
-
   /** The first place in name order whose name is not below `query` (`orEqual`: not below or equal). */
   private nameBound(query: string, orEqual: boolean): number {
     let lo = 0;
@@ -367,18 +359,34 @@ export class Segment {
       if (this.text.startsWith(query, this.textStarts[this.byName[mid] as number])) end = mid + 1;
       else hi = mid;
     }
-    // A file's place in this segment is its rank by age, so `cutoff` filters without reading times.
-    for (const [tier, from, to] of [
-      [MatchTier.exactName, first, exactEnd],
-      [MatchTier.namePrefix, exactEnd, end],
-    ] as const) {
-      let cutoff = this.cutoff(top, tier);
-      for (let at = from; at < to; at++) {
-        const i = this.byName[at] as number;
-        if (i > cutoff || !this.eligible(i, ranges)) continue;
-        top.offer(this, i, tier);
-        cutoff = this.cutoff(top, tier);
+    // Equal names are in index order, which is newest first.
+    for (let at = first; at < exactEnd; at++) {
+      const i = this.byName[at] as number;
+      if (!top.wouldTake(MatchTier.exactName, this.times[i] as number)) break;
+      if (this.eligible(i, ranges)) top.offer(this, i, MatchTier.exactName);
+    }
+    // Name order can be date order ("Invoice 2024-01-31"), the worst order to pick the newest from:
+    // visit the matches newest first instead, and stop at the first that cannot get in.
+    const matches = end - exactEnd;
+    if (matches === 0) return;
+    if (matches <= 512) {
+      for (const i of this.byName.slice(exactEnd, end).sort()) {
+        if (!top.wouldTake(MatchTier.namePrefix, this.times[i] as number)) return;
+        if (this.eligible(i, ranges)) top.offer(this, i, MatchTier.namePrefix);
       }
+      return;
+    }
+    const marks = this.scratch();
+    for (let at = exactEnd; at < end; at++) marks[this.byName[at] as number] = 1;
+    try {
+      for (let i = 0, seen = 0; seen < matches; i++) {
+        if (marks[i] === 0) continue;
+        seen++;
+        if (!top.wouldTake(MatchTier.namePrefix, this.times[i] as number)) return;
+        if (this.eligible(i, ranges)) top.offer(this, i, MatchTier.namePrefix);
+      }
+    } finally {
+      for (let at = exactEnd; at < end; at++) marks[this.byName[at] as number] = 0;
     }
   }
 
@@ -473,19 +481,6 @@ export class TopMatches {
   /** Whether `limit` matches of `tier` or better are held: nothing worse can get in. */
   fullAt(tier: number): boolean {
     return this.indexes.length >= this.limit && (this.tiers[this.limit - 1] ?? -1) <= tier;
-  }
-
-  /**
-   * The oldest time a match of `tier` may have and still get in: -Infinity while anything can,
-   * +Infinity when nothing can.
-   */
-  minimumTime(tier: number): number {
-    const held = this.indexes.length;
-    if (held < this.limit) return Number.NEGATIVE_INFINITY;
-    if (this.limit === 0) return Number.POSITIVE_INFINITY;
-    const worstTier = this.tiers[held - 1] as number;
-    if (tier < worstTier) return Number.NEGATIVE_INFINITY;
-    return tier > worstTier ? Number.POSITIVE_INFINITY : (this.times[held - 1] as number);
   }
 
   holds(segment: Segment, index: number): boolean {
@@ -591,6 +586,8 @@ class SegmentBuilder {
 
   add(objects: readonly ListedObject[]): void {
     for (const object of objects) this.pending.push(object);
+    // A source that never yields to the event loop (one held in memory) would starve a planned seal.
+    if (this.pending.length >= 2 * this.segmentSize) this.seal();
     if (this.pending.length < this.segmentSize || this.sealPlanned) return;
     // Sealing takes a while; planned for after this page, the lister sends its next request first,
     // and the listing goes on during the seal instead of waiting for it.
@@ -646,7 +643,7 @@ export interface FileIndexOptions {
   readonly refreshSoonDelayMs?: number;
   readonly concurrency?: number;
   readonly splitDepth?: number;
-  /** Files per segment; sealing one holds the event loop about 100 ms per 20,000. Default 20,000. */
+  /** Files per segment; sealing one holds the event loop about 35 ms per 10,000. Default 10,000. */
   readonly segmentSize?: number;
   /** During the first listing, how stale the searchable part may get before a search seals more. Default 1 s. */
   readonly sealIntervalMs?: number;
@@ -724,7 +721,7 @@ export class FileIndex implements FileSearch {
     this.nextAt = Number.POSITIVE_INFINITY;
     const progressive = !this.complete && this.files === 0;
     const gone = new Set<string>();
-    const builder = new SegmentBuilder(this.options.segmentSize ?? 20_000, gone, () => {
+    const builder = new SegmentBuilder(this.options.segmentSize ?? 10_000, gone, () => {
       if (progressive) this.segments = [...builder.sealed];
     });
     const controller = new AbortController();

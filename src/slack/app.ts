@@ -12,6 +12,9 @@ import { shareCommand } from "./listeners/share-command.js";
 import { shareShortcut } from "./listeners/share-shortcut.js";
 import { shareSubmission } from "./listeners/share-submission.js";
 
+/** Slack's 429s are retried after the Retry-After it sends; a person is waiting, so not for long. */
+export const SLACK_RETRIES = { retries: 3, factor: 2, minTimeout: 500, maxRetryTime: 20_000 };
+
 export interface SlackAppOptions {
   readonly settings: SlackSettings;
   readonly context: HandoutContext;
@@ -32,7 +35,7 @@ export interface RunningSlackApp {
 }
 
 export async function startSlackApp(options: SlackAppOptions): Promise<RunningSlackApp> {
-  const { settings, context, logger } = options;
+  const { settings, logger } = options;
   const slackLogger = boltLogger(logger);
   const customRoutes = [
     {
@@ -58,6 +61,21 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
         logger: slackLogger,
       });
 
+  const app = createSlackApp({ ...options, receiver });
+  const started = (await app.start(options.port)) as unknown;
+  // HTTP mode returns the server; Socket Mode serves /healthz on installerOptions.port.
+  const server =
+    started instanceof Object && "address" in (started as object) ? (started as Server) : undefined;
+  const port = server ? (server.address() as AddressInfo).port : options.port;
+  return { app, port, stop: () => app.stop() as Promise<void> };
+}
+
+/** The Bolt app with Handout's listeners, on any receiver (AWS Lambda's included). */
+export function createSlackApp(
+  options: Omit<SlackAppOptions, "port" | "health"> & { readonly receiver: Receiver },
+): App {
+  const { settings, context, logger, receiver } = options;
+  const slackLogger = boltLogger(logger);
   const app = new App({
     token: settings.botToken,
     receiver,
@@ -66,8 +84,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     logger: slackLogger,
     clientOptions: {
       ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
-      // Slack's 429s are retried after the Retry-After it sends; a person is waiting, so not for long.
-      retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxRetryTime: 20_000 },
+      retryConfig: SLACK_RETRIES,
     },
   });
 
@@ -79,11 +96,5 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   app.error(async (error) => {
     logger.error({ err: error }, "a Slack listener failed");
   });
-
-  const started = (await app.start(options.port)) as unknown;
-  // HTTP mode returns the server; Socket Mode serves /healthz on installerOptions.port.
-  const server =
-    started instanceof Object && "address" in (started as object) ? (started as Server) : undefined;
-  const port = server ? (server.address() as AddressInfo).port : options.port;
-  return { app, port, stop: () => app.stop() as Promise<void> };
+  return app;
 }
