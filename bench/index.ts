@@ -1,3 +1,4 @@
+import * as lambdaColdStart from "./lambda-cold-start.js";
 import * as sign from "./sign.js";
 import * as slackOpen from "./slack-open.js";
 
@@ -8,6 +9,7 @@ import * as slackOpen from "./slack-open.js";
 const suites: Record<string, { run: () => Promise<Record<string, number>> }> = {
   sign,
   "slack-open": slackOpen,
+  "lambda-cold-start": lambdaColdStart,
 };
 
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));

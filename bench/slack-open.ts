@@ -109,6 +109,7 @@ export async function run(): Promise<Record<string, number>> {
       CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
       CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
       HANDOUT_POLICY_FILE: join(dir, "access.yml"),
+      HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
     },
     createLogger("silent"),
   );

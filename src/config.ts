@@ -26,12 +26,20 @@ export interface SlackSettings {
   readonly apiUrl: string | undefined;
 }
 
+export type LedgerSetting = { kind: "sqlite"; path: string } | { kind: "dynamodb"; table: string };
+
 export interface Config {
   readonly port: number;
   readonly policyFile: string;
   readonly logLevel: string;
   /** How often the file index re-lists the bucket. */
   readonly indexRefreshSeconds: number;
+  /** Where shares are recorded. */
+  readonly ledger: LedgerSetting;
+  /** The CloudFront KeyValueStore that the revocation function reads, when revocation at the edge is on. */
+  readonly revocationStoreArn: string | undefined;
+  /** How often expired links are looked for (their messages updated). */
+  readonly expiryCheckSeconds: number;
   readonly slack: SlackSettings | undefined;
   readonly bucket: BucketSettings | undefined;
   readonly signing: SigningSettings | undefined;
@@ -124,6 +132,25 @@ const envSchema = z.object({
     z.string().refine((v) => parseDuration(v) !== undefined, "must be a duration such as 10m or 1h"),
   ),
   HANDOUT_POLICY_FILE: optional(z.string()),
+  HANDOUT_LEDGER: optional(
+    z
+      .string()
+      .regex(
+        /^(sqlite:.+|dynamodb:[A-Za-z0-9_.-]{3,255})$/,
+        "must be sqlite:PATH (for example sqlite:./handout.db) or dynamodb:TABLE",
+      ),
+  ),
+  HANDOUT_REVOCATION_KVS_ARN: optional(
+    z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:cloudfront::\d{12}:key-value-store\/[A-Za-z0-9-]+$/,
+        "must be a CloudFront KeyValueStore ARN (arn:aws:cloudfront::123456789012:key-value-store/…)",
+      ),
+  ),
+  HANDOUT_EXPIRY_CHECK: optional(
+    z.string().refine((v) => parseDuration(v) !== undefined, "must be a duration such as 1m or 5m"),
+  ),
   LOG_LEVEL: optional(
     z.enum(
       ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
@@ -131,6 +158,11 @@ const envSchema = z.object({
     ),
   ),
 });
+
+const ledgerSetting = (text: string): LedgerSetting =>
+  text.startsWith("dynamodb:")
+    ? { kind: "dynamodb", table: text.slice("dynamodb:".length) }
+    : { kind: "sqlite", path: text.slice("sqlite:".length) };
 
 /**
  * Reads the environment once. Every setting present is checked; those a command needs must be present.
@@ -189,6 +221,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
     policyFile: e.HANDOUT_POLICY_FILE ?? "./access.yml",
     logLevel: e.LOG_LEVEL ?? "info",
     indexRefreshSeconds: parseDuration(e.HANDOUT_INDEX_REFRESH ?? "10m") as number,
+    ledger: ledgerSetting(e.HANDOUT_LEDGER ?? "sqlite:./handout.db"),
+    revocationStoreArn: e.HANDOUT_REVOCATION_KVS_ARN,
+    expiryCheckSeconds: parseDuration(e.HANDOUT_EXPIRY_CHECK ?? "1m") as number,
     slack: e.SLACK_BOT_TOKEN
       ? {
           botToken: e.SLACK_BOT_TOKEN,

@@ -4,18 +4,20 @@ import { FileIndex } from "./adapters/file-index.js";
 import { s3FileCatalog } from "./adapters/s3-catalog.js";
 import { s3PageSource } from "./adapters/s3-lister.js";
 import { slackDirectory } from "./adapters/slack-directory.js";
+import { slackShareMessages } from "./adapters/slack-messages.js";
 import { slackPoster } from "./adapters/slack-poster.js";
 import { type Config, loadConfig, type SlackSettings } from "./config.js";
 import { HandoutError } from "./domain/errors.js";
 import type { AccessPolicy } from "./domain/policy.js";
 import { coveringPrefixes } from "./domain/search.js";
+import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import type { Logger } from "./logger.js";
 import { loadPolicyFile } from "./policy-file.js";
 import { SLACK_RETRIES, startSlackApp } from "./slack/app.js";
 import type { HandoutContext } from "./slack/context.js";
 import { KeyRefs } from "./slack/key-refs.js";
 import { MetadataSeal } from "./slack/metadata.js";
-import { startSigner } from "./wiring.js";
+import { openLedger, startSigner } from "./wiring.js";
 
 export interface RunningHandout {
   readonly port: number;
@@ -30,6 +32,7 @@ export interface Handout {
   readonly context: HandoutContext;
   readonly index: FileIndex;
   readonly bot: { botId: string; botUserId: string };
+  readonly expiry: ExpiryScheduler;
   /** What GET /healthz reports. */
   health(): Record<string, unknown>;
   close(): Promise<void>;
@@ -79,6 +82,7 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
   const policy = await loadPolicyFile(config.policyFile);
   const { signer } = await startSigner(signing, logger);
   const bot = await identifyBot(slack.botToken, slack.apiUrl);
+  const ledger = await openLedger(config.ledger);
 
   const s3 = createS3Client(bucket);
   const index = new FileIndex({
@@ -112,10 +116,17 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
       catalog: s3FileCatalog(s3, bucket.name),
       signer,
       poster: slackPoster(client, logger),
+      ledger,
+      messages: slackShareMessages(client, () => new Date()),
       now: () => new Date(),
       fileGone: (key) => index.fileGone(key),
     },
   };
+  const expiry: ExpiryScheduler = startExpiryScheduler(
+    context.share,
+    config.expiryCheckSeconds * 1000,
+    logger,
+  );
   return {
     config,
     slack,
@@ -126,8 +137,11 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
       const status = index.status();
       return { index: { files: status.files, complete: status.complete, building: status.building } };
     },
+    expiry,
     async close() {
+      await expiry.stop();
       await index.stop();
+      await ledger.close();
       s3.destroy();
     },
   };

@@ -1,9 +1,13 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createS3Client, createSecretsManagerClient } from "./adapters/aws-clients.js";
 import { cloudFrontSigner } from "./adapters/cloudfront-signer.js";
 import { fileKeySource, type KeyTextSource, secretsManagerKeySource } from "./adapters/key-sources.js";
+import { dynamoDbLedger } from "./adapters/ledger-dynamodb.js";
+import { openSqliteLedger } from "./adapters/ledger-sqlite.js";
 import { s3FileCatalog } from "./adapters/s3-catalog.js";
 import { SigningKeyCache } from "./adapters/signing-key-cache.js";
-import type { BucketSettings, SigningSettings } from "./config.js";
+import type { BucketSettings, LedgerSetting, SigningSettings } from "./config.js";
+import type { ShareLedger } from "./domain/ledger.js";
 import type { FileCatalog, LinkSigner } from "./domain/ports.js";
 import type { Logger } from "./logger.js";
 
@@ -35,3 +39,9 @@ export async function startSigner(
 
 export const createCatalog = (bucket: BucketSettings): FileCatalog =>
   s3FileCatalog(createS3Client(bucket), bucket.name);
+
+/** The ledger the configuration names: a SQLite file by default, or a DynamoDB table. */
+export async function openLedger(setting: LedgerSetting): Promise<ShareLedger> {
+  if (setting.kind === "sqlite") return openSqliteLedger(setting.path);
+  return dynamoDbLedger({ client: new DynamoDBClient({}), tableName: setting.table });
+}

@@ -5,7 +5,7 @@ import { DeleteObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/cl
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { FileIndex, Segment, searchSegments } from "../src/adapters/file-index.js";
+import { FileIndex, plainlyShareable, Segment, searchSegments } from "../src/adapters/file-index.js";
 import {
   type ListedObject,
   type ListPage,
@@ -107,6 +107,21 @@ describe("search over the index", () => {
       ),
       { numRuns: 400 },
     );
+  });
+
+  it("never takes a key for shareable on its quick check that the full check refuses", () => {
+    const awkward = fc.constantFrom("/", ".", "..", "a", "é", "\t", "\u0085", "\ud800", "😀", " ", "%");
+    fc.assert(
+      fc.property(
+        fc.array(awkward, { maxLength: 12 }).map((parts) => parts.join("")),
+        (key) => {
+          if (plainlyShareable(key)) expect(keyProblem(key)).toBeUndefined();
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(plainlyShareable("reports/2026/Q1 report.pdf")).toBe(true);
+    expect(plainlyShareable("x".repeat(400))).toBe(false);
   });
 
   it("leaves out keys a link cannot carry, and folder markers", () => {

@@ -218,3 +218,41 @@ describe("tampering", () => {
     }
   });
 });
+
+describe("share ids in links", () => {
+  const now = new Date("2026-11-26T12:00:00.000Z");
+  const expiresAt = new Date("2026-11-27T00:00:00.000Z");
+
+  it("carries the share id inside what is signed", () => {
+    const link = signerFor("SHA1").sign("reports/q1 2026.pdf", { expiresAt, shareId: "sh_8Kd2-x" });
+    expect(link.url).toMatch(
+      /^https:\/\/d111111abcdef8\.cloudfront\.net\/reports\/q1%202026\.pdf\?hid=sh_8Kd2-x&Expires=\d+&Signature=/,
+    );
+    expect(verifySignedUrl(link.url, publicKeys, now)).toMatchObject({
+      ok: true,
+      resource: expect.stringContaining("?hid=sh_8Kd2-x"),
+    });
+    const reference = independentSign(resourceUrl("https", DOMAIN, "reports/q1 2026.pdf", "sh_8Kd2-x"), {
+      keypairId: pair.keyPairId,
+      privateKeyString: pair.privatePem,
+      expireTime: expiresAt.getTime(),
+    });
+    expect(queryParam(link.url, "Signature")).toBe(new URL(reference).searchParams.get("Signature"));
+  });
+
+  it("fails verification when the share id is removed or changed", () => {
+    const { url } = signerFor("SHA1").sign("reports/q1.pdf", { expiresAt, shareId: "sh_original" });
+    expect(verifySignedUrl(url.replace("hid=sh_original&", ""), publicKeys, now)).toEqual({
+      ok: false,
+      reason: "bad-signature",
+    });
+    expect(verifySignedUrl(url.replace("sh_original", "sh_other"), publicKeys, now)).toEqual({
+      ok: false,
+      reason: "bad-signature",
+    });
+  });
+
+  it("refuses a share id that would need encoding", () => {
+    expect(() => signerFor("SHA1").sign("a.pdf", { expiresAt, shareId: "a&Expires=1" })).toThrow(/URL-safe/);
+  });
+});

@@ -21,9 +21,18 @@ export interface CloudFrontSignerOptions {
   readonly scheme?: "https" | "http";
 }
 
-/** The one place that turns a key into a URL. */
-export const resourceUrl = (scheme: string, domain: string, key: string): string =>
-  `${scheme}://${domain}/${encodeKeyPath(key)}`;
+/** The query parameter that carries a link's share id; the revocation function reads it. */
+export const SHARE_ID_PARAM = "hid";
+
+const SHARE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The one place that turns a key (and its share id) into a URL, before signing. */
+export function resourceUrl(scheme: string, domain: string, key: string, shareId?: string): string {
+  const base = `${scheme}://${domain}/${encodeKeyPath(key)}`;
+  if (shareId === undefined) return base;
+  if (!SHARE_ID.test(shareId)) throw new Error("A share id is 1 to 64 URL-safe characters.");
+  return `${base}?${SHARE_ID_PARAM}=${shareId}`;
+}
 
 /**
  * Signs CloudFront URLs. The URL is built here rather than by the SDK, whose path encoding has changed
@@ -33,8 +42,9 @@ export const resourceUrl = (scheme: string, domain: string, key: string): string
 export function cloudFrontSigner(options: CloudFrontSignerOptions): LinkSigner {
   const scheme = options.scheme ?? "https";
   return {
-    sign(key, { expiresAt, startsAt }): SignedLink {
-      const resource = resourceUrl(scheme, options.domain, key);
+    sign(key, { expiresAt, startsAt, shareId }): SignedLink {
+      // The share id is part of the signed resource: removing or changing it breaks the signature.
+      const resource = resourceUrl(scheme, options.domain, key, shareId);
       const expires = toWholeSecond(expiresAt);
       const starts = startsAt ? toWholeSecond(startsAt) : undefined;
       const { keyPairId, privateKey } = options.signingKey();
@@ -59,7 +69,7 @@ export function cloudFrontSigner(options: CloudFrontSignerOptions): LinkSigner {
         .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
         .join("&");
       return {
-        url: `${resource}?${query}`,
+        url: `${resource}${resource.includes("?") ? "&" : "?"}${query}`,
         key,
         expiresAt: expires,
         ...(starts ? { startsAt: starts } : {}),

@@ -1,4 +1,5 @@
 import { HandoutError } from "../domain/errors.js";
+import { DOCTOR_USAGE, doctorCommand } from "./doctor.js";
 import { INDEX_USAGE, indexCommand } from "./index-stats.js";
 import { type CliIo, UsageError } from "./io.js";
 import { KEYS_USAGE, keysCommand } from "./keys.js";
@@ -10,6 +11,7 @@ const USAGE = `Usage:
   ${KEYS_USAGE}
   ${POLICY_USAGE}
   ${INDEX_USAGE}
+  ${DOCTOR_USAGE}
   handout help
 `;
 
@@ -18,6 +20,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   keys: keysCommand,
   policy: policyCommand,
   index: indexCommand,
+  doctor: doctorCommand,
 };
 
 /** Runs one command line; returns the exit code: 0 done, 1 failed, 2 bad arguments. */

@@ -1,4 +1,5 @@
 /** What the domain needs from the outside world, named for the need rather than for any SDK. */
+import type { ShareRecord } from "./ledger.js";
 import type { Person } from "./policy.js";
 
 export interface SignedLink {
@@ -8,9 +9,16 @@ export interface SignedLink {
   readonly startsAt?: Date;
 }
 
+export interface LinkValidity {
+  readonly expiresAt: Date;
+  readonly startsAt?: Date;
+  /** The share the link belongs to: carried in the URL and covered by the signature, so it can be revoked. */
+  readonly shareId?: string;
+}
+
 export interface LinkSigner {
   /** A link to the key that opens until `expiresAt` (rounded down to a whole second), and not before `startsAt`. */
-  sign(key: string, validity: { expiresAt: Date; startsAt?: Date }): SignedLink;
+  sign(key: string, validity: LinkValidity): SignedLink;
 }
 
 export interface FileInfo {
@@ -89,6 +97,7 @@ export interface SharedFile {
 
 /** Everything a poster needs to show a share; rendering is the poster's business. */
 export interface Share {
+  readonly id: string;
   readonly sharerId: string;
   readonly files: readonly SharedFile[];
   readonly expiresAt: Date;
@@ -114,4 +123,14 @@ export interface Posted {
 
 export interface Poster {
   post(share: Share, origin: Origin | undefined): Promise<Posted>;
+}
+
+/** Keeps a share's posted message true to the share's state. */
+export interface ShareMessages {
+  /** The links are gone from the message, which now says who revoked them. */
+  revoked(share: ShareRecord, by: string): Promise<void>;
+  /** The message says its links expired, and offers the sharer to share again. */
+  expired(share: ShareRecord): Promise<void>;
+  /** The message points to the share that replaced it. */
+  replaced(share: ShareRecord, replacement: Posted): Promise<void>;
 }

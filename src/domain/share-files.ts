@@ -1,5 +1,6 @@
 import { HandoutError } from "./errors.js";
-import { assertExpiryAllowed } from "./expiry.js";
+import { assertExpiryAllowed, toWholeSecond } from "./expiry.js";
+import { newShareId, type ShareLedger, type ShareRecord } from "./ledger.js";
 import { keyProblem } from "./object-key.js";
 import { type AccessPolicy, accessFor } from "./policy.js";
 import type {
@@ -30,6 +31,8 @@ export interface ShareRequest {
   readonly note?: string | undefined;
   readonly announcement?: Announcement | undefined;
   readonly origin?: Origin | undefined;
+  /** The share this one extends. */
+  readonly replaces?: string | undefined;
 }
 
 export interface ShareDependencies {
@@ -38,6 +41,7 @@ export interface ShareDependencies {
   readonly catalog: FileCatalog;
   readonly signer: LinkSigner;
   readonly poster: Poster;
+  readonly ledger: ShareLedger;
   readonly now: () => Date;
   /** Told when a file the person chose is no longer in the bucket, so that search stops offering it. */
   readonly fileGone?: (key: string) => void;
@@ -76,7 +80,7 @@ function assertWellFormed(request: ShareRequest): void {
 export async function shareFiles(
   request: ShareRequest,
   deps: ShareDependencies,
-): Promise<{ share: Share; posted: Posted }> {
+): Promise<{ share: Share; posted: Posted; record: ShareRecord }> {
   assertWellFormed(request);
   const policy = deps.policy();
   const person = await deps.directory.person(request.userId, { fresh: true });
@@ -120,11 +124,28 @@ export async function shareFiles(
     );
   }
 
+  // Recorded before any link exists, so that no link is ever out there without a record to revoke it by.
+  const record = await deps.ledger.record({
+    id: newShareId(),
+    sharerId: request.userId,
+    keys: request.keys,
+    channelId: request.channelId,
+    mode: request.mode,
+    createdAt: now,
+    expiresAt: toWholeSecond(request.expiresAt),
+    note: request.note?.trim() || undefined,
+    title: request.mode === "announce" ? request.announcement?.title : undefined,
+    replaces: request.replaces,
+  });
   const shared: SharedFile[] = files.map((file) => {
     const info = file as NonNullable<typeof file>;
-    return { file: info, link: deps.signer.sign(info.key, { expiresAt: request.expiresAt }) };
+    return {
+      file: info,
+      link: deps.signer.sign(info.key, { expiresAt: record.expiresAt, shareId: record.id }),
+    };
   });
   const share: Share = {
+    id: record.id,
     sharerId: request.userId,
     files: shared,
     expiresAt: shared[0]?.link.expiresAt ?? request.expiresAt,
@@ -133,6 +154,13 @@ export async function shareFiles(
     announcement: request.mode === "announce" ? request.announcement : undefined,
     channelId: request.channelId,
   };
-  const posted = await deps.poster.post(share, request.origin);
-  return { share, posted };
+  let posted: Posted;
+  try {
+    posted = await deps.poster.post(share, request.origin);
+  } catch (error) {
+    await deps.ledger.failed(record.id, error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+  const updated = await deps.ledger.posted(record.id, posted);
+  return { share, posted, record: updated.share ?? record };
 }

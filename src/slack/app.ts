@@ -5,9 +5,23 @@ import type { SlackSettings } from "../config.js";
 import type { Logger } from "../logger.js";
 import { boltLogger } from "./bolt-logger.js";
 import type { HandoutContext } from "./context.js";
-import { actionOf, DOWNLOAD_ACTION, Field, SHARE_SHORTCUT, SHARE_VIEW } from "./ids.js";
+import {
+  actionOf,
+  DOWNLOAD_ACTION,
+  EXTEND_ACTION,
+  EXTEND_VIEW,
+  Field,
+  HOME_FILTER_ACTION,
+  REVOKE_ACTION,
+  SHARE_AGAIN_ACTION,
+  SHARE_SHORTCUT,
+  SHARE_VIEW,
+} from "./ids.js";
 import { downloadButton } from "./listeners/download-button.js";
+import { extendSubmission } from "./listeners/extend-submission.js";
 import { fileSuggestions } from "./listeners/file-suggestions.js";
+import { homeFilter, homeOpened } from "./listeners/home.js";
+import { extendButton, revokeButton } from "./listeners/share-actions.js";
 import { shareCommand } from "./listeners/share-command.js";
 import { shareShortcut } from "./listeners/share-shortcut.js";
 import { shareSubmission } from "./listeners/share-submission.js";
@@ -93,6 +107,12 @@ export function createSlackApp(
   app.options({ action_id: actionOf(Field.files) }, fileSuggestions(context));
   app.view(SHARE_VIEW, shareSubmission(context));
   app.action(DOWNLOAD_ACTION, downloadButton);
+  app.event("app_home_opened", homeOpened(context));
+  app.action(HOME_FILTER_ACTION, homeFilter(context));
+  app.action(REVOKE_ACTION, revokeButton(context));
+  app.action(EXTEND_ACTION, extendButton(context));
+  app.action(SHARE_AGAIN_ACTION, extendButton(context));
+  app.view(EXTEND_VIEW, extendSubmission(context));
   app.error(async (error) => {
     logger.error({ err: error }, "a Slack listener failed");
   });

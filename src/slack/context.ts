@@ -1,6 +1,6 @@
 import type { AccessPolicy } from "../domain/policy.js";
 import type { Directory, FileSearch } from "../domain/ports.js";
-import type { ShareDependencies } from "../domain/share-files.js";
+import type { LifeDependencies } from "../domain/share-life.js";
 import type { Logger } from "../logger.js";
 import type { KeyRefs } from "./key-refs.js";
 import type { MetadataSeal } from "./metadata.js";
@@ -10,7 +10,7 @@ export interface HandoutContext {
   readonly policy: () => AccessPolicy;
   readonly directory: Directory;
   readonly search: FileSearch;
-  readonly share: ShareDependencies;
+  readonly share: LifeDependencies;
   readonly seal: MetadataSeal;
   readonly refs: KeyRefs;
   readonly logger: Logger;

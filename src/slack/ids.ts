@@ -19,3 +19,9 @@ export const Field = {
 export const actionOf = (field: string): string => `${field}_input`;
 
 export const DOWNLOAD_ACTION = /^download_\d+$/;
+
+export const SHARE_AGAIN_ACTION = "handout_share_again";
+export const REVOKE_ACTION = "handout_revoke";
+export const EXTEND_ACTION = "handout_extend";
+export const HOME_FILTER_ACTION = "handout_home_filter";
+export const EXTEND_VIEW = "handout_extend";

@@ -9,6 +9,8 @@ export interface ModalState {
   readonly responseUrl?: string;
   /** The command's query, offered again when the file menu opens empty. */
   readonly query: string;
+  /** The share being extended, in the Share again modal. */
+  readonly shareId?: string;
 }
 
 const MAX_QUERY = 100;

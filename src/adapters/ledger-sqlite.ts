@@ -1,0 +1,312 @@
+import { HandoutError } from "../domain/errors.js";
+import {
+  DEFAULT_LIST_LIMIT,
+  isSameShare,
+  LIVE_STATES,
+  type NewShare,
+  REPLACEABLE_STATES,
+  REVOCABLE_STATES,
+  type ShareLedger,
+  type ShareMessage,
+  type ShareQuery,
+  type ShareRecord,
+  type ShareState,
+  shareIdTaken,
+  type Transition,
+} from "../domain/ledger.js";
+import type { ShareMode } from "../domain/ports.js";
+
+type SqlValue = string | number | null;
+
+/** The part of node:sqlite's DatabaseSync and better-sqlite3's Database that the ledger uses. */
+interface SqliteStatement {
+  run(...params: SqlValue[]): { changes: number | bigint };
+  get(...params: SqlValue[]): unknown;
+  all(...params: SqlValue[]): unknown[];
+}
+
+interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+  exec(sql: string): void;
+  close(): void;
+}
+
+type SqliteDriver = "node:sqlite" | "better-sqlite3";
+
+type DatabaseConstructor = new (path: string) => SqliteDatabase;
+
+// A variable keeps TypeScript (whose Node 20 types lack node:sqlite) and bundlers from resolving it.
+const NODE_SQLITE = "node:sqlite";
+
+/**
+ * node:sqlite is built into Node 22.13 and later; better-sqlite3 is a native addon, built for one Node
+ * major only, installed as an optional dependency for older Nodes.
+ */
+async function loadDriver(): Promise<{ driver: SqliteDriver; Database: DatabaseConstructor }> {
+  try {
+    const builtin = (await import(NODE_SQLITE)) as { DatabaseSync: DatabaseConstructor };
+    return { driver: "node:sqlite", Database: builtin.DatabaseSync };
+  } catch {
+    // Older Node: fall through to the addon.
+  }
+  try {
+    const addon = await import("better-sqlite3");
+    return { driver: "better-sqlite3", Database: addon.default as unknown as DatabaseConstructor };
+  } catch (error) {
+    throw new HandoutError(
+      "CONFIG_INVALID",
+      `No SQLite driver for the share ledger on Node ${process.versions.node}: run Node 22.13 or later, which has one built in, or install better-sqlite3 (npm install better-sqlite3), or keep the ledger in DynamoDB.`,
+      { cause: error },
+    );
+  }
+}
+
+/** Each entry moves the schema one version up; `PRAGMA user_version` says how many have run. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE shares (
+     id TEXT PRIMARY KEY,
+     sharer_id TEXT NOT NULL,
+     keys TEXT NOT NULL,
+     channel_id TEXT NOT NULL,
+     mode TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'revoked', 'expired', 'failed')),
+     message TEXT,
+     failure TEXT,
+     revoked_by TEXT,
+     revoked_at INTEGER,
+     replaced_by TEXT,
+     replaces TEXT,
+     note TEXT,
+     title TEXT,
+     expiry_notified INTEGER NOT NULL DEFAULT 0
+   ) STRICT;
+   CREATE INDEX shares_by_created ON shares (created_at DESC, id DESC);
+   CREATE INDEX shares_by_sharer ON shares (sharer_id, created_at DESC, id DESC);
+   CREATE INDEX shares_due ON shares (expires_at, id) WHERE state IN ('pending', 'active');`,
+];
+
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+interface ShareRow {
+  id: string;
+  sharer_id: string;
+  keys: string;
+  channel_id: string;
+  mode: string;
+  created_at: number;
+  expires_at: number;
+  state: string;
+  message: string | null;
+  failure: string | null;
+  revoked_by: string | null;
+  revoked_at: number | null;
+  replaced_by: string | null;
+  replaces: string | null;
+  note: string | null;
+  title: string | null;
+  expiry_notified: number;
+}
+
+const toRecord = (row: ShareRow): ShareRecord => ({
+  id: row.id,
+  sharerId: row.sharer_id,
+  keys: JSON.parse(row.keys) as string[],
+  channelId: row.channel_id,
+  mode: row.mode as ShareMode,
+  createdAt: new Date(row.created_at),
+  expiresAt: new Date(row.expires_at),
+  state: row.state as ShareState,
+  message: row.message === null ? undefined : (JSON.parse(row.message) as ShareMessage),
+  failure: row.failure ?? undefined,
+  revokedBy: row.revoked_by ?? undefined,
+  revokedAt: row.revoked_at === null ? undefined : new Date(row.revoked_at),
+  replacedBy: row.replaced_by ?? undefined,
+  replaces: row.replaces ?? undefined,
+  note: row.note ?? undefined,
+  title: row.title ?? undefined,
+  expiryNotified: row.expiry_notified === 1,
+});
+
+const placeholders = (values: readonly unknown[]): string => values.map(() => "?").join(", ");
+const inStates = (states: readonly ShareState[]): string => states.map((s) => `'${s}'`).join(", ");
+
+function migrate(db: SqliteDatabase, path: string): void {
+  const version = () => (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
+  if (version() > MIGRATIONS.length) {
+    throw new HandoutError(
+      "CONFIG_INVALID",
+      `The share ledger ${path} was written by a newer Handout (schema ${version()}, this one knows ${MIGRATIONS.length}): run that version, or point the ledger at another file.`,
+    );
+  }
+  if (version() === MIGRATIONS.length) return;
+  // IMMEDIATE takes the write lock first, so two processes opening a new file migrate it once.
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    for (let next = version(); next < MIGRATIONS.length; next += 1) {
+      db.exec(MIGRATIONS[next] as string);
+      db.exec(`PRAGMA user_version = ${next + 1}`);
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+export interface SqliteShareLedger extends ShareLedger {
+  /** Which driver opened the file, for the start-up log. */
+  readonly driver: SqliteDriver;
+  readonly path: string;
+}
+
+/**
+ * The embedded ledger: one SQLite file, created on first use. WAL with `synchronous=FULL`: a change
+ * is on disk when the call returns, so a share recorded before its link was posted survives a crash or
+ * power loss. Several processes may open the same file (the app and the CLI); state changes are single
+ * conditional UPDATEs, atomic across them.
+ */
+export async function openSqliteLedger(path: string): Promise<SqliteShareLedger> {
+  const { driver, Database } = await loadDriver();
+  let db: SqliteDatabase;
+  try {
+    db = new Database(path);
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    migrate(db, path);
+  } catch (error) {
+    if (error instanceof HandoutError) throw error;
+    throw new HandoutError(
+      "CONFIG_INVALID",
+      `Could not open the share ledger ${path} (${(error as Error).message}): check that its folder exists and that Handout may write there.`,
+      { cause: error },
+    );
+  }
+
+  const columns =
+    "id, sharer_id, keys, channel_id, mode, created_at, expires_at, state, note, title, replaces";
+  const insert = db.prepare(
+    `INSERT INTO shares (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+  );
+  const select = db.prepare("SELECT * FROM shares WHERE id = ?");
+  const activate = db.prepare(
+    "UPDATE shares SET state = 'active', message = ? WHERE id = ? AND state IN ('pending', 'failed')",
+  );
+  const keepMessage = db.prepare("UPDATE shares SET message = ? WHERE id = ?");
+  const fail = db.prepare(
+    "UPDATE shares SET state = 'failed', failure = ? WHERE id = ? AND state = 'pending'",
+  );
+  const revoke = db.prepare(
+    `UPDATE shares SET state = 'revoked', revoked_by = ?, revoked_at = ? WHERE id = ? AND state IN (${inStates(REVOCABLE_STATES)})`,
+  );
+  const expire = db.prepare(
+    `UPDATE shares SET state = 'expired' WHERE id = ? AND state IN (${inStates(LIVE_STATES)})`,
+  );
+  const replace = db.prepare(
+    `UPDATE shares SET replaced_by = ? WHERE id = ? AND state IN (${inStates(REPLACEABLE_STATES)}) AND (replaced_by IS NULL OR replaced_by = ?)`,
+  );
+  const notify = db.prepare(
+    "UPDATE shares SET expiry_notified = 1 WHERE id = ? AND state = 'active' AND expiry_notified = 0",
+  );
+  const due = db.prepare(
+    `SELECT * FROM shares WHERE state IN (${inStates(LIVE_STATES)}) AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`,
+  );
+  const queries = new Map<string, SqliteStatement>();
+  let open = true;
+
+  const get = (id: string): ShareRecord | undefined => {
+    const row = select.get(id) as ShareRow | undefined;
+    return row && toRecord(row);
+  };
+  const transition = (id: string, changes: number | bigint): Transition => {
+    const share = get(id);
+    return Number(changes) === 1 && share ? { changed: true, share } : { changed: false, share };
+  };
+
+  return {
+    driver,
+    path,
+    async record(share: NewShare) {
+      const { changes } = insert.run(
+        share.id,
+        share.sharerId,
+        JSON.stringify(share.keys),
+        share.channelId,
+        share.mode,
+        share.createdAt.getTime(),
+        share.expiresAt.getTime(),
+        share.note ?? null,
+        share.title ?? null,
+        share.replaces ?? null,
+      );
+      const stored = get(share.id) as ShareRecord;
+      if (Number(changes) === 0 && !isSameShare(stored, share)) throw shareIdTaken(share.id);
+      return stored;
+    },
+    async posted(id, message) {
+      const json = JSON.stringify(message);
+      const { changes } = activate.run(json, id);
+      if (Number(changes) === 0) {
+        keepMessage.run(json, id);
+        return { changed: false, share: get(id) };
+      }
+      return transition(id, changes);
+    },
+    async failed(id, reason) {
+      return transition(id, fail.run(reason, id).changes);
+    },
+    async get(id) {
+      return get(id);
+    },
+    async revoke(id, by, at) {
+      return transition(id, revoke.run(by, at.getTime(), id).changes);
+    },
+    async markExpired(id) {
+      return transition(id, expire.run(id).changes);
+    },
+    async markReplaced(id, newId) {
+      return transition(id, replace.run(newId, id, newId).changes);
+    },
+    async markExpiryNotified(id) {
+      return transition(id, notify.run(id).changes);
+    },
+    async list(query: ShareQuery = {}) {
+      const where: string[] = [];
+      const params: SqlValue[] = [];
+      if (query.sharerId !== undefined) {
+        where.push("sharer_id = ?");
+        params.push(query.sharerId);
+      }
+      if (query.states !== undefined) {
+        if (query.states.length === 0) return [];
+        where.push(`state IN (${placeholders(query.states)})`);
+        params.push(...query.states);
+      }
+      if (query.since !== undefined) {
+        where.push("created_at >= ?");
+        params.push(query.since.getTime());
+      }
+      if (query.until !== undefined) {
+        where.push("created_at < ?");
+        params.push(query.until.getTime());
+      }
+      const sql = `SELECT * FROM shares ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT ?`;
+      let statement = queries.get(sql);
+      if (!statement) {
+        statement = db.prepare(sql);
+        queries.set(sql, statement);
+      }
+      return (statement.all(...params, query.limit ?? DEFAULT_LIST_LIMIT) as ShareRow[]).map(toRecord);
+    },
+    async dueForExpiry(before, limit = DEFAULT_LIST_LIMIT) {
+      return (due.all(before.getTime(), limit) as ShareRow[]).map(toRecord);
+    },
+    async close() {
+      if (!open) return;
+      open = false;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { parseArgs } from "node:util";
+import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
+import { LogLevel, WebClient } from "@slack/web-api";
+import { createS3Client, createSecretsManagerClient } from "../adapters/aws-clients.js";
+import { type DoctorClients, formatReport, runDoctor } from "../doctor/doctor.js";
+import { type CliIo, UsageError } from "./io.js";
+
+export const DOCTOR_USAGE = "handout doctor";
+
+const LIVE_TIMEOUT_MS = 10_000;
+
+const defaultClients = (): DoctorClients => ({
+  // CloudFront is a global service; its API lives in us-east-1 whatever AWS_REGION says.
+  cloudFront: new CloudFrontClient({ region: "us-east-1" }),
+  s3: createS3Client,
+  secretsManager: createSecretsManagerClient,
+  slack: (settings) =>
+    new WebClient(settings.botToken, {
+      ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+      // A doctor answers now or says why: no retries spread over minutes.
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: LIVE_TIMEOUT_MS,
+      logLevel: LogLevel.ERROR,
+    }),
+  fetch: globalThis.fetch,
+  scheme: "https",
+  timeoutMs: LIVE_TIMEOUT_MS,
+});
+
+/**
+ * Checks the whole chain a link depends on (Slack, the key, CloudFront, the bucket, the policy, and a
+ * real request) and prints each finding with its fix. Exit 1 when any check failed.
+ */
+export async function doctorCommand(
+  args: string[],
+  io: CliIo,
+  clients: Partial<DoctorClients> = {},
+): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length > 0) throw new UsageError("doctor takes no arguments: it reads the environment.");
+  const results = await runDoctor({ ...defaultClients(), ...clients, env: io.env, now: io.now });
+  io.out(formatReport(results));
+  return results.some((result) => result.ok === false) ? 1 : 0;
+}

@@ -1,0 +1,107 @@
+import { HandoutError } from "./errors.js";
+import { isShareId, type RevocationList, type ShareLedger, type ShareRecord } from "./ledger.js";
+import { accessFor } from "./policy.js";
+import type { Posted, ShareMessages } from "./ports.js";
+import { type ShareDependencies, shareFiles } from "./share-files.js";
+
+export interface LifeDependencies extends ShareDependencies {
+  readonly ledger: ShareLedger;
+  readonly messages: ShareMessages;
+  /** The edge deny list, when a CloudFront KeyValueStore is configured. */
+  readonly revocations?: RevocationList | undefined;
+}
+
+/**
+ * The share, if the person may act on it: its sharer, or an admin. Both are judged from the ledger and
+ * the directory, never from what a button claims.
+ */
+async function ownShare(deps: LifeDependencies, shareId: unknown, actorId: string): Promise<ShareRecord> {
+  const share = isShareId(shareId) ? await deps.ledger.get(shareId) : undefined;
+  if (!share) throw new HandoutError("INPUT_INVALID", "Handout has no record of that share.");
+  if (share.sharerId !== actorId) {
+    const person = await deps.directory.person(actorId, { fresh: true });
+    if (!accessFor(deps.policy(), person).isAdmin) {
+      throw new HandoutError(
+        "ACCESS_DENIED",
+        "Only the person who shared these files, or an admin, can do that.",
+      );
+    }
+  }
+  return share;
+}
+
+/** Revokes a share: recorded first, then denied at the edge, then its message loses its links. */
+export async function revokeShare(
+  deps: LifeDependencies,
+  request: { shareId: unknown; actorId: string },
+): Promise<ShareRecord> {
+  const share = await ownShare(deps, request.shareId, request.actorId);
+  const result = await deps.ledger.revoke(share.id, request.actorId, deps.now());
+  if (!result.changed) {
+    const state = result.share?.state;
+    throw new HandoutError(
+      "INPUT_INVALID",
+      state === "revoked"
+        ? "That share was already revoked."
+        : `That share cannot be revoked: it has ${state ?? "gone"}.`,
+    );
+  }
+  await deps.revocations?.add(share.id, share.expiresAt);
+  await deps.messages.revoked(result.share, request.actorId);
+  return result.share;
+}
+
+/**
+ * Shares the same files again, in the same place, with a new expiry: a new share, checked like any
+ * other against the policy as it stands. The old message then points to the new one.
+ */
+export async function extendShare(
+  deps: LifeDependencies,
+  request: { shareId: unknown; actorId: string; expiresAt: Date },
+): Promise<{ record: ShareRecord; posted: Posted }> {
+  const old = await ownShare(deps, request.shareId, request.actorId);
+  if (old.state === "revoked" || old.state === "failed" || old.replacedBy) {
+    throw new HandoutError(
+      "INPUT_INVALID",
+      old.replacedBy
+        ? "That share was already extended."
+        : `That share cannot be extended: it was ${old.state}.`,
+    );
+  }
+  const { record, posted } = await shareFiles(
+    {
+      userId: request.actorId,
+      keys: old.keys,
+      expiresAt: request.expiresAt,
+      channelId: old.channelId,
+      mode: old.mode === "announce" ? "post" : old.mode,
+      note: old.note,
+      replaces: old.id,
+    },
+    deps,
+  );
+  const marked = await deps.ledger.markReplaced(old.id, record.id);
+  if (marked.changed) await deps.messages.replaced(marked.share, posted);
+  return { record, posted };
+}
+
+/**
+ * Notes the shares whose links have expired, and updates their messages. Derived from the ledger alone,
+ * so a restart loses nothing: what was due while the process was down is done on the next run.
+ */
+export async function expireDueShares(
+  deps: LifeDependencies,
+  onError: (share: ShareRecord, error: unknown) => void,
+): Promise<number> {
+  const now = deps.now();
+  let done = 0;
+  for (const share of await deps.ledger.dueForExpiry(now)) {
+    const claimed = await deps.ledger.markExpired(share.id);
+    if (!claimed.changed) continue; // another replica got there first
+    done++;
+    // The link has stopped opening either way; a message left unedited is a blemish, not a leak.
+    await deps.messages.expired(claimed.share).catch((error: unknown) => onError(claimed.share, error));
+  }
+  await deps.revocations?.pruneExpired(now);
+  return done;
+}

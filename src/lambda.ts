@@ -1,0 +1,66 @@
+import { AwsLambdaReceiver } from "@slack/bolt";
+import { ConfigError, loadConfig } from "./config.js";
+import { isHandoutError } from "./domain/errors.js";
+import { createLogger } from "./logger.js";
+import { buildHandout } from "./server.js";
+import { createSlackApp } from "./slack/app.js";
+import { boltLogger } from "./slack/bolt-logger.js";
+
+/**
+ * The AWS Lambda entry point (`npm run build:lambda` bundles it as `index.handler`), for a function URL
+ * or an API Gateway HTTP API in front of Slack's request URLs.
+ *
+ * On Lambda, Bolt's receiver answers Slack only when every listener has finished: what a listener does
+ * after `ack()` still runs before the HTTP answer leaves. That keeps the function alive for the slow
+ * follow-up work (a share's signing, recording and posting) — nothing is cut off when the answer is
+ * sent — but it also means a listener's whole run, not only its ack, must fit in Slack's 3 seconds,
+ * cold start included. Handout's listeners ack first and keep what follows short; keep it that way.
+ */
+
+type SlackHandler = ReturnType<AwsLambdaReceiver["toHandler"]>;
+export type LambdaEvent = Parameters<SlackHandler>[0];
+export type LambdaResponse = Awaited<ReturnType<SlackHandler>>;
+
+const logger = createLogger(process.env.LOG_LEVEL || "info");
+
+async function start(): Promise<SlackHandler> {
+  const settings = loadConfig(process.env, ["slack"]).slack;
+  if (!settings?.signingSecret || settings.appToken) {
+    throw new ConfigError([
+      "On AWS Lambda, Slack reaches Handout over HTTP: set SLACK_SIGNING_SECRET and leave SLACK_APP_TOKEN unset (Socket Mode needs a long-running process; use the Docker image for it).",
+    ]);
+  }
+  const handout = await buildHandout(process.env, logger);
+  const receiver = new AwsLambdaReceiver({
+    signingSecret: settings.signingSecret,
+    logger: boltLogger(logger),
+  });
+  createSlackApp({
+    settings: handout.slack,
+    context: handout.context,
+    logger,
+    botId: handout.bot.botId,
+    botUserId: handout.bot.botUserId,
+    receiver,
+  });
+  const slackHandler = await receiver.start();
+  logger.info("Handout is ready on AWS Lambda");
+  return slackHandler;
+}
+
+// Built once per container, on its first event; a failed start is retried by the next event.
+let ready: Promise<SlackHandler> | undefined;
+
+/** Two arguments and a promise: Lambda's Node.js 24 runtime refuses callback-style handlers. */
+export const handler = async (event: LambdaEvent, context: unknown): Promise<LambdaResponse> => {
+  ready ??= start().catch((error: unknown) => {
+    ready = undefined;
+    logger.fatal(
+      { err: error },
+      isHandoutError(error) ? error.message : "Handout could not start on AWS Lambda",
+    );
+    throw error;
+  });
+  const slackHandler = await ready;
+  return slackHandler(event, context);
+};

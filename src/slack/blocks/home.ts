@@ -1,0 +1,123 @@
+import type { HomeView, KnownBlock } from "@slack/types";
+import type { ShareRecord } from "../../domain/ledger.js";
+import { escapeMrkdwn, slackDate, splitKey } from "../format.js";
+import { EXTEND_ACTION, HOME_FILTER_ACTION, REVOKE_ACTION, SHARE_AGAIN_ACTION } from "../ids.js";
+
+const mrkdwn = (text: string) => ({ type: "mrkdwn" as const, text });
+const plain = (text: string) => ({ type: "plain_text" as const, text, emoji: true });
+
+/** Two blocks a share, and Slack allows 100 in a view. */
+export const HOME_SHARES = 40;
+
+const STATE_TEXT: Record<ShareRecord["state"], string> = {
+  pending: ":hourglass_flowing_sand: posting",
+  active: ":large_green_circle: active",
+  revoked: ":no_entry: revoked",
+  expired: ":white_circle: expired",
+  failed: ":warning: not posted",
+};
+
+const where = (share: ShareRecord): string =>
+  share.mode === "ephemeral" ? `shown to you in <#${share.channelId}>` : `in <#${share.channelId}>`;
+
+function shareBlocks(share: ShareRecord, viewerId: string, now: Date): KnownBlock[] {
+  const names = share.keys.map((key) => escapeMrkdwn(splitKey(key).name));
+  const files =
+    names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
+  const live = (share.state === "active" || share.state === "pending") && share.expiresAt > now;
+  const by = share.sharerId === viewerId ? "" : ` · by <@${share.sharerId}>`;
+  const ends = live
+    ? `expires ${slackDate(share.expiresAt)}`
+    : `ended ${slackDate(share.revokedAt ?? share.expiresAt)}`;
+  const extended = share.replacedBy ? " · extended" : "";
+  const blocks: KnownBlock[] = [
+    {
+      type: "section",
+      text: mrkdwn(
+        `*${share.title ? `${escapeMrkdwn(share.title)}: ` : ""}${files}*\n${where(share)}${by} · ${STATE_TEXT[share.state]}${extended} · ${ends}`,
+      ),
+    },
+  ];
+  const buttons = [];
+  if (live && !share.replacedBy) {
+    buttons.push(
+      { type: "button" as const, action_id: EXTEND_ACTION, text: plain("Extend"), value: share.id },
+      {
+        type: "button" as const,
+        action_id: REVOKE_ACTION,
+        text: plain("Revoke"),
+        style: "danger" as const,
+        value: share.id,
+        confirm: {
+          title: plain("Revoke these links?"),
+          text: mrkdwn("Anyone who has them will no longer be able to open them. This cannot be undone."),
+          confirm: plain("Revoke"),
+          deny: plain("Keep them"),
+          style: "danger" as const,
+        },
+      },
+    );
+  } else if (share.state === "expired" && !share.replacedBy) {
+    buttons.push({
+      type: "button" as const,
+      action_id: SHARE_AGAIN_ACTION,
+      text: plain("Share again"),
+      value: share.id,
+    });
+  }
+  if (buttons.length > 0) blocks.push({ type: "actions", block_id: `share_${share.id}`, elements: buttons });
+  return blocks;
+}
+
+export interface HomeInput {
+  readonly viewerId: string;
+  readonly shares: readonly ShareRecord[];
+  readonly isAdmin: boolean;
+  /** For admins: whose links are shown (undefined: everyone's). */
+  readonly filterUserId: string | undefined;
+  /** A line at the top: what just happened. */
+  readonly notice: string | undefined;
+  readonly now: Date;
+}
+
+/** App Home: "Your links" — or, for admins, everyone's, filterable by person. */
+export function homeView(input: HomeInput): HomeView {
+  const blocks: KnownBlock[] = [
+    { type: "header", text: plain(input.isAdmin && !input.filterUserId ? "All links" : "Your links") },
+  ];
+  if (input.notice) blocks.push({ type: "section", text: mrkdwn(input.notice) });
+  if (input.isAdmin) {
+    blocks.push({
+      type: "actions",
+      block_id: "home_filter",
+      elements: [
+        {
+          type: "users_select",
+          action_id: HOME_FILTER_ACTION,
+          placeholder: plain("Everyone's links"),
+          ...(input.filterUserId ? { initial_user: input.filterUserId } : {}),
+        },
+      ],
+    });
+    blocks.push({
+      type: "context",
+      elements: [mrkdwn("You are an admin: you can see, extend and revoke everyone's links.")],
+    });
+  }
+  blocks.push({ type: "divider" });
+  if (input.shares.length === 0) {
+    blocks.push({
+      type: "section",
+      text: mrkdwn("Nothing shared yet. Type `/share` in any conversation to share a file."),
+    });
+  }
+  for (const share of input.shares.slice(0, HOME_SHARES))
+    blocks.push(...shareBlocks(share, input.viewerId, input.now));
+  if (input.shares.length > HOME_SHARES) {
+    blocks.push({
+      type: "context",
+      elements: [mrkdwn(`Showing the newest ${HOME_SHARES}. \`handout audit\` exports them all.`)],
+    });
+  }
+  return { type: "home", blocks };
+}

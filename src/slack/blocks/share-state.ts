@@ -1,0 +1,70 @@
+import type { KnownBlock } from "@slack/types";
+import type { ShareRecord } from "../../domain/ledger.js";
+import { escapeMrkdwn, slackDate, splitKey } from "../format.js";
+import { SHARE_AGAIN_ACTION } from "../ids.js";
+
+const mrkdwn = (text: string) => ({ type: "mrkdwn" as const, text });
+
+const fileList = (share: ShareRecord): string =>
+  share.keys.map((key) => `• ${escapeMrkdwn(splitKey(key).name)}`).join("\n");
+
+const header = (share: ShareRecord): KnownBlock[] =>
+  share.title ? [{ type: "header", text: { type: "plain_text", text: share.title, emoji: true } }] : [];
+
+/** A share's message once revoked: the names stay, the links go. */
+export function revokedBlocks(share: ShareRecord, by: string, at: Date): KnownBlock[] {
+  return [
+    ...header(share),
+    {
+      type: "context",
+      elements: [
+        mrkdwn(
+          `<@${share.sharerId}> shared ${share.keys.length === 1 ? "a file" : `${share.keys.length} files`} · :no_entry: revoked by <@${by}> ${slackDate(at)}`,
+        ),
+      ],
+    },
+    { type: "section", text: mrkdwn(fileList(share)) },
+  ];
+}
+
+/** A share's message once its links expired, with a way for the sharer to share again. */
+export function expiredBlocks(share: ShareRecord): KnownBlock[] {
+  return [
+    ...header(share),
+    {
+      type: "context",
+      elements: [
+        mrkdwn(
+          `<@${share.sharerId}> shared ${share.keys.length === 1 ? "a file" : `${share.keys.length} files`} · the link${share.keys.length === 1 ? "" : "s"} expired ${slackDate(share.expiresAt)}`,
+        ),
+      ],
+    },
+    {
+      type: "section",
+      text: mrkdwn(fileList(share)),
+      accessory: {
+        type: "button",
+        action_id: SHARE_AGAIN_ACTION,
+        text: { type: "plain_text", text: "Share again" },
+        value: share.id,
+      },
+    },
+  ];
+}
+
+/** A share's message once extended: it points to the message with the new links. */
+export function replacedBlocks(share: ShareRecord, permalink: string | undefined): KnownBlock[] {
+  const where = permalink ? `<${permalink}|the newer message>` : "a newer message in this conversation";
+  return [
+    ...header(share),
+    {
+      type: "context",
+      elements: [
+        mrkdwn(
+          `<@${share.sharerId}> shared ${share.keys.length === 1 ? "a file" : `${share.keys.length} files`} · :arrows_counterclockwise: extended: the current link${share.keys.length === 1 ? " is" : "s are"} in ${where}`,
+        ),
+      ],
+    },
+    { type: "section", text: mrkdwn(fileList(share)) },
+  ];
+}

@@ -1,0 +1,74 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
+import { isHandoutError } from "../../domain/errors.js";
+import { extendShare } from "../../domain/share-life.js";
+import { messageView } from "../blocks/share-modal.js";
+import type { HandoutContext } from "../context.js";
+import { slackDate } from "../format.js";
+import { publishHome } from "../home.js";
+import { actionOf, Field } from "../ids.js";
+
+/** The new expiry was chosen: share the same files again, then say what happened. */
+export const extendSubmission =
+  (ctx: HandoutContext) =>
+  async ({ ack, body, view, client }: AllMiddlewareArgs & SlackViewMiddlewareArgs): Promise<void> => {
+    const state = ctx.seal.open(view.private_metadata);
+    if (!state || state.userId !== body.user.id) {
+      await ack({
+        response_action: "errors",
+        errors: { [Field.expiry]: "This form was changed outside Slack. Close it and start again." },
+      });
+      return;
+    }
+    const now = ctx.share.now();
+    const values = view.state.values;
+    const at = values[Field.expiryAt]?.[actionOf(Field.expiryAt)]?.selected_date_time;
+    const preset = Number(values[Field.expiry]?.[actionOf(Field.expiry)]?.selected_option?.value);
+    const expiresAt = typeof at === "number" ? new Date(at * 1000) : new Date(now.getTime() + preset * 1000);
+    if (typeof at === "number" && expiresAt <= now) {
+      await ack({
+        response_action: "errors",
+        errors: { [Field.expiryAt]: "That time has passed. Choose a time in the future." },
+      });
+      return;
+    }
+    if (typeof at !== "number" && !(Number.isInteger(preset) && preset > 0)) {
+      await ack({
+        response_action: "errors",
+        errors: { [Field.expiry]: "Choose how long the new links last." },
+      });
+      return;
+    }
+    await ack({
+      response_action: "update",
+      view: messageView(view.private_metadata, ":hourglass_flowing_sand: Sharing again…"),
+    });
+    let text: string;
+    try {
+      const { record, posted } = await extendShare(ctx.share, {
+        shareId: state.shareId,
+        actorId: body.user.id,
+        expiresAt,
+      });
+      ctx.logger.info(
+        {
+          event: "extend",
+          user: body.user.id,
+          share: record.id,
+          replaces: state.shareId,
+          expiresAt: record.expiresAt.toISOString(),
+        },
+        "extended a share",
+      );
+      text = `:white_check_mark: Shared again in <#${posted.channelId}>. The new links expire ${slackDate(record.expiresAt)}.`;
+    } catch (error) {
+      ctx.logger.info(
+        { event: "extend_refused", user: body.user.id, code: isHandoutError(error) ? error.code : undefined },
+        "an extension was refused",
+      );
+      text = `*Nothing was shared.*\n\n${isHandoutError(error) ? error.message : "Something went wrong on Handout's side. Try again in a minute."}`;
+    }
+    await client.views
+      .update({ view_id: view.id, view: messageView(view.private_metadata, text) })
+      .catch(() => {});
+    await publishHome(ctx, client, body.user.id).catch(() => {});
+  };

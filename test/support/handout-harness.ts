@@ -1,0 +1,263 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { type RunningHandout, startHandout } from "../../src/server.js";
+import { makeKeyPair, type TestKeyPair } from "./keys.js";
+import { captureLogs } from "./log.js";
+import { startTestBucket, type TestBucket } from "./s3.js";
+import { type SlackCall, type SlackDouble, startSlackDouble } from "./slack-double.js";
+import { type SlackRequests, slackRequests } from "./slack-requests.js";
+
+/**
+ * Handout end to end, as Slack and AWS see it: the real app over HTTP with signed requests, the Slack
+ * double on loopback, s3rver as the bucket, a SQLite ledger in a temp folder. One per test file.
+ */
+export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+export const DOMAIN = "d111111abcdef8.cloudfront.net";
+export const DAY = 86_400;
+
+/** A 1,024-byte key, in segments s3rver can store as folders. */
+export const LONG_KEY = (() => {
+  const head = `reports/${Array.from({ length: 6 }, (_, i) => `${"long-folder-name-".repeat(8)}${i}`).join("/")}/`;
+  return `${head}${"n".repeat(1024 - Buffer.byteLength(head) - 4)}.pdf`;
+})();
+
+export const POLICY = `
+contact: "Ask #it-help for access."
+admins: { users: [U0ADMIN] }
+rules:
+  - name: Finance
+    who: { groups: [finance] }
+    prefixes: [reports/]
+    max_expiry: 30d
+    default_expiry: 7d
+    announce: true
+  - name: Audit
+    who: { groups: [auditors] }
+    prefixes: [reports/]
+    max_expiry: 1d
+  - name: Handbook
+    who: { everyone: true }
+    prefixes: [public/handbook/]
+    max_expiry: 7d
+`;
+
+export const FILES = [
+  "reports/q1 2026.pdf",
+  "reports/2026/q2.pdf",
+  "reports/2026/q2 draft.pdf",
+  "reports-secret/plan.pdf",
+  "hr/salaries.xlsx",
+  "public/handbook/handbook.pdf",
+  LONG_KEY,
+  // s3rver's delimited listing skips a folder that holds only folders (S3's does not): give each one a file.
+  ...LONG_KEY.split("/")
+    .slice(1, -1)
+    .map((_, i, folders) => `reports/${folders.slice(0, i + 1).join("/")}/readme.txt`),
+  ...Array.from(
+    { length: 10 },
+    (_, i) => `reports/batch/${"Quarterly revenue and expenditure report for the board ".repeat(2)}${i}.pdf`,
+  ),
+];
+
+/** The parts of Block Kit blocks these tests look at. */
+export interface Block {
+  type: string;
+  block_id?: string;
+  text?: { text: string };
+  accessory?: { type: string; url?: string; action_id?: string; value?: string };
+  elements?: { type: string; action_id?: string; value?: string }[];
+  element?: {
+    initial_options?: unknown;
+    default_to_current_conversation?: boolean;
+    options?: { value: string }[];
+    initial_option?: { value: string };
+  };
+}
+
+export type View = { id: string; private_metadata: string; blocks: Block[]; submit?: unknown };
+
+export interface Choice {
+  files: string[];
+  expirySeconds?: number;
+  at?: number;
+  channel?: string;
+  how?: string;
+  title?: string;
+}
+
+export interface Harness {
+  readonly bucket: TestBucket;
+  readonly slack: SlackDouble;
+  readonly pair: TestKeyPair;
+  readonly handout: RunningHandout;
+  readonly requests: SlackRequests;
+  readonly logs: ReturnType<typeof captureLogs>;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
+  const bucket = await startTestBucket();
+  await Promise.all(FILES.map((key) => bucket.put(key)));
+
+  const slack = await startSlackDouble();
+  const { users, usergroups, channels } = slack.workspace;
+  users.set("U0ANA", { id: "U0ANA", name: "ana" });
+  users.set("U0BOB", { id: "U0BOB", name: "bob" });
+  users.set("U0GUEST", { id: "U0GUEST", name: "guest", is_restricted: true });
+  users.set("U0DAN", { id: "U0DAN", name: "dan" });
+  users.set("U0EVE", { id: "U0EVE", name: "eve" });
+  users.set("U0ADMIN", { id: "U0ADMIN", name: "admin" });
+  usergroups.set("S0FIN", { id: "S0FIN", handle: "finance", name: "Finance", users: ["U0ANA"] });
+  usergroups.set("S0AUD", { id: "S0AUD", handle: "auditors", name: "Auditors", users: ["U0DAN"] });
+  channels.set("C0GENERAL", {
+    id: "C0GENERAL",
+    name: "general",
+    members: ["U0ANA", "U0BOB", "U0GUEST", "U0ADMIN", "UBOT"],
+  });
+  channels.set("C0QUIET", { id: "C0QUIET", name: "quiet", members: ["U0ANA"] });
+  channels.set("C0EXT", { id: "C0EXT", name: "partners", is_ext_shared: true, members: ["U0ANA", "UBOT"] });
+
+  const pair = makeKeyPair();
+  const dir = await mkdtemp(join(tmpdir(), "handout-flow-"));
+  await writeFile(join(dir, "private_key.pem"), pair.privatePem, { mode: 0o600 });
+  await writeFile(join(dir, "access.yml"), POLICY);
+
+  // The AWS SDK reads its endpoint and credentials from the process environment.
+  Object.assign(process.env, bucket.env);
+  const logs = captureLogs("info");
+  const handout = await startHandout(
+    {
+      ...bucket.env,
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: "0",
+      CLOUDFRONT_DOMAIN: DOMAIN,
+      CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
+      CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
+      HANDOUT_POLICY_FILE: join(dir, "access.yml"),
+      HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
+      ...extraEnv,
+    },
+    logs.logger,
+  );
+  const requests = slackRequests({
+    baseUrl: `http://127.0.0.1:${handout.port}`,
+    signingSecret: SIGNING_SECRET,
+    responseUrl: (id) => slack.responseUrl(id),
+  });
+  await handout.index.refresh();
+  return {
+    bucket,
+    slack,
+    pair,
+    handout,
+    requests,
+    logs,
+    dir,
+    async stop() {
+      await handout.stop();
+      await slack.stop();
+      await bucket.stop();
+    },
+  };
+}
+
+/** The double records a call before it answers it; some tests need the answer. */
+export async function answered(
+  call: SlackCall,
+): Promise<SlackCall & { response: NonNullable<SlackCall["response"]> }> {
+  for (let i = 0; i < 200 && !call.response; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (!call.response) throw new Error(`the double never answered ${call.method}`);
+  return call as SlackCall & { response: NonNullable<SlackCall["response"]> };
+}
+
+export const openedViewId = async (call: SlackCall): Promise<string> =>
+  ((await answered(call)).response.body as { view: { id: string } }).view.id;
+
+export const block = (view: View, id: string) => view.blocks.find((b) => b.block_id === id);
+export const viewText = (call: SlackCall) => JSON.stringify((call.args.view as View).blocks);
+
+export const buttonsOf = (call: SlackCall) =>
+  (call.args.blocks as Block[])
+    .filter((b) => b.accessory?.type === "button" && b.accessory.url)
+    .map((b) => b.accessory?.url as string);
+
+/** The Slack-facing steps a test takes, bound to one harness. */
+export function flow(h: Harness) {
+  const { slack, requests } = h;
+
+  /** /share as a person types it; resolves with the modal once Handout has filled it in. */
+  async function share(
+    user: string,
+    channel: string,
+    text = "",
+  ): Promise<{ view: View; responseUrlId: string }> {
+    const responseUrlId = `r-${Math.random().toString(36).slice(2)}`;
+    const since = slack.calls.length;
+    const ack = await requests.command({
+      user_id: user,
+      channel_id: channel,
+      text,
+      response_url: slack.responseUrl(responseUrlId),
+    });
+    expect(ack.status).toBe(200);
+    const viewId = await openedViewId(
+      await slack.waitFor("views.open", (call) => slack.calls.indexOf(call) >= since),
+    );
+    const updated = await slack.waitFor("views.update", (call) => call.args.view_id === viewId);
+    return { view: { ...(updated.args.view as View), id: viewId }, responseUrlId };
+  }
+
+  function submission(view: View, user: string, choice: Choice, metadata = view.private_metadata) {
+    const value = (v: string) => ({ text: { type: "plain_text", text: v }, value: v });
+    return requests.viewSubmission({
+      user,
+      view: {
+        id: view.id,
+        callback_id: "handout_share",
+        private_metadata: metadata,
+        state: {
+          values: {
+            files: {
+              files_input: { type: "multi_external_select", selected_options: choice.files.map(value) },
+            },
+            expiry: {
+              expiry_input: {
+                type: "static_select",
+                selected_option: value(String(choice.expirySeconds ?? DAY)),
+              },
+            },
+            expiry_at: { expiry_at_input: { type: "datetimepicker", selected_date_time: choice.at ?? null } },
+            destination: {
+              destination_input: {
+                type: "conversations_select",
+                selected_conversation: choice.channel ?? "C0GENERAL",
+              },
+            },
+            how: { how_input: { type: "radio_buttons", selected_option: value(choice.how ?? "post") } },
+            title: { title_input: { type: "plain_text_input", value: choice.title ?? null } },
+            note: { note_input: { type: "plain_text_input", value: "For Thursday's meeting" } },
+          },
+        },
+      },
+    });
+  }
+
+  const submit = async (view: View, user: string, choice: Choice, metadata?: string) =>
+    requests.interaction(submission(view, user, choice, metadata));
+
+  /** The modal's final words after a submission was accepted: neither the form nor the progress note. */
+  const outcome = async (view: View) =>
+    viewText(
+      await slack.waitFor("views.update", (call) => {
+        const text = viewText(call);
+        return call.args.view_id === view.id && !text.includes(":hourglass_flowing_sand:") && !text.includes('"type":"input"');
+      }),
+    );
+
+  return { share, submission, submit, outcome };
+}
