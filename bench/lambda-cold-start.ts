@@ -129,6 +129,7 @@ export async function run(): Promise<Record<string, number>> {
       CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
       CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
       HANDOUT_POLICY_FILE: join(dir, "access.yml"),
+      HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
     };
     const requests = slackRequests({ baseUrl: "http://127.0.0.1:9", signingSecret: SIGNING_SECRET });
     for (let i = 0; i < ROUNDS; i++) {

@@ -22,6 +22,7 @@ import { openLedger, startSigner } from "./wiring.js";
 export interface RunningHandout {
   readonly port: number;
   readonly index: FileIndex;
+  readonly expiry: ExpiryScheduler;
   stop(): Promise<void>;
 }
 
@@ -163,6 +164,7 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
   return {
     port: running.port,
     index: handout.index,
+    expiry: handout.expiry,
     async stop() {
       await running.stop();
       await handout.close();

@@ -33,6 +33,9 @@ describe("configuration", () => {
       policyFile: "./access.yml",
       logLevel: "info",
       indexRefreshSeconds: 600,
+      ledger: { kind: "sqlite", path: "./handout.db" },
+      revocationStoreArn: undefined,
+      expiryCheckSeconds: 60,
       slack: {
         botToken: "xoxb-1",
         appToken: undefined,

@@ -110,11 +110,17 @@ const dockerignorePatterns = (text: string): string[] =>
     .filter((line) => line !== "" && !line.startsWith("#"));
 
 interface BuiltImage {
-  /** The final stage's filesystem: its WORKDIR. */
+  /** The final stage's filesystem: where its `/` is. */
+  root: string;
+  /** The final stage's WORKDIR, in `root`. */
   workdir: string;
   env: Record<string, string>;
   cmd: string[];
   healthcheck: string[];
+  user: string | undefined;
+  volumes: string[];
+  /** Folders made by `RUN mkdir D && chown OWNER D`, with their owner. */
+  owners: Map<string, string>;
 }
 
 function run(command: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
@@ -150,6 +156,9 @@ async function buildImage(stages: Stage[], ignore: string[], root: string): Prom
     let cmd: string[] = [];
     let entrypoint: string[] = [];
     let healthcheck: string[] = [];
+    let user: string | undefined;
+    const volumes: string[] = [];
+    const owners = new Map<string, string>();
     const inStage = (path: string) => join(fsRoot, posix.resolve(workdir, path));
     for (const { keyword, args, line } of stage.instructions) {
       const where = `Dockerfile:${line}`;
@@ -181,7 +190,11 @@ async function buildImage(stages: Stage[], ignore: string[], root: string): Prom
           await cp(sourcePath, target, { recursive: true, verbatimSymlinks: true });
         }
       } else if (keyword === "RUN") {
-        if (/^npm ci\b/.test(args)) {
+        const madeFolder = /^mkdir (?:-p )?(\/\S+) && chown (\S+) \1$/.exec(args);
+        if (madeFolder) {
+          await mkdir(inStage(madeFolder[1] as string), { recursive: true });
+          owners.set(madeFolder[1] as string, madeFolder[2] as string);
+        } else if (/^npm ci\b/.test(args)) {
           // The one step not repeated: this checkout's node_modules, from the same lock file.
           await symlink(join(ROOT, "node_modules"), inStage("node_modules"), "dir");
         } else if (/^apt-get\b/.test(args)) {
@@ -199,9 +212,22 @@ async function buildImage(stages: Stage[], ignore: string[], root: string): Prom
         entrypoint = commandOf(args);
       } else if (keyword === "HEALTHCHECK") {
         healthcheck = healthcheckCommand(args);
+      } else if (keyword === "USER") {
+        user = args;
+      } else if (keyword === "VOLUME") {
+        volumes.push(...(args.startsWith("[") ? (JSON.parse(args) as string[]) : args.split(/\s+/)));
       }
     }
-    final = { workdir: inStage("."), env, cmd: [...entrypoint, ...cmd], healthcheck };
+    final = {
+      root: fsRoot,
+      workdir: inStage("."),
+      env,
+      cmd: [...entrypoint, ...cmd],
+      healthcheck,
+      user,
+      volumes,
+      owners,
+    };
   }
   if (!final) throw new Error("the Dockerfile has no stage");
   return final;
@@ -240,14 +266,21 @@ beforeAll(async () => {
   const secrets = join(root, "run");
   await mkdir(secrets);
   await writeFile(join(secrets, "private_key.pem"), pair.privatePem, { mode: 0o600 });
+  // As README's `docker run -v "$PWD/access.yml:/app/access.yml:ro"` puts it: the default policy file.
   await writeFile(
-    join(secrets, "access.yml"),
+    join(image.workdir, "access.yml"),
     "contact: Ask #it-help.\nrules:\n  - who: { everyone: true }\n    prefixes: [public/handbook/]\n",
   );
-  // What `docker run -e …` would add to the image's own ENV.
+  // The image's own ENV, with its container paths seen from here, and what `docker run -e …` adds.
+  const imageEnv = Object.fromEntries(
+    Object.entries(image.env).map(([name, value]) => [
+      name,
+      value.replace(/^(sqlite:)?(\/.*)$/, (_, scheme = "", path) => `${scheme}${join(image.root, path)}`),
+    ]),
+  );
   containerEnv = {
     PATH: process.env.PATH,
-    ...image.env,
+    ...imageEnv,
     ...bucket.env,
     PORT: String(await freePort()),
     LOG_LEVEL: "warn",
@@ -257,7 +290,6 @@ beforeAll(async () => {
     CLOUDFRONT_DOMAIN: "d111111abcdef8.cloudfront.net",
     CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
     CLOUDFRONT_PRIVATE_KEY_FILE: join(secrets, "private_key.pem"),
-    HANDOUT_POLICY_FILE: join(secrets, "access.yml"),
   };
 }, 120_000);
 
@@ -313,6 +345,13 @@ describe("the Dockerfile", () => {
     }
   });
 
+  it("keeps the share ledger in a volume that the app's user may write", () => {
+    const ledger = /^sqlite:(\/.+)\/[^/]+$/.exec(image.env.HANDOUT_LEDGER ?? "");
+    const folder = ledger?.[1] as string;
+    expect(image.volumes).toContain(folder);
+    expect(image.owners.get(folder)).toBe(image.user);
+  });
+
   it("runs the compiled app and checks its health with a node script", async () => {
     expect(image.cmd).toEqual(["node", "dist/main.js"]);
     expect(image.healthcheck).toEqual(["node", "dist/healthcheck.js"]);
@@ -351,6 +390,9 @@ describe("the image's command, on what `npm run build` produced", () => {
     app = run(image.cmd, { cwd: image.workdir, env: containerEnv });
     await waitUntilHealthy();
     expect(await healthcheck()).toBe(0);
+    // The ledger opened where the image's ENV says, in its volume.
+    const ledger = (image.env.HANDOUT_LEDGER ?? "").replace(/^sqlite:/, "");
+    expect((await stat(join(image.root, ledger))).isFile()).toBe(true);
 
     app.child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;

@@ -129,6 +129,7 @@ beforeAll(async () => {
     CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
     CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
     HANDOUT_POLICY_FILE: join(dir, "access.yml"),
+    HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
   };
   requests = slackRequests({
     baseUrl: "http://127.0.0.1:9",

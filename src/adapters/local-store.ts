@@ -50,7 +50,7 @@ function isVisibleInside(realRoot: string, path: string): boolean {
  * an invalid or hidden key, a path through a symlinked folder, or a symlink leading out of the root
  * or into a hidden folder.
  */
-export async function resolveLocalFile(root: string, key: string): Promise<string | undefined> {
+async function resolveLocalFile(root: string, key: string): Promise<string | undefined> {
   if (keyProblem(key) !== undefined) return undefined;
   const segments = key.split("/");
   if (!segments.every(isKeySegment)) return undefined;

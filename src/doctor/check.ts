@@ -50,7 +50,7 @@ export function splitMessage(message: string, protect?: string): { detail: strin
   if (at < 0) return { detail: restore(text.replace(/\.$/, "")), fix: "See the detail above." };
   return {
     detail: restore(text.slice(0, at).replace(/\.$/, "")),
-    fix: capitalize(restore(text.slice(at + width).trim())),
+    fix: capitalize(restore(text.slice(at + width).trim())).replace(/[^.!?]$/, "$&."),
   };
 }
 

@@ -22,7 +22,7 @@ import {
   type FoundDistribution,
 } from "./cloudfront-checks.js";
 import { checkPrivateKey, checkPublicKey, type LoadedKey } from "./key-checks.js";
-import { checkSignedLink, checkUnsignedLink, type LiveTarget } from "./live-checks.js";
+import { checkSignedLink, checkUnsignedLink, type LiveTarget, type SignedLinkHints } from "./live-checks.js";
 import { checkSlackScopes, checkSlackToken } from "./slack-checks.js";
 
 /** The outside world, passed in so that tests answer for AWS, Slack and CloudFront. */
@@ -99,6 +99,9 @@ const keySource = (signing: SigningSettings, clients: DoctorClients): KeyTextSou
 
 const SEE_SETTINGS = "(see the settings above)";
 
+const unlisted = (listing: CheckResult): string =>
+  listing.ok === "skipped" ? `HANDOUT_BUCKET is not set ${SEE_SETTINGS}` : "the bucket cannot be listed";
+
 /**
  * Runs every check, independent ones at the same time, and returns them in a fixed order: settings,
  * Slack, key, CloudFront, bucket, policy, then a real request through the distribution.
@@ -163,7 +166,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
       (loaded.found?.rules ?? []).map((rule) =>
         listed.ok === true && bucket && sample
           ? guard(`Rule "${rule.name}"`, () => checkRuleFiles(rule, sample, bucket.name))
-          : Promise.resolve(skipped(`Rule "${rule.name}"`, "the bucket cannot be listed")),
+          : Promise.resolve(skipped(`Rule "${rule.name}"`, unlisted(listed))),
       ),
     ),
   );
@@ -174,9 +177,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
       const file = granted.find((rule) => rule.found)?.found ?? listed.found;
       if (!file) {
         const why =
-          listed.ok === true
-            ? "the bucket holds no file to fetch"
-            : "no file to fetch: the bucket cannot be listed";
+          listed.ok === true ? "the bucket holds no file to fetch" : `no file to fetch: ${unlisted(listed)}`;
         return [skipped("Signed link", why), skipped("Unsigned link", why)];
       }
       const target: LiveTarget = {
@@ -186,14 +187,18 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
         fetch: deps.fetch,
         timeoutMs: deps.timeoutMs,
       };
-      const suspects = [
-        ...(found.found && found.found.status !== "Deployed"
-          ? [`the distribution is still deploying a change (status ${found.found.status})`]
-          : []),
-        ...[matches, group, reads]
-          .filter((check) => check.ok === false)
-          .map((check) => `${check.name}: ${check.detail}`),
-      ];
+      const finding = (check: CheckResult) =>
+        check.ok === false ? `${check.name}: ${check.detail}` : undefined;
+      const status = found.found?.status;
+      const hints: SignedLinkHints = {
+        deploying:
+          status && status !== "Deployed"
+            ? `the distribution is still deploying a change (status ${status})`
+            : undefined,
+        publicKey: finding(matches),
+        keyGroup: finding(group),
+        origin: finding(reads),
+      };
       const privateKey = loaded.found?.privateKey;
       const signed =
         privateKey && id
@@ -207,7 +212,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
                   scheme: deps.scheme,
                 }),
                 deps.now(),
-                { suspects },
+                hints,
               ),
             )
           : Promise.resolve(

@@ -11,11 +11,22 @@ export interface LiveTarget {
   readonly timeoutMs: number;
 }
 
-/** What the signed-link check knows from the checks before it, to put the likeliest cause first. */
-export interface SignedLinkHints {
-  /** A problem an earlier check found with the key group, the origin or the deployment, in a few words. */
-  readonly suspects: readonly string[];
-}
+/** The usual reasons CloudFront answers 403 to a signed link. */
+export type Cause = "keyGroup" | "deploying" | "publicKey" | "bucketPolicy" | "kms" | "origin";
+
+const CAUSES: Record<Cause, string> = {
+  keyGroup: "the key ID is not in the trusted key group of the behaviour serving this path",
+  deploying: "the key group or distribution change is still deploying (wait until the status is Deployed)",
+  publicKey: "the public key registered under this ID is not this private key's",
+  bucketPolicy: "the bucket policy does not let this distribution's origin access control s3:GetObject",
+  kms: "the files are encrypted with SSE-KMS and the KMS key policy does not allow kms:Decrypt to cloudfront.amazonaws.com",
+  origin: "the origin is not the bucket's REST endpoint with origin access control",
+};
+const SIGNATURE_CAUSES: readonly Cause[] = ["keyGroup", "deploying", "publicKey"];
+const ORIGIN_CAUSES: readonly Cause[] = ["bucketPolicy", "kms", "origin"];
+
+/** What earlier checks found, by cause, in their own words: it replaces the general wording, and goes first. */
+export type SignedLinkHints = Partial<Record<Cause, string | undefined>>;
 
 interface Answer {
   readonly status: number;
@@ -54,17 +65,6 @@ const unreachable = (error: unknown, target: LiveTarget): string => {
   return cause ?? name ?? "the request failed";
 };
 
-const SIGNATURE_CAUSES = [
-  "the key ID is not in the trusted key group of the behaviour serving this path",
-  "the key group or distribution change is still deploying (wait until the status is Deployed)",
-  "the public key registered under this ID is not this private key's",
-];
-const ORIGIN_CAUSES = [
-  "the bucket policy does not let this distribution's origin access control s3:GetObject",
-  "the files are encrypted with SSE-KMS and the KMS key policy does not allow kms:Decrypt to cloudfront.amazonaws.com",
-  "the origin is not the bucket's REST endpoint with origin access control",
-];
-
 /** A link signed the way Handout signs answers 200 (or 206 to the range asked) through the distribution. */
 export async function checkSignedLink(
   target: LiveTarget,
@@ -90,11 +90,14 @@ export async function checkSignedLink(
   const from = answer.fromS3 ? ", from the bucket" : "";
   const detail = `GET ${target.key} with a fresh signature answered ${answer.status}${from}${said}`;
   if (answer.status === 403) {
-    // Earlier findings first; then the usual causes, the bucket's when the bucket itself refused.
+    // What earlier checks found comes first; then the usual causes, the bucket's first when it refused.
     const usual = answer.fromS3
       ? [...ORIGIN_CAUSES, ...SIGNATURE_CAUSES]
       : [...SIGNATURE_CAUSES, ...ORIGIN_CAUSES];
-    const causes = [...hints.suspects, ...usual];
+    const causes = [
+      ...usual.flatMap((cause) => hints[cause] ?? []),
+      ...usual.filter((cause) => hints[cause] === undefined).map((cause) => CAUSES[cause]),
+    ];
     return failed(SIGNED, detail, `Likely causes, most likely first: ${causes.join("; ")}.`);
   }
   if (answer.status === 404) {
@@ -128,12 +131,12 @@ export async function checkUnsignedLink(target: LiveTarget): Promise<CheckResult
     return failed(
       UNSIGNED,
       `GET ${target.key} without a signature answered ${answer.status}: anyone with the address can download it`,
-      "Restrict viewer access on every behaviour that serves the bucket: Restrict viewer access → Yes → Trusted key groups.",
+      "On every behaviour that serves the bucket, set Restrict viewer access → Yes → Trusted key groups.",
     );
   }
   return failed(
     UNSIGNED,
     `GET ${target.key} without a signature answered ${answer.status}, not 403`,
-    "Restrict viewer access on the behaviour that serves the bucket (Trusted key groups), and check its origin.",
+    "On the behaviour that serves the bucket, set Restrict viewer access → Yes → Trusted key groups, and check its origin.",
   );
 }

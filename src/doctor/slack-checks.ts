@@ -39,9 +39,11 @@ export async function checkSlackToken(client: WebClient): Promise<Checked<AuthTe
       );
     }
     const status = (error as { statusCode?: number }).statusCode;
+    // A request that never got an answer wraps fetch's error, whose cause names the network problem.
+    const original = (error as { original?: Error & { cause?: { code?: string } } }).original;
     const cause =
       slackError ??
-      (status ? `HTTP ${status}` : ((error as { original?: Error }).original?.message ?? String(error)));
+      (status ? `HTTP ${status}` : (original?.cause?.code ?? original?.message ?? String(error)));
     return failed(
       TOKEN,
       `could not check the token with Slack (${cause})`,

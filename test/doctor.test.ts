@@ -1,0 +1,658 @@
+import type { KeyObject } from "node:crypto";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CloudFrontClient,
+  type DistributionConfig,
+  type DistributionSummary,
+  GetDistributionConfigCommand,
+  type GetDistributionConfigCommandInput,
+  GetKeyGroupCommand,
+  type GetKeyGroupCommandInput,
+  GetPublicKeyCommand,
+  type GetPublicKeyCommandInput,
+  ListDistributionsCommand,
+  type ListDistributionsCommandInput,
+  NoSuchPublicKey,
+} from "@aws-sdk/client-cloudfront";
+import {
+  ListObjectsV2Command,
+  type ListObjectsV2CommandInput,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import {
+  GetSecretValueCommand,
+  type GetSecretValueCommandInput,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
+import { doctorCommand } from "../src/cli/doctor.js";
+import { runCli } from "../src/cli/run.js";
+import { BOT_SCOPES } from "../src/doctor/slack-checks.js";
+import { decodeKeyPath } from "../src/domain/object-key.js";
+import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
+import { type SlackDouble, startSlackDouble } from "./support/slack-double.js";
+
+const BUCKET = "handout-files";
+const SECRET_ID = "cloudfront/handout";
+const DISTRIBUTION_ID = "E2DOCTORTEST";
+const OBJECTS = ["handbook/guide.pdf", "reports/", "reports/q1 2026.pdf"];
+
+/**
+ * Plays CloudFront in front of the bucket: a signed URL is checked as CloudFront checks it against the
+ * public keys the distribution trusts; `origin` says what the bucket behind it answers.
+ */
+interface Edge {
+  readonly host: string;
+  trusted: Map<string, KeyObject>;
+  /** Whether unsigned requests are refused (viewer access restricted). */
+  restricted: boolean;
+  /** `denies`: the bucket refuses CloudFront (no origin access control, KMS, bucket policy). */
+  origin: "serves" | "denies";
+  readonly requests: { url: string; headers: IncomingHttpHeaders }[];
+  stop(): Promise<void>;
+}
+
+async function startEdge(): Promise<Edge> {
+  let edge: Edge;
+  const server: Server = createServer((request, response) => {
+    const url = `http://${request.headers.host}${request.url}`;
+    edge.requests.push({ url, headers: request.headers });
+    const refuse = (code: string, message: string, headers: Record<string, string> = {}) => {
+      response.writeHead(403, { "content-type": "text/xml", ...headers });
+      response.end(`<?xml version="1.0"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+    };
+    const signed = url.includes("?");
+    if (signed) {
+      const verdict = verifySignedUrl(url, edge.trusted, new Date());
+      if (!verdict.ok) return refuse("AccessDenied", `Access denied (${verdict.reason})`);
+    } else if (edge.restricted) {
+      return refuse("MissingKey", "Missing Key-Pair-Id query parameter or cookie value");
+    }
+    if (edge.origin === "denies") {
+      return refuse("AccessDenied", "Access Denied", { server: "AmazonS3", "x-amz-request-id": "R1" });
+    }
+    const key = decodeKeyPath(new URL(url).pathname.slice(1));
+    if (!OBJECTS.includes(key)) {
+      response.writeHead(404);
+      return response.end();
+    }
+    response.writeHead(206, { "content-range": "bytes 0-0/9" });
+    response.end("x");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  edge = {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    trusted: new Map(),
+    restricted: true,
+    origin: "serves",
+    requests: [],
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  return edge;
+}
+
+const distributionConfig = (): DistributionConfig => ({
+  CallerReference: "handout",
+  Comment: "Handout",
+  Enabled: true,
+  Origins: {
+    Quantity: 1,
+    Items: [
+      {
+        Id: "files",
+        DomainName: `${BUCKET}.s3.eu-west-1.amazonaws.com`,
+        OriginPath: "",
+        OriginAccessControlId: "E3OACTEST",
+        S3OriginConfig: { OriginAccessIdentity: "" },
+      },
+    ],
+  },
+  DefaultCacheBehavior: {
+    TargetOriginId: "files",
+    ViewerProtocolPolicy: "redirect-to-https",
+    TrustedKeyGroups: { Enabled: true, Quantity: 1, Items: ["KG1"] },
+  },
+});
+
+/** What the AWS account holds; the mocked clients answer from it as the services would. */
+interface Account {
+  secret: string | Error;
+  /** CloudFront public keys: ID → PEM. */
+  publicKeys: Map<string, string>;
+  distributions: DistributionSummary[];
+  config: DistributionConfig;
+  keyGroups: Map<string, { name: string; items: string[] }>;
+  objects: string[];
+  listError: Error | undefined;
+}
+
+const summary = (id: string, domain: string, aliases: string[], status = "Deployed") =>
+  ({
+    Id: id,
+    ARN: `arn:aws:cloudfront::123456789012:distribution/${id}`,
+    Status: status,
+    DomainName: domain,
+    Aliases: { Quantity: aliases.length, Items: aliases },
+    Enabled: true,
+  }) as DistributionSummary;
+
+describe("handout doctor", () => {
+  let pair: TestKeyPair;
+  let other: TestKeyPair;
+  let slack: SlackDouble;
+  let edge: Edge;
+  let policyFile: string;
+  let account: Account;
+  let env: Record<string, string>;
+  const cloudFront = new CloudFrontClient({ region: "us-east-1" });
+  const s3 = new S3Client({ region: "eu-west-1" });
+  const secrets = new SecretsManagerClient({ region: "us-east-1" });
+  const cf = mockClient(cloudFront);
+  const s3Mock = mockClient(s3);
+  const sm = mockClient(secrets);
+
+  /** The bot token's scopes, as Slack sends them in the x-oauth-scopes header. */
+  let grantedScopes: readonly string[];
+
+  const doctor = async (overrides: Record<string, string | undefined> = {}) => {
+    let stdout = "";
+    const code = await doctorCommand(
+      [],
+      {
+        env: { ...env, ...overrides },
+        cwd: process.cwd(),
+        now: () => new Date(),
+        out: (text) => {
+          stdout += text;
+        },
+        err: (text) => {
+          stdout += text;
+        },
+      },
+      { cloudFront, s3: () => s3, secretsManager: () => secrets, scheme: "http", timeoutMs: 5000 },
+    );
+    return { code, stdout };
+  };
+
+  /** A check's line and, for a failure, the fix line under it. */
+  const check = (stdout: string, name: string): { line: string; fix: string | undefined } => {
+    const lines = stdout.split("\n");
+    const index = lines.findIndex((line) => line.slice(2).startsWith(name));
+    expect(index, `no line for ${name} in:\n${stdout}`).toBeGreaterThanOrEqual(0);
+    const next = lines[index + 1];
+    return { line: lines[index] as string, fix: next?.startsWith("    fix: ") ? next.slice(9) : undefined };
+  };
+
+  beforeAll(async () => {
+    pair = makeKeyPair("K2TESTKEYPAIR1");
+    other = makeKeyPair("K2OTHERKEYPAIR");
+    slack = await startSlackDouble();
+    edge = await startEdge();
+    policyFile = join(await mkdtemp(join(tmpdir(), "handout-doctor-")), "access.yml");
+  });
+  afterAll(async () => {
+    await slack.stop();
+    await edge.stop();
+  });
+
+  beforeEach(async () => {
+    await writeFile(
+      policyFile,
+      [
+        "rules:",
+        "  - name: Finance reports",
+        "    who: { groups: [finance] }",
+        "    prefixes: [reports/]",
+        "  - name: Handbook",
+        "    who: { everyone: true }",
+        "    prefixes: [handbook]",
+      ].join("\n"),
+    );
+    env = {
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_APP_TOKEN: "xapp-1-test",
+      SLACK_API_URL: slack.apiUrl,
+      HANDOUT_BUCKET: BUCKET,
+      CLOUDFRONT_DOMAIN: edge.host,
+      CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
+      CLOUDFRONT_PRIVATE_KEY_SECRET_ID: SECRET_ID,
+      HANDOUT_POLICY_FILE: policyFile,
+    };
+    account = {
+      secret: pair.privatePem,
+      publicKeys: new Map([[pair.keyPairId, pair.publicPem]]),
+      // The distribution is on the second page, under an alternate domain name.
+      distributions: [
+        summary("E1SOMETHINGELSE", "d222222abcdef8.cloudfront.net", []),
+        summary(DISTRIBUTION_ID, "d111111abcdef8.cloudfront.net", [edge.host]),
+      ],
+      config: distributionConfig(),
+      keyGroups: new Map([["KG1", { name: "handout", items: [pair.keyPairId] }]]),
+      objects: OBJECTS,
+      listError: undefined,
+    };
+    edge.trusted = new Map([[pair.keyPairId, pair.publicKey]]);
+    edge.restricted = true;
+    edge.origin = "serves";
+    edge.requests.length = 0;
+    grantedScopes = BOT_SCOPES;
+
+    slack.reset();
+    slack.respond("auth.test", (_call, fallback) => ({
+      ...fallback(),
+      headers: { "x-oauth-scopes": grantedScopes.join(",") },
+    }));
+
+    sm.reset();
+    sm.on(GetSecretValueCommand).callsFake(async (input: GetSecretValueCommandInput) => {
+      if (account.secret instanceof Error) throw account.secret;
+      if (input.SecretId !== SECRET_ID) throw new Error(`unexpected secret ${input.SecretId}`);
+      return { Name: SECRET_ID, SecretString: account.secret };
+    });
+
+    cf.reset();
+    cf.on(GetPublicKeyCommand).callsFake(async (input: GetPublicKeyCommandInput) => {
+      const pem = account.publicKeys.get(input.Id ?? "");
+      if (!pem) {
+        throw new NoSuchPublicKey({ message: "The specified public key does not exist.", $metadata: {} });
+      }
+      return {
+        PublicKey: {
+          Id: input.Id,
+          CreatedTime: new Date(),
+          PublicKeyConfig: { CallerReference: "ref", Name: "handout", EncodedKey: pem },
+        },
+      };
+    });
+    cf.on(ListDistributionsCommand).callsFake(async (input: ListDistributionsCommandInput) => {
+      const at = Number(input.Marker ?? 0);
+      const more = at + 1 < account.distributions.length;
+      return {
+        DistributionList: {
+          Marker: input.Marker ?? "",
+          MaxItems: 1,
+          Quantity: 1,
+          IsTruncated: more,
+          ...(more ? { NextMarker: String(at + 1) } : {}),
+          Items: account.distributions.slice(at, at + 1),
+        },
+      };
+    });
+    cf.on(GetDistributionConfigCommand).callsFake(async (input: GetDistributionConfigCommandInput) => {
+      if (input.Id !== DISTRIBUTION_ID) throw new Error(`unexpected distribution ${input.Id}`);
+      return { DistributionConfig: account.config, ETag: "E1" };
+    });
+    cf.on(GetKeyGroupCommand).callsFake(async (input: GetKeyGroupCommandInput) => {
+      const group = account.keyGroups.get(input.Id ?? "");
+      if (!group) throw new Error(`unexpected key group ${input.Id}`);
+      return {
+        KeyGroup: {
+          Id: input.Id,
+          LastModifiedTime: new Date(),
+          KeyGroupConfig: { Name: group.name, Items: group.items },
+        },
+      };
+    });
+
+    s3Mock.reset();
+    s3Mock.on(ListObjectsV2Command).callsFake(async (input: ListObjectsV2CommandInput) => {
+      if (account.listError) throw account.listError;
+      if (input.Bucket !== BUCKET) throw new Error(`unexpected bucket ${input.Bucket}`);
+      const keys = account.objects.filter((key) => key.startsWith(input.Prefix ?? ""));
+      return { KeyCount: keys.length, Contents: keys.slice(0, input.MaxKeys).map((Key) => ({ Key })) };
+    });
+  });
+
+  it("passes every check and exits 0 when everything is set up right", async () => {
+    const { code, stdout } = await doctor();
+    expect(stdout).not.toContain("✗");
+    expect(stdout).not.toMatch(/^- /m);
+    for (const name of [
+      "Settings",
+      "Slack token — accepted in workspace handout-test",
+      `Slack scopes — all ${BOT_SCOPES.length} scopes of manifest.yml`,
+      `Private key — an RSA-2048 key from the secret ${SECRET_ID}`,
+      `CloudFront public key — ${pair.keyPairId} is the public half of the private key`,
+      `Distribution — ${DISTRIBUTION_ID} serves ${edge.host}`,
+      `Trusted key group — key group handout holds ${pair.keyPairId}`,
+      `Origin — ${BUCKET}.s3.eu-west-1.amazonaws.com, through origin access control E3OACTEST`,
+      `Bucket — s3://${BUCKET} can be listed`,
+      `Access policy — ${policyFile}: 2 rules`,
+      'Rule "Finance reports" — files found in reports/',
+      'Rule "Handbook" — files found in handbook/',
+      "Signed link — GET reports/q1 2026.pdf answered 206",
+      "Unsigned link — GET reports/q1 2026.pdf without a signature answered 403",
+    ]) {
+      expect(stdout).toContain(`✓ ${name}`);
+    }
+    expect(stdout).toMatch(/All 14 checks passed\.\n$/);
+    expect(code).toBe(0);
+
+    // The live requests asked for one byte; the first carried a valid signature, the second none.
+    expect(edge.requests).toHaveLength(2);
+    const signed = edge.requests.find((request) => request.url.includes("?"));
+    expect(signed?.headers.range).toBe("bytes=0-0");
+    expect(verifySignedUrl(signed?.url ?? "", edge.trusted, new Date()).ok).toBe(true);
+    // Nothing secret reaches the report.
+    expect(stdout).not.toContain("Signature=");
+    expect(stdout).not.toContain(slack.token);
+    expect(stdout).not.toContain(pair.privatePem.split("\n")[1]);
+  });
+
+  it("keeps its list of scopes equal to manifest.yml's bot scopes", async () => {
+    const manifest = parse(await readFile(new URL("../manifest.yml", import.meta.url), "utf8")) as {
+      oauth_config: { scopes: { bot: string[] } };
+    };
+    expect([...BOT_SCOPES].sort()).toEqual([...manifest.oauth_config.scopes.bot].sort());
+  });
+
+  it("reports a token Slack refuses, and still runs the checks that do not need Slack", async () => {
+    const { code, stdout } = await doctor({ SLACK_BOT_TOKEN: "xoxb-revoked" });
+    const token = check(stdout, "Slack token");
+    expect(token.line).toBe("✗ Slack token — Slack refused SLACK_BOT_TOKEN (invalid_auth)");
+    expect(token.fix).toContain("Copy the Bot User OAuth Token (xoxb-…) again");
+    expect(check(stdout, "Slack scopes").line).toBe("- Slack scopes — skipped: no token Slack accepts");
+    expect(stdout).toContain("✓ Signed link");
+    expect(stdout).not.toContain("xoxb-revoked");
+    expect(code).toBe(1);
+  });
+
+  it("names the scopes the token lacks", async () => {
+    grantedScopes = BOT_SCOPES.filter((scope) => scope !== "pins:write" && scope !== "chat:write.public");
+    const { code, stdout } = await doctor();
+    const scopes = check(stdout, "Slack scopes");
+    expect(scopes.line).toBe("✗ Slack scopes — the token lacks chat:write.public, pins:write");
+    expect(scopes.fix).toMatch(/Bot Token Scopes .* reinstall the app/);
+    expect(code).toBe(1);
+  });
+
+  it("reports a secret that does not exist, skips what needs the key, and still fetches unsigned", async () => {
+    account.secret = new ResourceNotFoundException({
+      message: "Secrets Manager can't find the specified secret.",
+      $metadata: { httpStatusCode: 400 },
+    });
+    const { code, stdout } = await doctor();
+    const key = check(stdout, "Private key");
+    expect(key.line).toBe(
+      `✗ Private key — Cannot read the secret ${SECRET_ID}: there is no such secret in region us-east-1`,
+    );
+    expect(key.fix).toBe("Check CLOUDFRONT_PRIVATE_KEY_SECRET_ID and AWS_REGION.");
+    expect(check(stdout, "CloudFront public key").line).toContain(
+      "skipped: no private key to compare it with",
+    );
+    expect(check(stdout, "Signed link").line).toContain("skipped: no private key to sign with");
+    // The key ID is configured, so the key group can still be checked.
+    expect(stdout).toContain(`✓ Trusted key group — key group handout holds ${pair.keyPairId}`);
+    expect(stdout).toContain("✓ Unsigned link");
+    expect(code).toBe(1);
+  });
+
+  it("reports a PEM whose line breaks were lost in the secret", async () => {
+    account.secret = JSON.stringify({ privateKey: pair.privatePem.trim().split("\n").join(" ") });
+    const { code, stdout } = await doctor();
+    const key = check(stdout, "Private key");
+    expect(key.line).toBe(
+      `✗ Private key — The private key from the secret ${SECRET_ID} lost its line breaks (was it pasted into one line?)`,
+    );
+    expect(key.fix).toBe("Store the PEM file as it is, with its line breaks.");
+    expect(code).toBe(1);
+  });
+
+  it("reports a CloudFront public key that is not the private key's other half", async () => {
+    account.publicKeys.set(pair.keyPairId, other.publicPem);
+    edge.trusted = new Map([[pair.keyPairId, other.publicKey]]);
+    const { code, stdout } = await doctor();
+    const publicKey = check(stdout, "CloudFront public key");
+    expect(publicKey.line).toBe(
+      `✗ CloudFront public key — ${pair.keyPairId} does not match the private key: CloudFront will refuse every link`,
+    );
+    expect(publicKey.fix).toContain("Register the public key made from this private key");
+    // The live check confirms it, and puts the mismatch first among the causes.
+    const signed = check(stdout, "Signed link");
+    expect(signed.line).toContain(
+      "✗ Signed link — GET reports/q1 2026.pdf with a fresh signature answered 403",
+    );
+    expect(signed.fix).toMatch(
+      /^Likely causes, most likely first: CloudFront public key: K2TESTKEYPAIR1 does not match/,
+    );
+    // The finding replaces the general wording of the same cause.
+    expect(signed.fix).not.toContain("the public key registered under this ID");
+    expect(code).toBe(1);
+  });
+
+  it("reports a public key ID CloudFront does not have", async () => {
+    const { code, stdout } = await doctor({ CLOUDFRONT_PUBLIC_KEY_ID: "K2TYPOKEYID" });
+    const publicKey = check(stdout, "CloudFront public key");
+    expect(publicKey.line).toBe(
+      "✗ CloudFront public key — CloudFront has no public key with the ID K2TYPOKEYID",
+    );
+    expect(publicKey.fix).toContain("Check CLOUDFRONT_PUBLIC_KEY_ID");
+    expect(cf.commandCalls(GetPublicKeyCommand)[0]?.args[0].input.Id).toBe("K2TYPOKEYID");
+    expect(code).toBe(1);
+  });
+
+  it("reports that no distribution serves CLOUDFRONT_DOMAIN after reading every page", async () => {
+    account.distributions = account.distributions.slice(0, 1);
+    const { code, stdout } = await doctor();
+    const distribution = check(stdout, "Distribution");
+    expect(distribution.line).toBe(
+      `✗ Distribution — no distribution in this AWS account serves ${edge.host}`,
+    );
+    expect(distribution.fix).toContain("Set CLOUDFRONT_DOMAIN to the distribution's domain name");
+    expect(check(stdout, "Trusted key group").line).toContain("skipped: no distribution to inspect");
+    expect(check(stdout, "Origin").line).toContain("skipped: no distribution to inspect");
+    expect(code).toBe(1);
+  });
+
+  it("reports a distribution that does not restrict viewer access", async () => {
+    account.config = {
+      ...distributionConfig(),
+      DefaultCacheBehavior: {
+        TargetOriginId: "files",
+        ViewerProtocolPolicy: "allow-all",
+        TrustedKeyGroups: { Enabled: false, Quantity: 0 },
+      },
+    };
+    edge.restricted = false;
+    const { code, stdout } = await doctor();
+    const group = check(stdout, "Trusted key group");
+    expect(group.line).toBe(
+      `✗ Trusted key group — ${DISTRIBUTION_ID} does not restrict viewer access: files are served without a signed link`,
+    );
+    expect(group.fix).toContain("Restrict viewer access → Yes → Trusted key groups");
+    const unsigned = check(stdout, "Unsigned link");
+    expect(unsigned.line).toBe(
+      "✗ Unsigned link — GET reports/q1 2026.pdf without a signature answered 206: anyone with the address can download it",
+    );
+    expect(code).toBe(1);
+  });
+
+  it("reports a trusted key group that does not hold the key", async () => {
+    account.keyGroups.set("KG1", { name: "handout", items: [other.keyPairId] });
+    edge.trusted = new Map([[other.keyPairId, other.publicKey]]);
+    const { code, stdout } = await doctor();
+    const group = check(stdout, "Trusted key group");
+    expect(group.line).toBe(
+      `✗ Trusted key group — the trusted key group handout (KG1) does not hold ${pair.keyPairId}`,
+    );
+    expect(group.fix).toBe(
+      `Add public key ${pair.keyPairId} to handout (CloudFront → Key groups → Edit), or sign with a key the group holds (${other.keyPairId}).`,
+    );
+    expect(check(stdout, "Signed link").fix).toContain("Trusted key group: the trusted key group handout");
+    expect(code).toBe(1);
+  });
+
+  it("reports an origin that is not the bucket", async () => {
+    const config = distributionConfig();
+    const [origin] = config.Origins?.Items ?? [];
+    if (!origin) throw new Error("the test distribution has an origin");
+    origin.DomainName = "old-files.s3.eu-west-1.amazonaws.com";
+    account.config = config;
+    const { code, stdout } = await doctor();
+    const line = check(stdout, "Origin");
+    expect(line.line).toBe(
+      `✗ Origin — the default behaviour's origin is old-files.s3.eu-west-1.amazonaws.com, not the bucket ${BUCKET}`,
+    );
+    expect(line.fix).toContain(
+      `Point the origin at the bucket's REST endpoint ${BUCKET}.s3.<region>.amazonaws.com`,
+    );
+    expect(code).toBe(1);
+  });
+
+  it("reports an origin without origin access control, and a 403 from the bucket", async () => {
+    const config = distributionConfig();
+    const [origin] = config.Origins?.Items ?? [];
+    if (!origin) throw new Error("the test distribution has an origin");
+    origin.OriginAccessControlId = "";
+    account.config = config;
+    edge.origin = "denies";
+    const { code, stdout } = await doctor();
+    const line = check(stdout, "Origin");
+    expect(line.line).toBe(
+      "✗ Origin — origin files has no origin access control, so CloudFront cannot read the private bucket",
+    );
+    expect(line.fix).toContain("Create an origin access control for S3");
+    const signed = check(stdout, "Signed link");
+    expect(signed.line).toBe(
+      "✗ Signed link — GET reports/q1 2026.pdf with a fresh signature answered 403, from the bucket (AccessDenied: Access Denied)",
+    );
+    // The bucket refused, so the bucket's causes come before the signature's.
+    expect(signed.fix).toMatch(
+      /^Likely causes, most likely first: Origin: origin files has no origin access control.*; the bucket policy does not let/,
+    );
+    expect(code).toBe(1);
+  });
+
+  it("reports a bucket it may not list, and skips what needs a listing", async () => {
+    account.listError = new S3ServiceException({
+      name: "AccessDenied",
+      $fault: "client",
+      $metadata: { httpStatusCode: 403 },
+      message: "Access Denied",
+    });
+    const { code, stdout } = await doctor();
+    const bucket = check(stdout, "Bucket");
+    expect(bucket.line).toBe(`✗ Bucket — cannot list s3://${BUCKET}: access denied (AccessDenied)`);
+    expect(bucket.fix).toBe(
+      `Allow s3:ListBucket on arn:aws:s3:::${BUCKET} (Handout lists it to search files) to the AWS credentials the doctor runs with.`,
+    );
+    expect(check(stdout, 'Rule "Finance reports"').line).toContain("skipped: the bucket cannot be listed");
+    expect(check(stdout, "Signed link").line).toContain(
+      "skipped: no file to fetch: the bucket cannot be listed",
+    );
+    expect(code).toBe(1);
+  });
+
+  it("names the rule whose prefix holds no files", async () => {
+    await writeFile(
+      policyFile,
+      [
+        "rules:",
+        "  - name: Finance",
+        "    who: { groups: [finance] }",
+        "    prefixes: [reports/, Finance/2026/]",
+      ].join("\n"),
+    );
+    const { code, stdout } = await doctor();
+    const rule = check(stdout, 'Rule "Finance"');
+    expect(rule.line).toBe(
+      '✗ Rule "Finance" — no files in Finance/2026/: people it names would find nothing to share there',
+    );
+    expect(rule.fix).toContain("prefixes are case-sensitive");
+    // A file under the rule's other prefix still serves the live check.
+    expect(stdout).toContain("✓ Signed link — GET reports/q1 2026.pdf answered 206");
+    expect(code).toBe(1);
+  });
+
+  it("reports a signed link CloudFront refuses, with the causes in one line", async () => {
+    account.distributions[1] = summary(
+      DISTRIBUTION_ID,
+      "d111111abcdef8.cloudfront.net",
+      [edge.host],
+      "InProgress",
+    );
+    edge.trusted = new Map();
+    const { code, stdout } = await doctor();
+    expect(stdout).toContain(
+      `✓ Distribution — ${DISTRIBUTION_ID} serves ${edge.host} (status InProgress: a change is still deploying)`,
+    );
+    const signed = check(stdout, "Signed link");
+    expect(signed.line).toBe(
+      "✗ Signed link — GET reports/q1 2026.pdf with a fresh signature answered 403 (AccessDenied: Access denied (unknown-key-pair))",
+    );
+    expect(signed.fix).toBe(
+      [
+        "Likely causes, most likely first: the distribution is still deploying a change (status InProgress)",
+        "the key ID is not in the trusted key group of the behaviour serving this path",
+        "the public key registered under this ID is not this private key's",
+        "the bucket policy does not let this distribution's origin access control s3:GetObject",
+        "the files are encrypted with SSE-KMS and the KMS key policy does not allow kms:Decrypt to cloudfront.amazonaws.com",
+        "the origin is not the bucket's REST endpoint with origin access control.",
+      ].join("; "),
+    );
+    expect(code).toBe(1);
+  });
+
+  it("reports an unsigned link the distribution serves", async () => {
+    edge.restricted = false;
+    const { code, stdout } = await doctor();
+    const unsigned = check(stdout, "Unsigned link");
+    expect(unsigned.line).toBe(
+      "✗ Unsigned link — GET reports/q1 2026.pdf without a signature answered 206: anyone with the address can download it",
+    );
+    expect(unsigned.fix).toContain(
+      "On every behaviour that serves the bucket, set Restrict viewer access → Yes → Trusted key groups.",
+    );
+    expect(stdout).toContain("✓ Signed link");
+    expect(code).toBe(1);
+  });
+
+  it("reports each missing or malformed setting as a failed check and runs the rest", async () => {
+    const { code, stdout } = await doctor({
+      HANDOUT_BUCKET: undefined,
+      CLOUDFRONT_DOMAIN: "https://d1.cloudfront.net",
+    });
+    const bucket = check(stdout, "Setting HANDOUT_BUCKET");
+    expect(bucket.line).toBe("✗ Setting HANDOUT_BUCKET — HANDOUT_BUCKET is not set");
+    expect(bucket.fix).toBe("Set it to the name of the S3 bucket that holds the files.");
+    const domain = check(stdout, "Setting CLOUDFRONT_DOMAIN");
+    expect(domain.line).toBe("✗ Setting CLOUDFRONT_DOMAIN — CLOUDFRONT_DOMAIN is set but not valid");
+    expect(domain.fix).toContain("CLOUDFRONT_DOMAIN must be the domain only, without https://");
+    expect(stdout).not.toContain("CLOUDFRONT_DOMAIN is not set");
+    expect(stdout).toContain("✓ Slack token");
+    expect(check(stdout, "Bucket").line).toContain("skipped: HANDOUT_BUCKET is not set");
+    expect(check(stdout, "Private key").line).toContain(
+      "skipped: CLOUDFRONT_DOMAIN and a private key source",
+    );
+    expect(code).toBe(1);
+  });
+
+  it("exits 2 with usage when given arguments", async () => {
+    for (const args of [
+      ["doctor", "now"],
+      ["doctor", "--bogus"],
+    ]) {
+      let stderr = "";
+      const code = await runCli(args, {
+        env: {},
+        cwd: process.cwd(),
+        now: () => new Date(),
+        out: () => {},
+        err: (text) => {
+          stderr += text;
+        },
+      });
+      expect(code, args.join(" ")).toBe(2);
+      expect(stderr).toContain("handout doctor");
+    }
+  });
+});

@@ -1,0 +1,241 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
+import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
+import type { ShareRecord } from "../src/domain/ledger.js";
+import {
+  type Block,
+  buttonsOf,
+  DAY,
+  flow,
+  type Harness,
+  openedViewId,
+  startHarness,
+  type View,
+} from "./support/handout-harness.js";
+import type { SlackCall } from "./support/slack-double.js";
+
+let h: Harness;
+let steps: ReturnType<typeof flow>;
+
+beforeAll(async () => {
+  h = await startHarness();
+  steps = flow(h);
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+beforeEach(() => {
+  h.slack.reset();
+});
+
+/** Shares one file as Ana in #general; the posted message and the share's id. */
+async function shareAsAna(choice: { expirySeconds?: number; at?: number } = {}) {
+  const { view } = await steps.share("U0ANA", "C0GENERAL");
+  await steps.submit(view, "U0ANA", { files: ["k:reports/q1 2026.pdf"], ...choice });
+  const posted = await h.slack.waitFor("chat.postMessage");
+  const [url] = buttonsOf(posted);
+  const shareId = new URL(url as string).searchParams.get(SHARE_ID_PARAM) as string;
+  await steps.outcome(view);
+  return { posted, url: url as string, shareId, ts: (posted.response?.body as { ts: string }).ts };
+}
+
+/** Reads the ledger the running app writes, as the operator's CLI would (a second connection). */
+async function ledgerRecord(id: string): Promise<ShareRecord | undefined> {
+  const ledger = await openSqliteLedger(`${h.dir}/handout.db`);
+  try {
+    return await ledger.get(id);
+  } finally {
+    await ledger.close();
+  }
+}
+
+/** An Events API callback, signed as Slack signs it. */
+async function sendEvent(event: Record<string, unknown>) {
+  const body = JSON.stringify({
+    token: "legacy-verification-token",
+    team_id: "T0001",
+    api_app_id: "A0001",
+    type: "event_callback",
+    event_id: `Ev${Date.now()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event: { ...event, event_ts: `${Date.now() / 1000}` },
+  });
+  const response = await h.requests.rawPost(body, {
+    ...h.requests.sign(body),
+    "content-type": "application/json",
+  });
+  expect(response.status).toBe(200);
+}
+
+const homeButton = (publish: SlackCall, actionId: string, shareId: string) =>
+  ((publish.args.view as View).blocks as Block[])
+    .flatMap((b) => b.elements ?? [])
+    .find((e) => e.action_id === actionId && e.value === shareId);
+
+const click = (
+  user: string,
+  actionId: string,
+  value: string,
+  view: Record<string, unknown> = { type: "home" },
+) =>
+  h.requests.interaction(
+    h.requests.blockActions({
+      user,
+      actions: [{ action_id: actionId, type: "button", value }],
+      view: { ...view },
+    }),
+  );
+
+describe("the ledger behind every share", () => {
+  it("records the share, and signs its id into every link", async () => {
+    const { shareId, ts } = await shareAsAna();
+    expect(shareId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const record = await ledgerRecord(shareId);
+    expect(record).toMatchObject({
+      sharerId: "U0ANA",
+      keys: ["reports/q1 2026.pdf"],
+      channelId: "C0GENERAL",
+      state: "active",
+      message: { channelId: "C0GENERAL", ts, via: "message" },
+    });
+  });
+});
+
+describe("App Home", () => {
+  it("lists a person's links with Revoke and Extend", async () => {
+    const { shareId } = await shareAsAna();
+    h.slack.reset();
+    await sendEvent({ type: "app_home_opened", user: "U0ANA", tab: "home", channel: "D0ANA" });
+    const publish = await h.slack.waitFor(
+      "views.publish",
+      (call) => homeButton(call, "handout_revoke", shareId) !== undefined,
+    );
+    expect(publish.args.user_id).toBe("U0ANA");
+    expect(homeButton(publish, "handout_revoke", shareId)).toBeDefined();
+    expect(homeButton(publish, "handout_extend", shareId)).toBeDefined();
+    expect(JSON.stringify(publish.args.view)).toContain("Your links");
+  });
+});
+
+describe("revoke", () => {
+  it("revokes from App Home: recorded, the message loses its links and says who revoked it", async () => {
+    const { shareId, ts } = await shareAsAna();
+    h.slack.reset();
+    await click("U0ANA", "handout_revoke", shareId);
+    const update = await h.slack.waitFor("chat.update");
+    expect(update.args).toMatchObject({ channel: "C0GENERAL", ts });
+    const text = JSON.stringify(update.args.blocks);
+    expect(text).toContain("revoked by <@U0ANA>");
+    expect(text).not.toContain("https://");
+    expect((await ledgerRecord(shareId))?.state).toBe("revoked");
+    const publish = await h.slack.waitFor("views.publish", (call) =>
+      JSON.stringify(call.args.view).includes(":no_entry: Revoked"),
+    );
+    expect(publish.args.user_id).toBe("U0ANA");
+  });
+
+  it("refuses a forged revoke from another person, and changes nothing", async () => {
+    const { shareId } = await shareAsAna();
+    h.slack.reset();
+    await click("U0BOB", "handout_revoke", shareId);
+    const publish = await h.slack.waitFor("views.publish", (call) => call.args.user_id === "U0BOB");
+    expect(JSON.stringify(publish.args.view)).toContain(
+      "Only the person who shared these files, or an admin",
+    );
+    expect(h.slack.callsTo("chat.update")).toHaveLength(0);
+    expect((await ledgerRecord(shareId))?.state).toBe("active");
+  });
+
+  it("lets an admin revoke anyone's share", async () => {
+    const { shareId } = await shareAsAna();
+    h.slack.reset();
+    await click("U0ADMIN", "handout_revoke", shareId);
+    const update = await h.slack.waitFor("chat.update");
+    expect(JSON.stringify(update.args.blocks)).toContain("revoked by <@U0ADMIN>");
+    expect((await ledgerRecord(shareId))?.revokedBy).toBe("U0ADMIN");
+  });
+
+  it("says so when the share was already revoked", async () => {
+    const { shareId } = await shareAsAna();
+    await click("U0ANA", "handout_revoke", shareId);
+    await h.slack.waitFor("views.publish");
+    h.slack.reset();
+    await click("U0ANA", "handout_revoke", shareId);
+    const publish = await h.slack.waitFor("views.publish", (call) =>
+      JSON.stringify(call.args.view).includes(":warning:"),
+    );
+    expect(JSON.stringify(publish.args.view)).toContain("That share was already revoked.");
+  });
+});
+
+describe("extend", () => {
+  async function extend(user: string, shareId: string, expirySeconds: number) {
+    await click(user, "handout_extend", shareId);
+    const viewId = await openedViewId(await h.slack.waitFor("views.open"));
+    const filled = await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId);
+    const view = { ...(filled.args.view as View), id: viewId };
+    const ack = await h.requests.interaction(
+      h.requests.viewSubmission({
+        user,
+        view: {
+          id: viewId,
+          callback_id: "handout_extend",
+          private_metadata: view.private_metadata,
+          state: {
+            values: {
+              expiry: {
+                expiry_input: { type: "static_select", selected_option: { value: String(expirySeconds) } },
+              },
+              expiry_at: { expiry_at_input: { type: "datetimepicker", selected_date_time: null } },
+            },
+          },
+        },
+      }),
+    );
+    return { view, ack };
+  }
+
+  it("posts new links in the same place, and the old message points to them", async () => {
+    const { shareId, ts } = await shareAsAna();
+    h.slack.reset();
+    const { view, ack } = await extend("U0ANA", shareId, 7 * DAY);
+    expect(ack.body).toMatchObject({ response_action: "update" });
+    const posted = await h.slack.waitFor("chat.postMessage");
+    expect(posted.args.channel).toBe("C0GENERAL");
+    const newId = new URL(buttonsOf(posted)[0] as string).searchParams.get(SHARE_ID_PARAM) as string;
+    expect(newId).not.toBe(shareId);
+    const oldUpdate = await h.slack.waitFor("chat.update");
+    expect(oldUpdate.args.ts).toBe(ts);
+    expect(JSON.stringify(oldUpdate.args.blocks)).toContain("extended");
+    expect(await steps.outcome(view)).toContain("Shared again in <#C0GENERAL>");
+    expect((await ledgerRecord(shareId))?.replacedBy).toBe(newId);
+    expect((await ledgerRecord(newId))?.replaces).toBe(shareId);
+  });
+
+  it("refuses an extension from another person", async () => {
+    const { shareId } = await shareAsAna();
+    h.slack.reset();
+    await click("U0BOB", "handout_extend", shareId);
+    const viewId = await openedViewId(await h.slack.waitFor("views.open"));
+    const filled = await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId);
+    expect(JSON.stringify(filled.args.view)).toContain("Only the person who shared these files, or an admin");
+    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+  });
+});
+
+describe("expiry", () => {
+  it("edits an expired share's message, offers Share again, and records it", async () => {
+    const { shareId, ts } = await shareAsAna({ at: Math.floor(Date.now() / 1000) + 2 });
+    h.slack.reset();
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect(await h.handout.expiry.runNow()).toBeGreaterThanOrEqual(1);
+    const update = await h.slack.waitFor("chat.update", (call) => call.args.ts === ts);
+    const text = JSON.stringify(update.args.blocks);
+    expect(text).toContain("expired");
+    expect(text).toContain("handout_share_again");
+    expect(text).not.toContain("https://");
+    expect((await ledgerRecord(shareId))?.state).toBe("expired");
+  });
+});
