@@ -164,7 +164,9 @@ export async function run(): Promise<Record<string, number>> {
     "lambda.process_ms_median": median(bundle.wallMs),
     "lambda.process_ms_p95": p95(bundle.wallMs),
     "lambda.baseline_process_ms_median": median(baseline.wallMs),
-    "lambda.process_vs_baseline": Number((percentile(bundle.wallMs, 50) / percentile(baseline.wallMs, 50)).toFixed(2)),
+    "lambda.process_vs_baseline": Number(
+      (percentile(bundle.wallMs, 50) / percentile(baseline.wallMs, 50)).toFixed(2),
+    ),
     "lambda.first_answer_ms_median": median(firstAnswerMs),
     "lambda.first_answer_ms_p95": p95(firstAnswerMs),
   };

@@ -191,7 +191,11 @@ export const QUERIES = [
   "東京",
   "strategy stark",
 ];
-export const PREFIX_SETS: readonly (readonly string[])[] = [[""], ["finance/", "clients/", "legal/"], ["HR/"]];
+export const PREFIX_SETS: readonly (readonly string[])[] = [
+  [""],
+  ["finance/", "clients/", "legal/"],
+  ["HR/"],
+];
 
 const quantile = (sorted: readonly number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;

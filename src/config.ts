@@ -26,6 +26,16 @@ export interface SlackSettings {
   readonly apiUrl: string | undefined;
 }
 
+/** The embedded default: a local folder as the bucket, and Handout serving its own signed links. */
+export interface LocalSettings {
+  readonly dir: string;
+  /** Where Handout keeps the key pair it makes on first run. */
+  readonly stateDir: string;
+  /** The scheme and host[:port] that links start with, as people's browsers reach Handout. */
+  readonly scheme: "http" | "https";
+  readonly host: string;
+}
+
 export type LedgerSetting = { kind: "sqlite"; path: string } | { kind: "dynamodb"; table: string };
 
 export interface Config {
@@ -43,6 +53,8 @@ export interface Config {
   readonly slack: SlackSettings | undefined;
   readonly bucket: BucketSettings | undefined;
   readonly signing: SigningSettings | undefined;
+  /** Set in the embedded default: neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set. */
+  readonly local: LocalSettings | undefined;
 }
 
 /** What a command needs configured; anything else may be left unset. */
@@ -132,6 +144,16 @@ const envSchema = z.object({
     z.string().refine((v) => parseDuration(v) !== undefined, "must be a duration such as 10m or 1h"),
   ),
   HANDOUT_POLICY_FILE: optional(z.string()),
+  HANDOUT_LOCAL_DIR: optional(z.string()),
+  HANDOUT_STATE_DIR: optional(z.string()),
+  HANDOUT_PUBLIC_URL: optional(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
+        "must be the address people reach Handout at, such as http://localhost:3000 (no path)",
+      ),
+  ),
   HANDOUT_LEDGER: optional(
     z
       .string()
@@ -188,10 +210,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
       );
     }
   }
-  if (needs.includes("bucket"))
-    need("HANDOUT_BUCKET", "set it to the name of the S3 bucket that holds the files");
-  if (needs.includes("signing")) {
-    need("CLOUDFRONT_DOMAIN", "set it to the distribution's domain, such as d111111abcdef8.cloudfront.net");
+  const embedded = e.HANDOUT_BUCKET === undefined && e.CLOUDFRONT_DOMAIN === undefined;
+  // S3 and CloudFront go together; with neither, Handout serves a local folder itself.
+  if (needs.includes("bucket") && !embedded) {
+    need(
+      "HANDOUT_BUCKET",
+      "set it to the bucket behind CLOUDFRONT_DOMAIN (or unset both to use a local folder)",
+    );
+  }
+  if (needs.includes("signing") && !embedded) {
+    need(
+      "CLOUDFRONT_DOMAIN",
+      "set it to the distribution in front of HANDOUT_BUCKET, such as d111111abcdef8.cloudfront.net (or unset both to use a local folder)",
+    );
     if (e.CLOUDFRONT_PRIVATE_KEY_SECRET_ID && e.CLOUDFRONT_PRIVATE_KEY_FILE) {
       problems.push(
         "CLOUDFRONT_PRIVATE_KEY_SECRET_ID and CLOUDFRONT_PRIVATE_KEY_FILE are both set: keep one of them.",
@@ -210,6 +241,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const port = Number(e.PORT ?? 3000);
+  const publicUrl = new URL(e.HANDOUT_PUBLIC_URL ?? `http://localhost:${port}`);
   const keySource: KeySourceSetting | undefined = e.CLOUDFRONT_PRIVATE_KEY_SECRET_ID
     ? { kind: "secret", secretId: e.CLOUDFRONT_PRIVATE_KEY_SECRET_ID }
     : e.CLOUDFRONT_PRIVATE_KEY_FILE
@@ -217,7 +250,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
       : undefined;
 
   return {
-    port: Number(e.PORT ?? 3000),
+    local: embedded
+      ? {
+          dir: e.HANDOUT_LOCAL_DIR ?? "./files",
+          stateDir: e.HANDOUT_STATE_DIR ?? "./.handout",
+          scheme: publicUrl.protocol === "https:" ? "https" : "http",
+          host: publicUrl.host,
+        }
+      : undefined,
+    port,
     policyFile: e.HANDOUT_POLICY_FILE ?? "./access.yml",
     logLevel: e.LOG_LEVEL ?? "info",
     indexRefreshSeconds: parseDuration(e.HANDOUT_INDEX_REFRESH ?? "10m") as number,

@@ -30,17 +30,19 @@ async function start(): Promise<SlackHandler> {
       "On AWS Lambda, Slack reaches Handout over HTTP: set SLACK_SIGNING_SECRET and leave SLACK_APP_TOKEN unset (Socket Mode needs a long-running process; use the Docker image for it).",
     ]);
   }
-  const handout = await buildHandout(process.env, logger);
+  const { slack } = await buildHandout(process.env, logger);
+  if (!slack)
+    throw new ConfigError(["SLACK_BOT_TOKEN is not set: Handout on AWS Lambda only answers Slack."]);
   const receiver = new AwsLambdaReceiver({
     signingSecret: settings.signingSecret,
     logger: boltLogger(logger),
   });
   createSlackApp({
-    settings: handout.slack,
-    context: handout.context,
+    settings: slack.settings,
+    context: slack.context,
     logger,
-    botId: handout.bot.botId,
-    botUserId: handout.bot.botUserId,
+    botId: slack.bot.botId,
+    botUserId: slack.bot.botUserId,
     receiver,
   });
   const slackHandler = await receiver.start();

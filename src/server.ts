@@ -1,8 +1,5 @@
 import { WebClient } from "@slack/web-api";
-import { createS3Client } from "./adapters/aws-clients.js";
 import { FileIndex } from "./adapters/file-index.js";
-import { s3FileCatalog } from "./adapters/s3-catalog.js";
-import { s3PageSource } from "./adapters/s3-lister.js";
 import { slackDirectory } from "./adapters/slack-directory.js";
 import { slackShareMessages } from "./adapters/slack-messages.js";
 import { slackPoster } from "./adapters/slack-poster.js";
@@ -11,33 +8,50 @@ import { HandoutError } from "./domain/errors.js";
 import type { AccessPolicy } from "./domain/policy.js";
 import { coveringPrefixes } from "./domain/search.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
+import { startHttpServer } from "./http-server.js";
 import type { Logger } from "./logger.js";
-import { loadPolicyFile } from "./policy-file.js";
-import { SLACK_RETRIES, startSlackApp } from "./slack/app.js";
+import { loadPolicyFile, parsePolicy } from "./policy-file.js";
+import { createSlackApp, SLACK_RETRIES, slackReceiver } from "./slack/app.js";
 import type { HandoutContext } from "./slack/context.js";
 import { KeyRefs } from "./slack/key-refs.js";
 import { MetadataSeal } from "./slack/metadata.js";
-import { openLedger, startSigner } from "./wiring.js";
+import { openStorage, type Storage } from "./storage.js";
+import { openLedger } from "./wiring.js";
 
 export interface RunningHandout {
   readonly port: number;
   readonly index: FileIndex;
-  readonly expiry: ExpiryScheduler;
+  /** Undefined without Slack: there are no messages to keep up to date. */
+  readonly expiry: ExpiryScheduler | undefined;
   stop(): Promise<void>;
 }
 
 /** Handout's parts, wired and started, for any Slack receiver (HTTP, Socket Mode, AWS Lambda). */
 export interface Handout {
   readonly config: Config;
-  readonly slack: SlackSettings;
-  readonly context: HandoutContext;
+  readonly storage: Storage;
   readonly index: FileIndex;
-  readonly bot: { botId: string; botUserId: string };
-  readonly expiry: ExpiryScheduler;
+  /** Undefined until Slack is configured: Handout then only serves links and /healthz. */
+  readonly slack:
+    | {
+        readonly settings: SlackSettings;
+        readonly context: HandoutContext;
+        readonly bot: { botId: string; botUserId: string };
+        readonly expiry: ExpiryScheduler;
+      }
+    | undefined;
   /** What GET /healthz reports. */
   health(): Record<string, unknown>;
   close(): Promise<void>;
 }
+
+/** For trying Handout on a local folder: everyone (not guests) may share everything in it for a week. */
+const TRIAL_POLICY = `rules:
+  - name: Everyone, while trying Handout on a local folder
+    who: { everyone: true }
+    whole_bucket: true
+    max_expiry: 7d
+`;
 
 /** Every prefix the policy grants anyone: what the index lists (not the whole bucket unless granted). */
 const grantedRoots = (policy: AccessPolicy): string[] =>
@@ -70,103 +84,136 @@ async function identifyBot(
   }
 }
 
+async function loadPolicy(config: Config, logger: Logger): Promise<AccessPolicy> {
+  try {
+    return await loadPolicyFile(config.policyFile);
+  } catch (error) {
+    const missing = (error as { problems?: { message: string }[] }).problems?.[0]?.message.includes(
+      "does not exist",
+    );
+    if (!config.local || !missing) throw error;
+    logger.warn(
+      { policyFile: config.policyFile },
+      "no access policy: everyone in the workspace may share every file in the local folder for up to 7 days; copy access.example.yml to access.yml to decide who may share what",
+    );
+    return parsePolicy(TRIAL_POLICY, "the built-in trial policy");
+  }
+}
+
 /**
- * Composes Handout from the environment: configuration, policy, signing key, bucket index, Slack
- * clients. Every failure here is final and says what to fix. The index builds in the background.
+ * Composes Handout from the environment: configuration, policy, storage and signing, the bucket index,
+ * the ledger and Slack. Every failure here is final and says what to fix. The index builds in the
+ * background: Handout serves at once.
  */
 export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Promise<Handout> {
-  const config: Config = loadConfig(env, ["slack", "bucket", "signing"]);
-  const slack = config.slack as NonNullable<Config["slack"]>;
-  const bucket = config.bucket as NonNullable<Config["bucket"]>;
-  const signing = config.signing as NonNullable<Config["signing"]>;
+  const config: Config = loadConfig(env, ["bucket", "signing"]);
+  const policy = await loadPolicy(config, logger);
+  const storage = await openStorage(config, logger);
+  const settings = config.slack;
+  if (settings && !settings.appToken && !settings.signingSecret) {
+    loadConfig(env, ["slack"]); // throws, naming SLACK_SIGNING_SECRET and SLACK_APP_TOKEN
+  }
+  const bot = settings ? await identifyBot(settings.botToken, settings.apiUrl) : undefined;
 
-  const policy = await loadPolicyFile(config.policyFile);
-  const { signer } = await startSigner(signing, logger);
-  const bot = await identifyBot(slack.botToken, slack.apiUrl);
-  const ledger = await openLedger(config.ledger);
-
-  const s3 = createS3Client(bucket);
   const index = new FileIndex({
-    source: s3PageSource(s3, bucket.name),
+    source: storage.pages,
     roots: grantedRoots(policy),
     refreshIntervalMs: config.indexRefreshSeconds * 1000,
     logger,
   });
   index.start();
+  const ledger = await openLedger(config.ledger);
 
-  const client = new WebClient(slack.botToken, {
-    ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl } : {}),
-    retryConfig: SLACK_RETRIES,
-  });
-  const directory = slackDirectory({
-    client,
-    policyChannels: () => policyChannels(policy),
-    cacheSeconds: 60,
-    logger,
-  });
-  const context: HandoutContext = {
-    policy: () => policy,
-    directory,
-    search: index,
-    seal: new MetadataSeal(slack.signingSecret ?? slack.botToken),
-    refs: new KeyRefs(),
-    logger,
-    share: {
-      directory,
+  let slack: Handout["slack"];
+  if (settings && bot) {
+    const client = new WebClient(settings.botToken, {
+      ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+      retryConfig: SLACK_RETRIES,
+    });
+    const directory = slackDirectory({
+      client,
+      policyChannels: () => policyChannels(policy),
+      cacheSeconds: 60,
+      logger,
+    });
+    const context: HandoutContext = {
       policy: () => policy,
-      catalog: s3FileCatalog(s3, bucket.name),
-      signer,
-      poster: slackPoster(client, logger),
-      ledger,
-      messages: slackShareMessages(client, () => new Date()),
-      now: () => new Date(),
-      fileGone: (key) => index.fileGone(key),
-    },
-  };
-  const expiry: ExpiryScheduler = startExpiryScheduler(
-    context.share,
-    config.expiryCheckSeconds * 1000,
-    logger,
-  );
+      directory,
+      search: index,
+      seal: new MetadataSeal(settings.signingSecret ?? settings.botToken),
+      refs: new KeyRefs(),
+      logger,
+      share: {
+        directory,
+        policy: () => policy,
+        catalog: storage.catalog,
+        signer: storage.signer,
+        poster: slackPoster(client, logger),
+        ledger,
+        messages: slackShareMessages(client, () => new Date()),
+        now: () => new Date(),
+        fileGone: (key) => index.fileGone(key),
+      },
+    };
+    const expiry = startExpiryScheduler(context.share, config.expiryCheckSeconds * 1000, logger);
+    slack = { settings, context, bot, expiry };
+  }
+
   return {
     config,
-    slack,
-    context,
+    storage,
     index,
-    bot,
+    slack,
     health() {
       const status = index.status();
-      return { index: { files: status.files, complete: status.complete, building: status.building } };
+      return {
+        slack: slack ? "connected" : "not configured",
+        index: { files: status.files, complete: status.complete, building: status.building },
+      };
     },
-    expiry,
     async close() {
-      await expiry.stop();
+      await slack?.expiry.stop();
       await index.stop();
       await ledger.close();
-      s3.destroy();
+      storage.close();
     },
   };
 }
 
-/** Builds Handout and serves Slack over HTTP or Socket Mode; `/healthz` in both. */
+/** Builds Handout and serves: /healthz, Slack (HTTP or Socket Mode), and the embedded default's links. */
 export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningHandout> {
   const handout = await buildHandout(env, logger);
-  const running = await startSlackApp({
-    settings: handout.slack,
-    logger,
+  const slack = handout.slack;
+  const receiver = slack ? slackReceiver(slack.settings, logger) : undefined;
+  const app =
+    slack && receiver
+      ? createSlackApp({ ...slack, logger, receiver, botId: slack.bot.botId, botUserId: slack.bot.botUserId })
+      : undefined;
+  const http = await startHttpServer({
     port: handout.config.port,
-    botId: handout.bot.botId,
-    botUserId: handout.bot.botUserId,
     health: () => handout.health(),
-    context: handout.context,
+    links: handout.storage.links,
+    slack: receiver && "requestListener" in receiver ? receiver.requestListener : undefined,
   });
-  logger.info({ port: running.port, mode: handout.slack.appToken ? "socket" : "http" }, "Handout is running");
+  // Socket Mode connects out to Slack; in HTTP mode the server above receives Slack's requests.
+  if (app && slack?.settings.appToken) await app.start();
+
+  logger.info(
+    { port: http.port, slack: slack ? (slack.settings.appToken ? "socket mode" : "http") : "not configured" },
+    `Handout is running on port ${http.port}, sharing ${handout.storage.description}`,
+  );
+  if (!slack) {
+    logger.warn(
+      "Slack is not connected: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), then restart. Until then `handout sign` makes links that this server serves.",
+    );
+  }
   return {
-    port: running.port,
+    port: http.port,
     index: handout.index,
-    expiry: handout.expiry,
+    expiry: slack?.expiry,
     async stop() {
-      await running.stop();
+      if (app && slack?.settings.appToken) await app.stop();
+      await http.stop();
       await handout.close();
     },
   };

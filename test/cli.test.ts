@@ -115,7 +115,7 @@ describe("handout sign", () => {
     const missing = await handout(["sign", "reports/q2.pdf", "--expires", "7d"], env);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe("");
-    expect(missing.stderr).toContain('There is no object "reports/q2.pdf" in the bucket handout-test');
+    expect(missing.stderr).toContain('There is no file "reports/q2.pdf" in the bucket handout-test');
     const unchecked = await handout(["sign", "reports/q2.pdf", "--expires", "7d", "--no-check"], env);
     expect(unchecked.code).toBe(0);
     expect(unchecked.stdout).toMatch(/^https:\/\/d111111abcdef8\.cloudfront\.net\/reports\/q2\.pdf\?/);
@@ -139,10 +139,10 @@ describe("handout sign", () => {
   });
 
   it("exits 1 naming each missing setting", async () => {
-    const result = await inProcess(["sign", "a.pdf", "--expires", "7d"], {});
+    const result = await inProcess(["sign", "a.pdf", "--expires", "7d"], { HANDOUT_BUCKET: "team-files" });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("HANDOUT_BUCKET is not set");
     expect(result.stderr).toContain("CLOUDFRONT_DOMAIN is not set");
+    expect(result.stderr).toContain("CLOUDFRONT_PRIVATE_KEY_SECRET_ID is not set");
   });
 });
 

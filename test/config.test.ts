@@ -32,6 +32,7 @@ describe("configuration", () => {
       port: 3000,
       policyFile: "./access.yml",
       logLevel: "info",
+      local: undefined,
       indexRefreshSeconds: 600,
       ledger: { kind: "sqlite", path: "./handout.db" },
       revocationStoreArn: undefined,
@@ -57,11 +58,36 @@ describe("configuration", () => {
     expect(problemsOf({}, ["slack", "bucket", "signing"])).toEqual([
       "SLACK_BOT_TOKEN is not set: set it to the app's bot token (xoxb-…, Slack app → OAuth & Permissions).",
       "SLACK_SIGNING_SECRET is not set: set it to the app's signing secret, or set SLACK_APP_TOKEN to use Socket Mode.",
-      "HANDOUT_BUCKET is not set: set it to the name of the S3 bucket that holds the files.",
-      "CLOUDFRONT_DOMAIN is not set: set it to the distribution's domain, such as d111111abcdef8.cloudfront.net.",
+    ]);
+    expect(problemsOf({ CLOUDFRONT_DOMAIN: "d1.cloudfront.net" }, ["bucket", "signing"])).toEqual([
+      "HANDOUT_BUCKET is not set: set it to the bucket behind CLOUDFRONT_DOMAIN (or unset both to use a local folder).",
       "CLOUDFRONT_PRIVATE_KEY_SECRET_ID is not set: name the Secrets Manager secret that holds the private key, or set CLOUDFRONT_PRIVATE_KEY_FILE to a PEM file.",
       "CLOUDFRONT_PUBLIC_KEY_ID is not set: set it to the CloudFront public key ID (K…) that matches the private key.",
     ]);
+    expect(problemsOf({ HANDOUT_BUCKET: "team-files" }, ["bucket", "signing"])[0]).toBe(
+      "CLOUDFRONT_DOMAIN is not set: set it to the distribution in front of HANDOUT_BUCKET, such as d111111abcdef8.cloudfront.net (or unset both to use a local folder).",
+    );
+  });
+
+  it("serves a local folder itself when neither a bucket nor a distribution is set", () => {
+    const config = loadConfig({ PORT: "8080" }, ["bucket", "signing"]);
+    expect(config.local).toEqual({
+      dir: "./files",
+      stateDir: "./.handout",
+      scheme: "http",
+      host: "localhost:8080",
+    });
+    expect(config.bucket).toBeUndefined();
+    expect(config.signing).toBeUndefined();
+    const behindProxy = loadConfig({
+      HANDOUT_PUBLIC_URL: "https://files.example.com",
+      HANDOUT_LOCAL_DIR: "/srv/files",
+    });
+    expect(behindProxy.local).toMatchObject({
+      dir: "/srv/files",
+      scheme: "https",
+      host: "files.example.com",
+    });
   });
 
   it("names each malformed variable and never repeats a secret's value", () => {

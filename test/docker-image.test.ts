@@ -86,11 +86,17 @@ function dockerignoreAllows(patterns: string[], path: string): boolean {
     new RegExp(
       `^${pattern
         .replace(/^\/+|\/+$/g, "")
-        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-        .replace(/\*\*/g, "\u0000")
-        .replace(/\*/g, "[^/]*")
-        .replace(/\?/g, "[^/]")
-        .replace(/\u0000/g, ".*")}$`,
+        .split(/(\*\*|\*|\?)/)
+        .map((part) =>
+          part === "**"
+            ? ".*"
+            : part === "*"
+              ? "[^/]*"
+              : part === "?"
+                ? "[^/]"
+                : part.replace(/[.+^${}()|[\]\\]/g, "\\$&"),
+        )
+        .join("")}$`,
     );
   const segments = path.split("/");
   const prefixes = segments.map((_, i) => segments.slice(0, i + 1).join("/"));
@@ -319,9 +325,9 @@ describe("the Dockerfile", () => {
     const source = stages.find((stage) => stage.name === from);
     const install = source?.instructions.find((i) => i.keyword === "RUN" && /\bnpm ci\b/.test(i.args));
     expect(install?.args).toMatch(/--omit=dev\b/);
-    expect(final.instructions.filter((i) => i.keyword === "RUN" && /\bnpm (ci|install)\b/.test(i.args))).toEqual(
-      [],
-    );
+    expect(
+      final.instructions.filter((i) => i.keyword === "RUN" && /\bnpm (ci|install)\b/.test(i.args)),
+    ).toEqual([]);
   });
 
   it("bakes in no secret: no ENV or ARG names one, and the build context holds none", () => {
@@ -399,7 +405,10 @@ describe("the image's command, on what `npm run build` produced", () => {
     const code = await Promise.race([
       app.exited,
       new Promise<string>((resolve) => {
-        timer = setTimeout(() => resolve("still running when docker stop would kill it"), DOCKER_STOP_GRACE_MS);
+        timer = setTimeout(
+          () => resolve("still running when docker stop would kill it"),
+          DOCKER_STOP_GRACE_MS,
+        );
       }),
     ]);
     clearTimeout(timer);

@@ -453,6 +453,17 @@ describe("handout doctor", () => {
     expect(code).toBe(1);
   });
 
+  it("reports a CLOUDFRONT_DOMAIN that is the bucket's S3 domain", async () => {
+    const { code, stdout } = await doctor({ CLOUDFRONT_DOMAIN: `${BUCKET}.s3.eu-west-1.amazonaws.com` });
+    const distribution = check(stdout, "Distribution");
+    expect(distribution.line).toBe(
+      `✗ Distribution — CLOUDFRONT_DOMAIN is an S3 domain (${BUCKET}.s3.eu-west-1.amazonaws.com), not the distribution's`,
+    );
+    expect(distribution.fix).toContain("links must be signed for CloudFront, not for S3");
+    expect(cf.commandCalls(ListDistributionsCommand)).toHaveLength(0);
+    expect(code).toBe(1);
+  });
+
   it("reports a distribution that does not restrict viewer access", async () => {
     account.config = {
       ...distributionConfig(),
@@ -617,23 +628,41 @@ describe("handout doctor", () => {
   });
 
   it("reports each missing or malformed setting as a failed check and runs the rest", async () => {
-    const { code, stdout } = await doctor({
-      HANDOUT_BUCKET: undefined,
-      CLOUDFRONT_DOMAIN: "https://d1.cloudfront.net",
-    });
+    const { code, stdout } = await doctor({ HANDOUT_BUCKET: undefined, CLOUDFRONT_PUBLIC_KEY_ID: "my-key" });
     const bucket = check(stdout, "Setting HANDOUT_BUCKET");
     expect(bucket.line).toBe("✗ Setting HANDOUT_BUCKET — HANDOUT_BUCKET is not set");
-    expect(bucket.fix).toBe("Set it to the name of the S3 bucket that holds the files.");
-    const domain = check(stdout, "Setting CLOUDFRONT_DOMAIN");
-    expect(domain.line).toBe("✗ Setting CLOUDFRONT_DOMAIN — CLOUDFRONT_DOMAIN is set but not valid");
-    expect(domain.fix).toContain("CLOUDFRONT_DOMAIN must be the domain only, without https://");
-    expect(stdout).not.toContain("CLOUDFRONT_DOMAIN is not set");
-    expect(stdout).toContain("✓ Slack token");
-    expect(check(stdout, "Bucket").line).toContain("skipped: HANDOUT_BUCKET is not set");
-    expect(check(stdout, "Private key").line).toContain(
-      "skipped: CLOUDFRONT_DOMAIN and a private key source",
+    expect(bucket.fix).toMatch(/^Set it to the /);
+    const keyId = check(stdout, "Setting CLOUDFRONT_PUBLIC_KEY_ID");
+    expect(keyId.line).toBe(
+      "✗ Setting CLOUDFRONT_PUBLIC_KEY_ID — CLOUDFRONT_PUBLIC_KEY_ID is set but not valid",
     );
+    expect(keyId.fix).toContain("CLOUDFRONT_PUBLIC_KEY_ID must be a CloudFront public key ID such as");
+    // The malformed ID is treated as unset: the key still loads, and what needs an ID says so.
+    expect(stdout).toContain(`✓ Private key — an RSA-2048 key from the secret ${SECRET_ID}`);
+    expect(check(stdout, "CloudFront public key").line).toBe(
+      "✗ CloudFront public key — no public key ID: CLOUDFRONT_PUBLIC_KEY_ID is not set and the secret stores none",
+    );
+    expect(check(stdout, "Trusted key group").line).toContain("skipped: no public key ID to look for");
+    expect(check(stdout, "Bucket").line).toContain("skipped: HANDOUT_BUCKET is not set");
+    expect(check(stdout, 'Rule "Handbook"').line).toContain("skipped: HANDOUT_BUCKET is not set");
+    expect(stdout).toContain("✓ Slack token");
+    expect(stdout).toContain(`✓ Distribution — ${DISTRIBUTION_ID} serves ${edge.host}`);
+    expect(stdout).not.toContain("my-key");
     expect(code).toBe(1);
+  });
+
+  it("leaves AWS alone when neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set (embedded mode)", async () => {
+    const { code, stdout } = await doctor({ HANDOUT_BUCKET: undefined, CLOUDFRONT_DOMAIN: undefined });
+    expect(check(stdout, "S3 and CloudFront").line).toMatch(
+      /^- S3 and CloudFront — skipped: neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set, so Handout serves the folder .+ itself$/,
+    );
+    expect(stdout).toContain("✓ Slack token");
+    expect(stdout).toContain(`✓ Access policy — ${policyFile}: 2 rules`);
+    expect(cf.calls()).toHaveLength(0);
+    expect(s3Mock.calls()).toHaveLength(0);
+    expect(sm.calls()).toHaveLength(0);
+    expect(edge.requests).toHaveLength(0);
+    expect(code).toBe(0);
   });
 
   it("exits 2 with usage when given arguments", async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
@@ -450,6 +450,12 @@ describe("the file index over a real S3 server", () => {
     const index = new FileIndex({ source: source(), roots: ["live/"] });
     await index.refresh();
     expect(index.status().files).toBe(3);
+    // The same prefixes before and after: nothing the index remembers about them may go stale.
+    expect(sortedKeys(index.search("", ["live/"], 100).files)).toEqual([
+      "live/one.txt",
+      "live/three.txt",
+      "live/two.txt",
+    ]);
     await bucket.put("live/sub/four.txt");
     await remove("live/two.txt");
     await index.refresh();
@@ -669,15 +675,22 @@ describe("handout index stats", () => {
     });
   });
 
-  it("explains what is missing", async () => {
-    expect(await run(["stats"], { HANDOUT_POLICY_FILE: join(dir, "access.yml") })).toMatchObject({
+  it("indexes the local folder when no bucket is configured", async () => {
+    await mkdir(join(dir, "files", "reports", "2026"), { recursive: true });
+    await writeFile(join(dir, "files", "reports", "2026", "Q1 résumé.pdf"), "pdf");
+    await writeFile(join(dir, "files", "other.txt"), "not granted");
+    const { code, out } = await run(["stats"], { HANDOUT_POLICY_FILE: "access.yml" });
+    expect(code).toBe(0);
+    expect(out).toContain(`Indexed the local folder ${join(dir, "files")} (reports/)`);
+    expect(out).toMatch(/files: +1\n/);
+  });
+
+  it("explains what is wrong", async () => {
+    expect(await run(["stats"], { ...bucket.env, HANDOUT_POLICY_FILE: "missing.yml" })).toMatchObject({
       code: 1,
-      err: expect.stringContaining("HANDOUT_BUCKET is not set"),
+      err: expect.stringContaining("missing.yml"),
     });
-    expect(await run(["build"], bucket.env)).toMatchObject({
-      code: 2,
-      err: expect.stringContaining("stats"),
-    });
+    expect(await run(["build"], bucket.env)).toMatchObject({ code: 2, err: expect.stringContaining("stats") });
     expect(await run(["stats", "--concurrency", "0"], bucket.env)).toMatchObject({
       code: 2,
       err: expect.stringContaining("--concurrency"),

@@ -354,6 +354,8 @@ function shareLedgerContract(name: string, newStorage: () => Promise<LedgerStora
           await ledger.revoke(share.id, "U9", minutes(40));
         }
         expect((await ledger.list({ limit: 2 })).map((s) => s.state)).toEqual(["revoked", "revoked"]);
+        expect(await ledger.list({ limit: 0 })).toEqual([]);
+        expect(await ledger.list({ limit: -1 })).toEqual([]);
         expect((await ledger.list({ states: ["active"], limit: 2 })).map((s) => s.id)).toEqual([
           ids[4],
           ids[3],
@@ -401,6 +403,7 @@ function shareLedgerContract(name: string, newStorage: () => Promise<LedgerStora
         const ids = [];
         for (let i = 1; i <= 5; i += 1) ids.push((await active({ expiresAt: minutes(i) })).id);
         expect((await ledger.dueForExpiry(minutes(10), 3)).map((s) => s.id)).toEqual(ids.slice(0, 3));
+        expect(await ledger.dueForExpiry(minutes(10), -1)).toEqual([]);
       });
 
       it("hands each due share to exactly one of two schedulers", async () => {
@@ -466,6 +469,14 @@ shareLedgerContract("SQLite", async () => {
 });
 
 describe("SQLite share ledger file", () => {
+  it("uses node:sqlite where Node has it unflagged, and better-sqlite3 before that", async () => {
+    const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+    const builtin = major >= 24 || (major === 23 && minor >= 4) || (major === 22 && minor >= 13);
+    const ledger = await openSqliteLedger(join(folder, "driver.db"));
+    expect(ledger.driver).toBe(builtin ? "node:sqlite" : "better-sqlite3");
+    await ledger.close();
+  });
+
   it("is kept in WAL mode", async () => {
     const path = join(folder, "wal.db");
     const ledger = await openSqliteLedger(path);
@@ -542,6 +553,18 @@ describe("DynamoDB", () => {
       "byDue",
       "bySharer",
     ]);
+  });
+
+  it("reads only as many items as asked for when it is not filtering", async () => {
+    const tableName = await newTable();
+    const ledger = dynamoDbLedger({ client, tableName });
+    const ids = [];
+    for (let i = 0; i < 5; i += 1) ids.push((await ledger.record(aShare({ createdAt: minutes(i) }))).id);
+    expect((await ledger.list({ limit: 3 })).map((s) => s.id)).toEqual([ids[4], ids[3], ids[2]]);
+    expect((await ledger.list({ states: ["pending"], limit: 4 })).map((s) => s.id)).toEqual(
+      [...ids].reverse().slice(0, 4),
+    );
+    expect((await ledger.dueForExpiry(minutes(2 * DAY), 2)).map((s) => s.id)).toHaveLength(2);
   });
 
   it("sets the expiry of each item a retention period after its link expires", async () => {

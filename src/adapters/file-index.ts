@@ -546,12 +546,19 @@ export class TopMatches {
   }
 }
 
-/** Searches `segments` for `query` under `prefixes`, as `FileSearch.search` describes. */
+/** Each segment's key ranges for one set of prefixes; reset whenever the segments change. */
+export type RangeCache = Map<string, readonly { segment: Segment; ranges: number[] }[]>;
+
+/**
+ * Searches `segments` for `query` under `prefixes`, as `FileSearch.search` describes. `cache` keeps
+ * the ranges of recent prefix sets: one person's keystrokes all ask with the same prefixes.
+ */
 export function searchSegments(
   segments: readonly Segment[],
   query: string,
   prefixes: readonly string[],
   limit: number,
+  cache?: RangeCache,
 ): FileInfo[] {
   assertFolderPrefixes(prefixes);
   const top = new TopMatches(clampLimit(limit));
@@ -559,9 +566,17 @@ export function searchSegments(
   // Shareable keys hold no control characters, and a line break would match across file names.
   if (top.limit === 0 || prefixes.length === 0 || CONTROL.test(q)) return [];
   const roots = coveringPrefixes(prefixes);
-  const views = segments
-    .map((segment) => ({ segment, ranges: segment.ranges(roots) }))
-    .filter((view) => view.ranges.length > 0);
+  const cacheKey = roots.join("\n");
+  let views = cache?.get(cacheKey);
+  if (!views) {
+    views = segments
+      .map((segment) => ({ segment, ranges: segment.ranges(roots) }))
+      .filter((view) => view.ranges.length > 0);
+    if (cache) {
+      if (cache.size >= 256) cache.clear();
+      cache.set(cacheKey, views);
+    }
+  }
   if (q === "") {
     for (const { segment, ranges } of views) segment.collectRecent(ranges, top);
     return top.files();
@@ -683,7 +698,8 @@ interface Build {
  * soon after `fileGone`; a failed listing keeps the last good index.
  */
 export class FileIndex implements FileSearch {
-  private segments: readonly Segment[] = [];
+  private live: readonly Segment[] = [];
+  private readonly rangeCache: RangeCache = new Map();
   private complete = false;
   private current: Build | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -698,6 +714,15 @@ export class FileIndex implements FileSearch {
   private readonly retryIntervalMs: number;
   private readonly refreshSoonDelayMs: number;
   private readonly sealIntervalMs: number;
+
+  private get segments(): readonly Segment[] {
+    return this.live;
+  }
+
+  private set segments(segments: readonly Segment[]) {
+    this.live = segments;
+    this.rangeCache.clear();
+  }
 
   constructor(private readonly options: FileIndexOptions) {
     this.roots = coveringPrefixes(options.roots);
@@ -874,6 +899,9 @@ export class FileIndex implements FileSearch {
     ) {
       current.builder.seal();
     }
-    return { files: searchSegments(this.segments, query, prefixes, limit), partial: !this.complete };
+    return {
+      files: searchSegments(this.segments, query, prefixes, limit, this.rangeCache),
+      partial: !this.complete,
+    };
   }
 }

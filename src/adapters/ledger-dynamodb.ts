@@ -211,7 +211,8 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
             ...input,
             TableName: tableName,
             ExclusiveStartKey: start,
-            ...(options.pageSize ? { Limit: options.pageSize } : {}),
+            // Without a filter, every item read is kept: read no more than needed.
+            Limit: options.pageSize ?? (input.FilterExpression ? undefined : limit - records.length),
           }),
         ),
       );

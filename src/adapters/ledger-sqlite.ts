@@ -273,6 +273,9 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
       return transition(id, notify.run(id).changes);
     },
     async list(query: ShareQuery = {}) {
+      const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+      // SQLite reads a negative LIMIT as "no limit".
+      if (limit <= 0) return [];
       const where: string[] = [];
       const params: SqlValue[] = [];
       if (query.sharerId !== undefined) {
@@ -298,9 +301,10 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
         statement = db.prepare(sql);
         queries.set(sql, statement);
       }
-      return (statement.all(...params, query.limit ?? DEFAULT_LIST_LIMIT) as ShareRow[]).map(toRecord);
+      return (statement.all(...params, limit) as ShareRow[]).map(toRecord);
     },
     async dueForExpiry(before, limit = DEFAULT_LIST_LIMIT) {
+      if (limit <= 0) return [];
       return (due.all(before.getTime(), limit) as ShareRow[]).map(toRecord);
     },
     async close() {

@@ -1,7 +1,9 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createS3Client } from "../adapters/aws-clients.js";
 import { FileIndex } from "../adapters/file-index.js";
-import { type ListProgress, s3PageSource } from "../adapters/s3-lister.js";
+import { localPageSource } from "../adapters/local-store.js";
+import { type ListProgress, type PageSource, s3PageSource } from "../adapters/s3-lister.js";
 import { loadConfig } from "../config.js";
 import { HandoutError } from "../domain/errors.js";
 import { coveringPrefixes } from "../domain/search.js";
@@ -15,7 +17,7 @@ const megabytes = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /** Progress on stderr: one line rewritten in place on a terminal, a line every few seconds elsewhere. */
-function progressDisplay(io: CliIo, bucket: string, startedAt: number) {
+function progressDisplay(io: CliIo, store: string, startedAt: number) {
   // The injected io says nothing about terminals; stderr is where the line goes in the real CLI.
   const live = process.stderr.isTTY === true;
   const every = live ? 200 : 5_000;
@@ -26,7 +28,7 @@ function progressDisplay(io: CliIo, bucket: string, startedAt: number) {
       const now = Date.now();
       if (now - shownAt < every) return;
       shownAt = now;
-      const text = `Listing s3://${bucket}: ${count(progress.objects)} objects, ${count(progress.requests)} requests, ${seconds(now - startedAt)}`;
+      const text = `Listing ${store}: ${count(progress.objects)} files, ${count(progress.requests)} requests, ${seconds(now - startedAt)}`;
       io.err(live ? `\r${text}\x1b[K` : `${text}\n`);
       shown = true;
     },
@@ -36,7 +38,10 @@ function progressDisplay(io: CliIo, bucket: string, startedAt: number) {
   };
 }
 
-/** `handout index stats`: builds the index once, as the app would, and reports its size and cost. */
+/**
+ * `handout index stats`: builds the index once, as the app would (every prefix the policy grants, all
+ * rules together), and reports its size and cost.
+ */
 export async function indexCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -55,8 +60,7 @@ export async function indexCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   const config = loadConfig(io.env, ["bucket"]);
-  const bucket = config.bucket as NonNullable<typeof config.bucket>;
-  const policy = await loadPolicyFile(config.policyFile);
+  const policy = await loadPolicyFile(resolve(io.cwd, config.policyFile));
   const roots = coveringPrefixes(policy.rules.flatMap((rule) => rule.prefixes));
   if (roots.length === 0) {
     throw new HandoutError(
@@ -65,11 +69,23 @@ export async function indexCommand(args: string[], io: CliIo): Promise<number> {
     );
   }
 
-  const client = createS3Client(bucket);
+  // The bucket, or in the embedded default (no bucket, no CloudFront) the local folder it stands for.
+  let store: { name: string; pages: PageSource; close(): void };
+  if (config.bucket) {
+    const client = createS3Client(config.bucket);
+    store = {
+      name: `s3://${config.bucket.name}`,
+      pages: s3PageSource(client, config.bucket.name),
+      close: () => client.destroy(),
+    };
+  } else {
+    const dir = resolve(io.cwd, config.local?.dir ?? "./files");
+    store = { name: `the local folder ${dir}`, pages: localPageSource(dir), close: () => {} };
+  }
   const startedAt = Date.now();
-  const progress = progressDisplay(io, bucket.name, startedAt);
+  const progress = progressDisplay(io, store.name, startedAt);
   const index = new FileIndex({
-    source: s3PageSource(client, bucket.name),
+    source: store.pages,
     roots,
     ...(concurrency !== undefined ? { concurrency } : {}),
     onProgress: (p) => progress.update(p),
@@ -79,7 +95,7 @@ export async function indexCommand(args: string[], io: CliIo): Promise<number> {
     report = await index.refresh();
   } finally {
     progress.done();
-    client.destroy();
+    store.close();
   }
   const status = index.status();
   const memory = process.memoryUsage();
@@ -88,7 +104,7 @@ export async function indexCommand(args: string[], io: CliIo): Promise<number> {
   if (values.json) {
     io.out(
       `${JSON.stringify({
-        bucket: bucket.name,
+        store: store.name,
         prefixes: roots,
         files: report.files,
         skipped,
@@ -105,7 +121,7 @@ export async function indexCommand(args: string[], io: CliIo): Promise<number> {
   const where = roots.includes("") ? "the whole bucket" : roots.join(", ");
   io.out(
     [
-      `Indexed s3://${bucket.name} (${where})`,
+      `Indexed ${store.name} (${where})`,
       `  files:       ${count(report.files)}${skipped > 0 ? ` (and ${count(skipped)} left out: keys a link cannot carry, such as ones with a tab or a '//')` : ""}`,
       `  build time:  ${seconds(report.durationMs)} (${count(report.requests)} list requests)`,
       `  memory:      about ${megabytes(status.bytes)} held by the index; process heap ${megabytes(memory.heapUsed + memory.arrayBuffers)}, RSS ${megabytes(memory.rss)}`,

@@ -4,6 +4,7 @@ import { HandoutError } from "../domain/errors.js";
 import { assertExpiryAllowed, parseMoment } from "../domain/expiry.js";
 import { assertServableKey } from "../domain/object-key.js";
 import { createLogger } from "../logger.js";
+import { openStorage } from "../storage.js";
 import { createCatalog, startSigner } from "../wiring.js";
 import { type CliIo, UsageError } from "./io.js";
 
@@ -42,17 +43,21 @@ export async function signCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   const config = loadConfig(io.env, values["no-check"] ? ["signing"] : ["signing", "bucket"]);
-  if (!values["no-check"] && config.bucket) {
-    const file = await createCatalog(config.bucket).stat(key);
-    if (!file) {
+  const logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
+  // The embedded default signs with its own key, for the local folder that `npm start` serves.
+  const storage = config.local ? await openStorage(config, logger) : undefined;
+  if (!values["no-check"]) {
+    const catalog = storage?.catalog ?? createCatalog(config.bucket as NonNullable<typeof config.bucket>);
+    if (!(await catalog.stat(key))) {
       throw new HandoutError(
         "OBJECT_NOT_FOUND",
-        `There is no object ${JSON.stringify(key)} in the bucket ${config.bucket.name}: check the key (it is case-sensitive), or pass --no-check to sign it anyway.`,
+        `There is no file ${JSON.stringify(key)} in ${config.local ? `the folder ${config.local.dir}` : `the bucket ${config.bucket?.name}`}: check the key (it is case-sensitive), or pass --no-check to sign it anyway.`,
       );
     }
   }
-  const logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
-  const { signer } = await startSigner(config.signing as NonNullable<typeof config.signing>, logger);
+  const signer =
+    storage?.signer ??
+    (await startSigner(config.signing as NonNullable<typeof config.signing>, logger)).signer;
   const link = signer.sign(key, { expiresAt, ...(startsAt ? { startsAt } : {}) });
   if (values.json) {
     io.out(`${JSON.stringify({ url: link.url, key: link.key, expiresAt: link.expiresAt.toISOString() })}\n`);
@@ -61,6 +66,10 @@ export async function signCommand(args: string[], io: CliIo): Promise<number> {
     io.err(
       `Expires ${link.expiresAt.toISOString()}${link.startsAt ? `, opens from ${link.startsAt.toISOString()}` : ""}.\n`,
     );
+    if (config.local)
+      io.err(
+        `The link opens while Handout runs (npm start) at ${config.local.scheme}://${config.local.host}/.\n`,
+      );
   }
   return 0;
 }

@@ -64,17 +64,17 @@ export async function checkBucket(sample: FileSampler, bucket: string): Promise<
   }
 }
 
-/** The policy file reads and validates; `path` is where to read it, `file` how the operator named it. */
-export async function checkPolicy(file: string, path: string): Promise<Checked<AccessPolicy>> {
+/** The policy file reads and validates, as at start-up. */
+export async function checkPolicy(file: string): Promise<Checked<AccessPolicy>> {
   try {
-    const policy = await loadPolicyFile(path);
+    const policy = await loadPolicyFile(file);
     const count = policy.rules.length;
     return passed(POLICY, `${file}: ${count} rule${count === 1 ? "" : "s"}`, policy);
   } catch (error) {
     if (!(error instanceof PolicyError)) throw error;
     const [first] = error.problems;
     if (error.problems.length === 1 && first && first.line === undefined) {
-      const { detail, fix } = splitMessage(first.message, path);
+      const { detail, fix } = splitMessage(first.message, file);
       return failed(POLICY, `${file}: ${detail}`, fix);
     }
     const where = first?.line === undefined ? "" : ` (the first on line ${first.line})`;

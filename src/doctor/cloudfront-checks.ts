@@ -29,6 +29,14 @@ export async function checkDistribution(
   configuredDomain: string,
 ): Promise<Checked<FoundDistribution>> {
   const domain = configuredDomain.toLowerCase();
+  // A link signed for the bucket's own domain never passes through CloudFront's signature check.
+  if (/\.s3[.-]([a-z0-9-]+\.)*amazonaws\.com(\.cn)?$/.test(domain)) {
+    return failed(
+      DISTRIBUTION,
+      `CLOUDFRONT_DOMAIN is an S3 domain (${configuredDomain}), not the distribution's`,
+      "Set CLOUDFRONT_DOMAIN to the distribution's domain name, such as d111111abcdef8.cloudfront.net: links must be signed for CloudFront, not for S3.",
+    );
+  }
   let match: DistributionSummary | undefined;
   let config: DistributionConfig | undefined;
   try {

@@ -12,6 +12,7 @@ import {
   type SigningSettings,
   type SlackSettings,
 } from "../config.js";
+import type { AccessPolicy } from "../domain/policy.js";
 import { scrub } from "../logger.js";
 import { checkBucket, checkPolicy, checkRuleFiles, fileSampler } from "./bucket-checks.js";
 import { type Checked, type CheckResult, failed, passed, skipped, splitMessage } from "./check.js";
@@ -108,9 +109,7 @@ const unlisted = (listing: CheckResult): string =>
  */
 export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   const { config, settings } = readSettings(deps.env);
-  const { slack, bucket, signing } = config;
-  const signingUnset = `CLOUDFRONT_DOMAIN and a private key source must both be set ${SEE_SETTINGS}`;
-
+  const { slack } = config;
   const slackToken: Promise<Checked<AuthTestResponse>> = slack
     ? guard("Slack token", () => checkSlackToken(deps.slack(slack)))
     : Promise.resolve(skipped("Slack token", `SLACK_BOT_TOKEN is not set ${SEE_SETTINGS}`));
@@ -120,6 +119,28 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
       ? guard("Slack scopes", async () => checkSlackScopes(answer))
       : skipped("Slack scopes", "no token Slack accepts");
   });
+  const policy = guard("Access policy", () => checkPolicy(config.policyFile));
+  // Embedded mode keeps files in a local folder and signs its own links: no AWS to examine.
+  const storage: Promise<CheckResult[]> = config.local
+    ? Promise.all([
+        skipped(
+          "S3 and CloudFront",
+          `neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set, so Handout serves the folder ${config.local.dir} itself`,
+        ),
+        policy,
+      ])
+    : awsChecks(deps, config, policy);
+  return [...settings, await slackToken, await slackScopes, ...(await storage)];
+}
+
+/** The key, CloudFront, the bucket and the policy's prefixes, then a real request through the distribution. */
+async function awsChecks(
+  deps: DoctorDeps,
+  config: Config,
+  policy: Promise<Checked<AccessPolicy>>,
+): Promise<CheckResult[]> {
+  const { bucket, signing } = config;
+  const signingUnset = `CLOUDFRONT_DOMAIN and a private key source must both be set ${SEE_SETTINGS}`;
 
   const key: Promise<Checked<LoadedKey>> = signing
     ? guard("Private key", () => checkPrivateKey(keySource(signing, deps), signing.publicKeyId))
@@ -160,7 +181,6 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
     bucket && sample
       ? guard("Bucket", () => checkBucket(sample, bucket.name))
       : Promise.resolve(skipped("Bucket", `HANDOUT_BUCKET is not set ${SEE_SETTINGS}`));
-  const policy = guard("Access policy", () => checkPolicy(config.policyFile, config.policyFile));
   const rules: Promise<Checked<string>[]> = Promise.all([listing, policy]).then(([listed, loaded]) =>
     Promise.all(
       (loaded.found?.rules ?? []).map((rule) =>
@@ -226,9 +246,6 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   );
 
   return [
-    ...settings,
-    await slackToken,
-    await slackScopes,
     await key,
     await publicKey,
     await distribution,

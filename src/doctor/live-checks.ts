@@ -61,8 +61,8 @@ async function get(target: LiveTarget, url: string): Promise<Answer> {
 const unreachable = (error: unknown, target: LiveTarget): string => {
   const name = (error as { name?: string }).name;
   if (name === "TimeoutError") return `no answer within ${target.timeoutMs / 1000} s`;
-  const cause = (error as { cause?: { code?: string } }).cause?.code;
-  return cause ?? name ?? "the request failed";
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? name ?? "the request failed";
 };
 
 /** A link signed the way Handout signs answers 200 (or 206 to the range asked) through the distribution. */

@@ -40,10 +40,13 @@ export async function checkSlackToken(client: WebClient): Promise<Checked<AuthTe
     }
     const status = (error as { statusCode?: number }).statusCode;
     // A request that never got an answer wraps fetch's error, whose cause names the network problem.
-    const original = (error as { original?: Error & { cause?: { code?: string } } }).original;
+    const original = (error as { original?: Error & { cause?: { code?: string; message?: string } } })
+      .original;
     const cause =
       slackError ??
-      (status ? `HTTP ${status}` : (original?.cause?.code ?? original?.message ?? String(error)));
+      (status
+        ? `HTTP ${status}`
+        : (original?.cause?.code ?? original?.cause?.message ?? original?.message ?? String(error)));
     return failed(
       TOKEN,
       `could not check the token with Slack (${cause})`,

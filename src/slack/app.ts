@@ -1,5 +1,3 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from "@slack/bolt";
 import type { SlackSettings } from "../config.js";
 import type { Logger } from "../logger.js";
@@ -33,61 +31,28 @@ export interface SlackAppOptions {
   readonly settings: SlackSettings;
   readonly context: HandoutContext;
   readonly logger: Logger;
-  readonly port: number;
   /** From auth.test, which the composition root calls itself so that a bad token stops start-up. */
   readonly botId: string;
   readonly botUserId: string;
-  /** Answers GET /healthz. */
-  readonly health: () => Record<string, unknown>;
 }
 
-export interface RunningSlackApp {
-  readonly app: App;
-  /** The HTTP port actually listened on (events in HTTP mode, /healthz in both). */
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-export async function startSlackApp(options: SlackAppOptions): Promise<RunningSlackApp> {
-  const { settings, logger } = options;
+/**
+ * The Slack receiver for the settings: Socket Mode with an app token, otherwise HTTP, whose request
+ * listener Handout's own HTTP server calls for /slack/events.
+ */
+export function slackReceiver(settings: SlackSettings, logger: Logger): HTTPReceiver | SocketModeReceiver {
   const slackLogger = boltLogger(logger);
-  const customRoutes = [
-    {
-      path: "/healthz",
-      method: ["GET"],
-      handler: (_req: IncomingMessage, res: ServerResponse) => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ ok: true, ...options.health() }));
-      },
-    },
-  ];
-  const receiver: Receiver = settings.appToken
-    ? new SocketModeReceiver({
-        appToken: settings.appToken,
-        customRoutes,
-        installerOptions: { port: options.port },
-        logger: slackLogger,
-      })
+  return settings.appToken
+    ? new SocketModeReceiver({ appToken: settings.appToken, logger: slackLogger })
     : new HTTPReceiver({
         signingSecret: settings.signingSecret as string,
         endpoints: "/slack/events",
-        customRoutes,
         logger: slackLogger,
       });
-
-  const app = createSlackApp({ ...options, receiver });
-  const started = (await app.start(options.port)) as unknown;
-  // HTTP mode returns the server; Socket Mode serves /healthz on installerOptions.port.
-  const server =
-    started instanceof Object && "address" in (started as object) ? (started as Server) : undefined;
-  const port = server ? (server.address() as AddressInfo).port : options.port;
-  return { app, port, stop: () => app.stop() as Promise<void> };
 }
 
 /** The Bolt app with Handout's listeners, on any receiver (AWS Lambda's included). */
-export function createSlackApp(
-  options: Omit<SlackAppOptions, "port" | "health"> & { readonly receiver: Receiver },
-): App {
+export function createSlackApp(options: SlackAppOptions & { readonly receiver: Receiver }): App {
   const { settings, context, logger, receiver } = options;
   const slackLogger = boltLogger(logger);
   const app = new App({

@@ -255,7 +255,11 @@ export function flow(h: Harness) {
     viewText(
       await slack.waitFor("views.update", (call) => {
         const text = viewText(call);
-        return call.args.view_id === view.id && !text.includes(":hourglass_flowing_sand:") && !text.includes('"type":"input"');
+        return (
+          call.args.view_id === view.id &&
+          !text.includes(":hourglass_flowing_sand:") &&
+          !text.includes('"type":"input"')
+        );
       }),
     );
 

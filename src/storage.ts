@@ -1,0 +1,72 @@
+import { createS3Client } from "./adapters/aws-clients.js";
+import { cloudFrontSigner } from "./adapters/cloudfront-signer.js";
+import { fileKeySource } from "./adapters/key-sources.js";
+import { ensureLocalKeyPair } from "./adapters/local-keys.js";
+import { ensureSampleFiles, localFileCatalog, localPageSource } from "./adapters/local-store.js";
+import { s3FileCatalog } from "./adapters/s3-catalog.js";
+import { type PageSource, s3PageSource } from "./adapters/s3-lister.js";
+import { SigningKeyCache } from "./adapters/signing-key-cache.js";
+import type { Config } from "./config.js";
+import type { FileCatalog, LinkSigner } from "./domain/ports.js";
+import { createLinkHandler, type LinkHandler } from "./links/link-server.js";
+import type { Logger } from "./logger.js";
+import { startSigner } from "./wiring.js";
+
+/** Where the files are, how links to them are signed, and (embedded) who serves those links. */
+export interface Storage {
+  readonly catalog: FileCatalog;
+  readonly pages: PageSource;
+  readonly signer: LinkSigner;
+  /** Serves signed links itself: the embedded default only. */
+  readonly links: LinkHandler | undefined;
+  /** For people: where the files are and where links point. */
+  readonly description: string;
+  close(): void;
+}
+
+/**
+ * S3 behind CloudFront, or — with neither configured — a local folder that Handout serves itself, with
+ * a key pair it makes on first run, so that it can be tried with nothing but Node.
+ */
+export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
+  if (config.local) {
+    const { dir, stateDir, scheme, host } = config.local;
+    if (await ensureSampleFiles(dir)) logger.info({ dir }, "created a folder of sample files to share");
+    const keyPair = await ensureLocalKeyPair(stateDir);
+    if (keyPair.created)
+      logger.info({ keyPairId: keyPair.keyPairId, dir: stateDir }, "created a signing key pair");
+    const keys = new SigningKeyCache({
+      source: fileKeySource(keyPair.privateKeyPath),
+      configuredKeyPairId: keyPair.keyPairId,
+      maxAgeSeconds: 3600,
+      logger,
+    });
+    await keys.start();
+    return {
+      catalog: localFileCatalog(dir),
+      pages: localPageSource(dir),
+      signer: cloudFrontSigner({ domain: host, scheme, algorithm: "SHA1", signingKey: () => keys.current() }),
+      links: createLinkHandler({
+        root: dir,
+        publicKeys: new Map([[keyPair.keyPairId, keyPair.publicKey]]),
+        domain: host,
+        scheme,
+        logger,
+      }),
+      description: `the local folder ${dir}, with links served at ${scheme}://${host}/`,
+      close: () => {},
+    };
+  }
+  const bucket = config.bucket as NonNullable<Config["bucket"]>;
+  const signing = config.signing as NonNullable<Config["signing"]>;
+  const { signer } = await startSigner(signing, logger);
+  const s3 = createS3Client(bucket);
+  return {
+    catalog: s3FileCatalog(s3, bucket.name),
+    pages: s3PageSource(s3, bucket.name),
+    signer,
+    links: undefined,
+    description: `s3://${bucket.name}, with links through https://${signing.domain}/`,
+    close: () => s3.destroy(),
+  };
+}

@@ -1,0 +1,118 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const run = promisify(execFile);
+
+/** A port nobody listens on now, so that `handout sign` and the server agree on links' address. */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+
+let server: ChildProcess;
+let output = "";
+let env: NodeJS.ProcessEnv;
+let port: number;
+let dir: string;
+
+/** `handout sign` as an operator runs it, with the same settings as the server. */
+async function sign(...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "src/cli.ts", "sign", ...args], {
+    cwd: root,
+    env,
+  });
+  return stdout.trim();
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "handout-embedded-"));
+  port = await freePort();
+  // Nothing but the folders: no bucket, no CloudFront, no Slack, no policy file.
+  env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PORT: String(port),
+    HANDOUT_LOCAL_DIR: join(dir, "files"),
+    HANDOUT_STATE_DIR: join(dir, "state"),
+    HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
+    HANDOUT_POLICY_FILE: join(dir, "access.yml"),
+  };
+  // The README's run command.
+  server = spawn("npm", ["start"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  server.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  server.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  for (let i = 0; i < 300; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`Handout did not start:\n${output}`);
+}, 90_000);
+
+afterAll(async () => {
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server.once("exit", resolve));
+    server.kill("SIGTERM");
+    await exited;
+  }
+});
+
+describe("the embedded default, from nothing", () => {
+  it("starts with no AWS and no Slack, and says which Slack settings would connect it", async () => {
+    const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+    expect(health).toMatchObject({ ok: true, slack: "not configured" });
+    expect(output).toContain("Slack is not connected: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN");
+    expect(output).toContain(`sharing the local folder ${join(dir, "files")}`);
+  });
+
+  it("serves a link from `handout sign` over HTTP: the file's exact bytes", async () => {
+    const url = await sign("welcome.txt", "--expires", "1h");
+    expect(url).toMatch(new RegExp(`^http://localhost:${port}/welcome\\.txt\\?Expires=\\d+&Signature=`));
+    const response = await fetch(url.replace("localhost", "127.0.0.1"));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(await readFile(join(dir, "files", "welcome.txt"), "utf8"));
+  });
+
+  it("answers 403 for the same link with a changed byte, for another key, and after its expiry", async () => {
+    const url = (await sign("welcome.txt", "--expires", "1h")).replace("localhost", "127.0.0.1");
+    const signature = new URL(url).searchParams.get("Signature") as string;
+    const changed = url.replace(
+      signature,
+      `${signature.slice(0, 5)}${signature[5] === "A" ? "B" : "A"}${signature.slice(6)}`,
+    );
+    expect((await fetch(changed)).status).toBe(403);
+    const otherKey = url.replace("/welcome.txt?", "/reports/2026/q1%20summary.txt?");
+    expect((await fetch(otherKey)).status).toBe(403);
+
+    const soon = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000).toISOString();
+    const short = (await sign("welcome.txt", "--expires", soon)).replace("localhost", "127.0.0.1");
+    expect((await fetch(short)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(soon) - Date.now() + 1100));
+    const expired = await fetch(short);
+    expect(expired.status).toBe(403);
+    expect(await expired.text()).not.toContain(signature);
+  });
+
+  it("refuses to sign a file that is not in the folder", async () => {
+    await expect(sign("nope.txt", "--expires", "1h")).rejects.toMatchObject({
+      stderr: expect.stringContaining(`There is no file "nope.txt" in the folder ${join(dir, "files")}`),
+    });
+  });
+});
