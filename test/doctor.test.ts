@@ -163,6 +163,13 @@ describe("handout doctor", () => {
   /** The bot token's scopes, as Slack sends them in the x-oauth-scopes header. */
   let grantedScopes: readonly string[];
 
+  /** fetch, refusing anything but the local edge: no test reaches the network. */
+  const edgeOnly: typeof fetch = async (input, init) => {
+    const host = new URL(input instanceof Request ? input.url : String(input)).host;
+    if (host !== edge.host) throw new TypeError("fetch failed", { cause: { code: `TEST_REFUSED ${host}` } });
+    return fetch(input, init);
+  };
+
   const doctor = async (overrides: Record<string, string | undefined> = {}) => {
     let stdout = "";
     const code = await doctorCommand(
@@ -178,7 +185,14 @@ describe("handout doctor", () => {
           stdout += text;
         },
       },
-      { cloudFront, s3: () => s3, secretsManager: () => secrets, scheme: "http", timeoutMs: 5000 },
+      {
+        cloudFront,
+        s3: () => s3,
+        secretsManager: () => secrets,
+        fetch: edgeOnly,
+        scheme: "http",
+        timeoutMs: 5000,
+      },
     );
     return { code, stdout };
   };
@@ -461,6 +475,12 @@ describe("handout doctor", () => {
     );
     expect(distribution.fix).toContain("links must be signed for CloudFront, not for S3");
     expect(cf.commandCalls(ListDistributionsCommand)).toHaveLength(0);
+    expect(check(stdout, "Signed link").line).toContain(
+      "skipped: CLOUDFRONT_DOMAIN is not the distribution's",
+    );
+    expect(check(stdout, "Unsigned link").line).toContain(
+      "skipped: CLOUDFRONT_DOMAIN is not the distribution's",
+    );
     expect(code).toBe(1);
   });
 

@@ -668,7 +668,7 @@ describe("handout index stats", () => {
     const { code, out } = await run(["stats", "--json"], env);
     expect(code).toBe(0);
     expect(JSON.parse(out)).toMatchObject({
-      bucket: "handout-cli",
+      store: "s3://handout-cli",
       prefixes: ["reports/"],
       files: 30,
       skipped: 1,
@@ -690,7 +690,10 @@ describe("handout index stats", () => {
       code: 1,
       err: expect.stringContaining("missing.yml"),
     });
-    expect(await run(["build"], bucket.env)).toMatchObject({ code: 2, err: expect.stringContaining("stats") });
+    expect(await run(["build"], bucket.env)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("stats"),
+    });
     expect(await run(["stats", "--concurrency", "0"], bucket.env)).toMatchObject({
       code: 2,
       err: expect.stringContaining("--concurrency"),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
 import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
+import { runCli } from "../src/cli/run.js";
 import type { ShareRecord } from "../src/domain/ledger.js";
 import {
   type Block,
@@ -237,5 +238,52 @@ describe("expiry", () => {
     expect(text).toContain("handout_share_again");
     expect(text).not.toContain("https://");
     expect((await ledgerRecord(shareId))?.state).toBe("expired");
+  });
+});
+
+describe("handout audit", () => {
+  const audit = async (...args: string[]) => {
+    let out = "";
+    let err = "";
+    const code = await runCli(["audit", ...args], {
+      env: { HANDOUT_LEDGER: `sqlite:${h.dir}/handout.db` },
+      cwd: h.dir,
+      now: () => new Date(),
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        err += text;
+      },
+    });
+    return { code, out, err };
+  };
+
+  it("exports shares, revocations and extensions as JSON and CSV, filtered by person and time", async () => {
+    const { shareId } = await shareAsAna();
+    await click("U0ANA", "handout_revoke", shareId);
+    await h.slack.waitFor("chat.update");
+    const json = await audit("--format", "json", "--since", "1h");
+    expect(json.code).toBe(0);
+    const rows = JSON.parse(json.out) as Record<string, string>[];
+    expect(rows.find((r) => r.id === shareId)).toMatchObject({
+      sharer: "U0ANA",
+      state: "revoked",
+      revoked_by: "U0ANA",
+      files: "reports/q1 2026.pdf",
+      channel: "C0GENERAL",
+    });
+    expect(rows.some((r) => r.replaced_by !== "")).toBe(true);
+    expect(rows.map((r) => r.created_at)).toEqual([...rows.map((r) => r.created_at)].sort().reverse());
+
+    const csv = await audit("--user", "U0BOB");
+    expect(csv.out.split("\n")[0]).toBe(
+      "id,created_at,sharer,state,mode,channel,expires_at,files,revoked_by,revoked_at,replaces,replaced_by",
+    );
+    expect(csv.out).not.toContain("U0ANA,");
+    const everything = await audit();
+    expect(everything.out.split("\n").filter(Boolean).length).toBe(rows.length + 1);
+    expect((await audit("--since", "0m")).code).toBe(2);
+    expect((await audit("--format", "xml")).code).toBe(2);
   });
 });

@@ -1,4 +1,5 @@
 import { HandoutError } from "../domain/errors.js";
+import { AUDIT_USAGE, auditCommand } from "./audit.js";
 import { DOCTOR_USAGE, doctorCommand } from "./doctor.js";
 import { INDEX_USAGE, indexCommand } from "./index-stats.js";
 import { type CliIo, UsageError } from "./io.js";
@@ -12,6 +13,7 @@ const USAGE = `Usage:
   ${POLICY_USAGE}
   ${INDEX_USAGE}
   ${DOCTOR_USAGE}
+  ${AUDIT_USAGE}
   handout help
 `;
 
@@ -20,6 +22,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   keys: keysCommand,
   policy: policyCommand,
   index: indexCommand,
+  audit: auditCommand,
   doctor: doctorCommand,
 };
 

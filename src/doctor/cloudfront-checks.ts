@@ -23,14 +23,17 @@ const ORIGIN = "Origin";
 const serves = (summary: DistributionSummary, domain: string): boolean =>
   [summary.DomainName, ...(summary.Aliases?.Items ?? [])].some((name) => name?.toLowerCase() === domain);
 
+/** A domain of S3 itself: a link signed for it never passes through CloudFront's signature check. */
+export const isS3Domain = (domain: string): boolean =>
+  /\.s3[.-]([a-z0-9-]+\.)*amazonaws\.com(\.cn)?$/i.test(domain);
+
 /** The distribution whose domain name, or one of whose alternate domain names, is CLOUDFRONT_DOMAIN. */
 export async function checkDistribution(
   cloudFront: CloudFrontClient,
   configuredDomain: string,
 ): Promise<Checked<FoundDistribution>> {
   const domain = configuredDomain.toLowerCase();
-  // A link signed for the bucket's own domain never passes through CloudFront's signature check.
-  if (/\.s3[.-]([a-z0-9-]+\.)*amazonaws\.com(\.cn)?$/.test(domain)) {
+  if (isS3Domain(domain)) {
     return failed(
       DISTRIBUTION,
       `CLOUDFRONT_DOMAIN is an S3 domain (${configuredDomain}), not the distribution's`,

@@ -21,6 +21,7 @@ import {
   checkKeyGroup,
   checkOrigin,
   type FoundDistribution,
+  isS3Domain,
 } from "./cloudfront-checks.js";
 import { checkPrivateKey, checkPublicKey, type LoadedKey } from "./key-checks.js";
 import { checkSignedLink, checkUnsignedLink, type LiveTarget, type SignedLinkHints } from "./live-checks.js";
@@ -194,6 +195,10 @@ async function awsChecks(
   const live = Promise.all([key, keyPairId, distribution, keyGroup, origin, publicKey, listing, rules]).then(
     async ([loaded, id, found, group, reads, matches, listed, granted]): Promise<CheckResult[]> => {
       if (!signing) return [skipped("Signed link", signingUnset), skipped("Unsigned link", signingUnset)];
+      if (isS3Domain(signing.domain)) {
+        const why = "CLOUDFRONT_DOMAIN is not the distribution's (see Distribution above)";
+        return [skipped("Signed link", why), skipped("Unsigned link", why)];
+      }
       const file = granted.find((rule) => rule.found)?.found ?? listed.found;
       if (!file) {
         const why =

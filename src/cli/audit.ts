@@ -1,0 +1,95 @@
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config.js";
+import { parseDuration } from "../domain/duration.js";
+import type { ShareRecord } from "../domain/ledger.js";
+import { openLedger } from "../wiring.js";
+import { type CliIo, UsageError } from "./io.js";
+
+export const AUDIT_USAGE = "handout audit [--since 7d] [--user U0123ABCD] [--format csv|json]";
+
+const PAGE = 1000;
+
+const COLUMNS = [
+  "id",
+  "created_at",
+  "sharer",
+  "state",
+  "mode",
+  "channel",
+  "expires_at",
+  "files",
+  "revoked_by",
+  "revoked_at",
+  "replaces",
+  "replaced_by",
+] as const;
+
+const row = (share: ShareRecord): Record<(typeof COLUMNS)[number], string> => ({
+  id: share.id,
+  created_at: share.createdAt.toISOString(),
+  sharer: share.sharerId,
+  state: share.state,
+  mode: share.mode,
+  channel: share.channelId,
+  expires_at: share.expiresAt.toISOString(),
+  files: share.keys.join("\n"),
+  revoked_by: share.revokedBy ?? "",
+  revoked_at: share.revokedAt?.toISOString() ?? "",
+  replaces: share.replaces ?? "",
+  replaced_by: share.replacedBy ?? "",
+});
+
+/** RFC 4180, and a leading quote for text a spreadsheet would run as a formula. */
+const csvCell = (value: string): string => {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+};
+
+/** Exports shares and their revocations and extensions from the ledger, newest first. */
+export async function auditCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      since: { type: "string" },
+      user: { type: "string" },
+      format: { type: "string", default: "csv" },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError("audit takes no arguments besides its options.");
+  if (values.format !== "csv" && values.format !== "json") throw new UsageError("--format is csv or json.");
+  const sinceSeconds = values.since === undefined ? undefined : parseDuration(values.since);
+  if (values.since !== undefined && sinceSeconds === undefined) {
+    throw new UsageError("--since takes a duration such as 36h, 7d or 4w.");
+  }
+  if (values.user !== undefined && !/^[UW][A-Z0-9]{2,}$/.test(values.user)) {
+    throw new UsageError("--user takes a Slack member ID such as U0123ABCD.");
+  }
+  const since = sinceSeconds === undefined ? undefined : new Date(io.now().getTime() - sinceSeconds * 1000);
+
+  const ledger = await openLedger(loadConfig(io.env).ledger);
+  const shares: ShareRecord[] = [];
+  try {
+    let until: Date | undefined;
+    for (;;) {
+      const page = await ledger.list({ sharerId: values.user, since, until, limit: PAGE });
+      shares.push(...page);
+      const oldest = page.at(-1);
+      if (page.length < PAGE || !oldest) break;
+      until = oldest.createdAt;
+    }
+  } finally {
+    await ledger.close();
+  }
+
+  if (values.format === "json") {
+    io.out(`${JSON.stringify(shares.map(row), null, 2)}\n`);
+  } else {
+    io.out(`${COLUMNS.join(",")}\n`);
+    for (const share of shares) {
+      const cells = row(share);
+      io.out(`${COLUMNS.map((column) => csvCell(cells[column])).join(",")}\n`);
+    }
+  }
+  return 0;
+}
