@@ -1,5 +1,7 @@
+import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import { WebClient } from "@slack/web-api";
 import { FileIndex } from "./adapters/file-index.js";
+import { keyValueStoreRevocationList } from "./adapters/revocation-store.js";
 import { slackDirectory } from "./adapters/slack-directory.js";
 import { slackShareMessages } from "./adapters/slack-messages.js";
 import { slackPoster } from "./adapters/slack-poster.js";
@@ -151,6 +153,12 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
         poster: slackPoster(client, logger),
         ledger,
         messages: slackShareMessages(client, () => new Date()),
+        revocations: config.revocationStoreArn
+          ? keyValueStoreRevocationList({
+              client: new CloudFrontKeyValueStoreClient({}),
+              kvsArn: config.revocationStoreArn,
+            })
+          : undefined,
         now: () => new Date(),
         fileGone: (key) => index.fileGone(key),
       },

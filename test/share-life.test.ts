@@ -4,6 +4,7 @@ import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
 import { runCli } from "../src/cli/run.js";
 import type { ShareRecord } from "../src/domain/ledger.js";
 import {
+  answered,
   type Block,
   buttonsOf,
   DAY,
@@ -39,7 +40,8 @@ async function shareAsAna(choice: { expirySeconds?: number; at?: number } = {}) 
   const [url] = buttonsOf(posted);
   const shareId = new URL(url as string).searchParams.get(SHARE_ID_PARAM) as string;
   await steps.outcome(view);
-  return { posted, url: url as string, shareId, ts: (posted.response?.body as { ts: string }).ts };
+  const { response } = await answered(posted);
+  return { posted, url: url as string, shareId, ts: (response.body as { ts: string }).ts };
 }
 
 /** Reads the ledger the running app writes, as the operator's CLI would (a second connection). */

@@ -175,9 +175,9 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
   /** A conditional update: the new record when the condition held, else the record as it stands. */
   async function update(
     id: string,
-    input: { set: string; condition: string; values?: Record<string, unknown> },
+    input: { change: string; condition: string; values?: Record<string, unknown> },
   ): Promise<Transition> {
-    const UpdateExpression = input.set;
+    const UpdateExpression = input.change;
     const ConditionExpression = `attribute_exists(#id) AND (${input.condition})`;
     try {
       const { Attributes } = await send(() =>
@@ -271,7 +271,7 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
     async posted(id, message) {
       const activated = await update(id, {
         // A failed share left the due index; an active one is back in it.
-        set: "SET #state = :active, #message = :message, #due = :due",
+        change: "SET #state = :active, #message = :message, #due = :due",
         condition: "#state IN (:pending, :failed)",
         values: {
           ":active": "active",
@@ -283,7 +283,7 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
       });
       if (activated.changed || !activated.share) return activated;
       const kept = await update(id, {
-        set: "SET #message = :message",
+        change: "SET #message = :message",
         condition: "#id = :id",
         values: { ":message": message, ":id": id },
       });
@@ -291,7 +291,7 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
     },
     async failed(id, reason) {
       return update(id, {
-        set: "SET #state = :failed, #failure = :reason REMOVE #due",
+        change: "SET #state = :failed, #failure = :reason REMOVE #due",
         condition: "#state = :pending",
         values: { ":failed": "failed", ":pending": "pending", ":reason": reason },
       });
@@ -300,14 +300,14 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
     async revoke(id, by, at) {
       const revocable = stateCondition(REVOCABLE_STATES);
       return update(id, {
-        set: "SET #state = :revoked, #revokedBy = :by, #revokedAt = :at REMOVE #due",
+        change: "SET #state = :revoked, #revokedBy = :by, #revokedAt = :at REMOVE #due",
         condition: revocable.expression,
         values: { ":revoked": "revoked", ":by": by, ":at": at.toISOString(), ...revocable.values },
       });
     },
     async markExpired(id) {
       return update(id, {
-        set: "SET #state = :expired REMOVE #due",
+        change: "SET #state = :expired REMOVE #due",
         condition: live.expression,
         values: { ":expired": "expired", ...live.values },
       });
@@ -315,14 +315,14 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
     async markReplaced(id, newId) {
       const replaceable = stateCondition(REPLACEABLE_STATES);
       return update(id, {
-        set: "SET #replacedBy = :newId",
+        change: "SET #replacedBy = :newId",
         condition: `${replaceable.expression} AND (attribute_not_exists(#replacedBy) OR #replacedBy = :newId)`,
         values: { ":newId": newId, ...replaceable.values },
       });
     },
     async markExpiryNotified(id) {
       return update(id, {
-        set: "SET #expiryNotified = :true",
+        change: "SET #expiryNotified = :true",
         condition: "#state = :active AND #expiryNotified = :false",
         values: { ":active": "active", ":true": true, ":false": false },
       });

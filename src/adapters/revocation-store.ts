@@ -5,11 +5,13 @@ import {
   PutKeyCommand,
   paginateListKeys,
 } from "@aws-sdk/client-cloudfront-keyvaluestore";
+// The KeyValueStore API is signed with SigV4A; this registers the SDK's JavaScript implementation.
+import "@aws-sdk/signature-v4a";
 import { HandoutError } from "../domain/errors.js";
 import type { RevocationList } from "../domain/ledger.js";
 
 export interface KeyValueStoreRevocationOptions {
-  /** Needs a SigV4A signer: install @aws-sdk/signature-v4a and import it once at start-up. */
+  /** Signs with SigV4A, which the import of @aws-sdk/signature-v4a above provides. */
   readonly client: CloudFrontKeyValueStoreClient;
   readonly kvsArn: string;
   /** Writes tried before giving up when other writers keep changing the store's ETag (default 5). */

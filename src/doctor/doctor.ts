@@ -131,7 +131,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
         policy,
       ])
     : awsChecks(deps, config, policy);
-  return [...settings, await slackToken, await slackScopes, ...(await storage)];
+  const [token, scopes, rest] = await Promise.all([slackToken, slackScopes, storage]);
+  return [...settings, token, scopes, ...rest];
 }
 
 /** The key, CloudFront, the bucket and the policy's prefixes, then a real request through the distribution. */
@@ -250,17 +251,19 @@ async function awsChecks(
     },
   );
 
-  return [
-    await key,
-    await publicKey,
-    await distribution,
-    await keyGroup,
-    await origin,
-    await listing,
-    await policy,
-    ...(await rules),
-    ...(await live),
-  ];
+  // Awaited together, so that a check failing early never goes unhandled while an earlier one runs.
+  const results = await Promise.all([
+    key,
+    publicKey,
+    distribution,
+    keyGroup,
+    origin,
+    listing,
+    policy,
+    rules,
+    live,
+  ]);
+  return results.flat();
 }
 
 const MARK = { true: "✓", false: "✗", skipped: "-" } as const;
