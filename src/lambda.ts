@@ -24,7 +24,14 @@ export type LambdaResponse = Awaited<ReturnType<SlackHandler>>;
 const logger = createLogger(process.env.LOG_LEVEL || "info");
 
 async function start(): Promise<SlackHandler> {
-  const settings = loadConfig(process.env, ["slack"]).slack;
+  const config = loadConfig(process.env, ["slack"]);
+  const settings = config.slack;
+  // A container's disk is read-only but for /tmp, and lost with the container: shares would be forgotten.
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME && config.ledger.kind === "sqlite") {
+    throw new ConfigError([
+      "HANDOUT_LEDGER must be dynamodb:TABLE on AWS Lambda: a SQLite file would be lost with each container. Create the table as the README's AWS Lambda section says.",
+    ]);
+  }
   if (!settings?.signingSecret || settings.appToken) {
     throw new ConfigError([
       "On AWS Lambda, Slack reaches Handout over HTTP: set SLACK_SIGNING_SECRET and leave SLACK_APP_TOKEN unset (Socket Mode needs a long-running process; use the Docker image for it).",

@@ -211,3 +211,14 @@ describe("handout policy check", () => {
     );
   });
 });
+
+describe("handout ledger init", () => {
+  it("creates the SQLite ledger HANDOUT_LEDGER names", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handout-ledger-"));
+    const file = join(dir, "shares.db");
+    const result = await inProcess(["ledger", "init"], { HANDOUT_LEDGER: `sqlite:${file}` });
+    expect(result).toMatchObject({ code: 0, stdout: `✓ The SQLite ledger ${file} is ready.\n` });
+    expect((await stat(file)).size).toBeGreaterThan(0);
+    expect((await inProcess(["ledger", "drop"])).code).toBe(2);
+  });
+});

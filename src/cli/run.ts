@@ -4,6 +4,7 @@ import { DOCTOR_USAGE, doctorCommand } from "./doctor.js";
 import { INDEX_USAGE, indexCommand } from "./index-stats.js";
 import { type CliIo, UsageError } from "./io.js";
 import { KEYS_USAGE, keysCommand } from "./keys.js";
+import { LEDGER_USAGE, ledgerCommand } from "./ledger.js";
 import { POLICY_USAGE, policyCommand } from "./policy.js";
 import { SIGN_USAGE, signCommand } from "./sign.js";
 
@@ -14,6 +15,7 @@ const USAGE = `Usage:
   ${INDEX_USAGE}
   ${DOCTOR_USAGE}
   ${AUDIT_USAGE}
+  ${LEDGER_USAGE}
   handout help
 `;
 
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   policy: policyCommand,
   index: indexCommand,
   audit: auditCommand,
+  ledger: ledgerCommand,
   doctor: doctorCommand,
 };
 
