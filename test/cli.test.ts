@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
 import { parsePrivateKey } from "../src/adapters/private-key.js";
-import { runCli } from "../src/cli/run.js";
+import { runHandout } from "./support/cli.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
 
@@ -29,23 +29,8 @@ async function handout(args: string[], env: Record<string, string>) {
   }
 }
 
-/** Runs a command in-process. */
-async function inProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    env,
-    cwd,
-    now: () => new Date(),
-    out: (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-  });
-  return { code, stdout, stderr };
-}
+/** Runs a command in-process, from the repository's root. */
+const inProcess = (args: string[], env: NodeJS.ProcessEnv = {}, cwd = root) => runHandout(args, env, cwd);
 
 describe("handout sign", () => {
   let bucket: TestBucket;

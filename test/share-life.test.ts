@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
 import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
-import { runCli } from "../src/cli/run.js";
 import type { ShareRecord } from "../src/domain/ledger.js";
+import { runHandout } from "./support/cli.js";
 import {
   answered,
   type Block,
@@ -244,22 +244,10 @@ describe("expiry", () => {
 });
 
 describe("handout audit", () => {
-  const audit = async (...args: string[]) => {
-    let out = "";
-    let err = "";
-    const code = await runCli(["audit", ...args], {
-      env: { HANDOUT_LEDGER: `sqlite:${h.dir}/handout.db` },
-      cwd: h.dir,
-      now: () => new Date(),
-      out: (text) => {
-        out += text;
-      },
-      err: (text) => {
-        err += text;
-      },
-    });
-    return { code, out, err };
-  };
+  const audit = (...args: string[]) =>
+    runHandout(["audit", ...args], { HANDOUT_LEDGER: `sqlite:${h.dir}/handout.db` }, h.dir).then(
+      ({ code, stdout, stderr }) => ({ code, out: stdout, err: stderr }),
+    );
 
   it("exports shares, revocations and extensions as JSON and CSV, filtered by person and time", async () => {
     const { shareId } = await shareAsAna();

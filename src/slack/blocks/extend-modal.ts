@@ -2,38 +2,20 @@ import type { KnownBlock, ModalView } from "@slack/types";
 import type { ShareRecord } from "../../domain/ledger.js";
 import type { Access } from "../../domain/policy.js";
 import { escapeMrkdwn, splitKey } from "../format.js";
-import { actionOf, EXTEND_VIEW, Field } from "../ids.js";
-import { expiryChoices } from "./share-modal.js";
+import { EXTEND_VIEW } from "../ids.js";
+import { expiryBlocks } from "./share-modal.js";
 
 const plain = (text: string) => ({ type: "plain_text" as const, text, emoji: true });
 
 /** Share the same files again with a new expiry: the choice of expiry, within what the policy allows now. */
 export function extendView(privateMetadata: string, share: ShareRecord, access: Access): ModalView {
   const names = share.keys.map((key) => `• ${escapeMrkdwn(splitKey(key).name)}`).join("\n");
-  const expiry = expiryChoices(access);
   const blocks: KnownBlock[] = [
     {
       type: "section",
       text: { type: "mrkdwn", text: `New links to these files, posted in <#${share.channelId}>:\n${names}` },
     },
-    {
-      type: "input",
-      block_id: Field.expiry,
-      label: plain("New links expire after"),
-      element: {
-        type: "static_select",
-        action_id: actionOf(Field.expiry),
-        options: expiry.options,
-        initial_option: expiry.initial,
-      },
-    },
-    {
-      type: "input",
-      block_id: Field.expiryAt,
-      optional: true,
-      label: plain("…or at this date and time"),
-      element: { type: "datetimepicker", action_id: actionOf(Field.expiryAt) },
-    },
+    ...expiryBlocks(access, "New links expire after"),
   ];
   return {
     type: "modal",

@@ -60,6 +60,32 @@ export function expiryChoices(access: Access): { options: PlainTextOption[]; ini
   return { options, initial: options.find((o) => o.value === String(preferred)) as PlainTextOption };
 }
 
+/** The expiry fields: a preset within the person's longest, or a date and time. */
+export function expiryBlocks(access: Access, label: string): KnownBlock[] {
+  const expiry = expiryChoices(access);
+  return [
+    {
+      type: "input",
+      block_id: Field.expiry,
+      label: plain(label),
+      element: {
+        type: "static_select",
+        action_id: actionOf(Field.expiry),
+        options: expiry.options,
+        initial_option: expiry.initial,
+      },
+    },
+    {
+      type: "input",
+      block_id: Field.expiryAt,
+      optional: true,
+      label: plain("…or at this date and time"),
+      hint: plain(`Links to these files can last up to ${expiry.options.at(-1)?.text.text}.`),
+      element: { type: "datetimepicker", action_id: actionOf(Field.expiryAt) },
+    },
+  ];
+}
+
 export interface ShareFormInput {
   readonly privateMetadata: string;
   readonly access: Access;
@@ -73,7 +99,6 @@ export interface ShareFormInput {
 
 export function shareFormView(input: ShareFormInput): ModalView {
   const { access } = input;
-  const expiry = expiryChoices(access);
   const howOptions = [
     option("Post the links in the conversation", "post"),
     option("Only show them to me", "ephemeral"),
@@ -96,25 +121,7 @@ export function shareFormView(input: ShareFormInput): ModalView {
   ];
   if (input.hint) blocks.push({ type: "context", elements: [mrkdwn(input.hint)] });
   blocks.push(
-    {
-      type: "input",
-      block_id: Field.expiry,
-      label: plain("Link expires after"),
-      element: {
-        type: "static_select",
-        action_id: actionOf(Field.expiry),
-        options: expiry.options,
-        initial_option: expiry.initial,
-      },
-    },
-    {
-      type: "input",
-      block_id: Field.expiryAt,
-      optional: true,
-      label: plain("…or at this date and time"),
-      hint: plain(`Links to your files can last up to ${expiry.options.at(-1)?.text.text}.`),
-      element: { type: "datetimepicker", action_id: actionOf(Field.expiryAt) },
-    },
+    ...expiryBlocks(access, "Link expires after"),
     {
       type: "input",
       block_id: Field.destination,
