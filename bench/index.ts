@@ -1,4 +1,5 @@
 import * as lambdaColdStart from "./lambda-cold-start.js";
+import * as search from "./search.js";
 import * as sign from "./sign.js";
 import * as slackOpen from "./slack-open.js";
 
@@ -8,6 +9,7 @@ import * as slackOpen from "./slack-open.js";
  */
 const suites: Record<string, { run: () => Promise<Record<string, number>> }> = {
   sign,
+  search,
   "slack-open": slackOpen,
   "lambda-cold-start": lambdaColdStart,
 };

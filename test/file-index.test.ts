@@ -109,6 +109,29 @@ describe("search over the index", () => {
     );
   });
 
+  it("answers as a plain scan where thousands of names share their first letters", () => {
+    // Thousands of names start with "img_" (one bucket), so rare queries walk far and hand over to a
+    // scan; a few old files are named exactly like a query, which only the lengths can find cheaply.
+    const files = Array.from({ length: 6000 }, (_, i) => ({
+      key: `photos/${2016 + (i % 9)}/IMG_${20160101 + i}_${String(i % 997).padStart(3, "0")}.JPG`,
+      size: i,
+      lastModified: 1_000_000 + ((i * 7919) % 6000) * 1000,
+    }));
+    files.push(
+      { key: "old/img_2019", size: 1, lastModified: 5 },
+      { key: "older/IMG_2019", size: 1, lastModified: 4 },
+      { key: "photos/img_20161234_999.jpg", size: 1, lastModified: 3 },
+    );
+    const segments = [new Segment(files.slice(0, 4000)), new Segment(files.slice(4000))];
+    const normalized = files.map((f) => normalizeForSearch(f.key));
+    for (const query of ["img_2019", "IMG_20161234", "img_20165", "im", "i", "img_20162000_8", "jpg"]) {
+      for (const prefixes of [[""], ["photos/2019/"], ["old/", "older/"]]) {
+        const expected = searchByScan(files, normalized, query, prefixes, 100).map((f) => f.key);
+        expect(searchSegments(segments, query, prefixes, 100).map((f) => f.key)).toEqual(expected);
+      }
+    }
+  });
+
   it("never takes a key for shareable on its quick check that the full check refuses", () => {
     const awkward = fc.constantFrom("/", ".", "..", "a", "é", "\t", "\u0085", "\ud800", "😀", " ", "%");
     fc.assert(

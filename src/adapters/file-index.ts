@@ -145,6 +145,8 @@ export class Segment {
   private readonly textStarts: Uint32Array;
   /** Files by the first two characters of their normalised names, newest first within each pair. */
   private readonly byName: Uint32Array;
+  /** The length of each `byName` file's normalised name, side by side with it. */
+  private readonly byNameLength: Uint16Array;
   private readonly sizes: Float64Array;
   private readonly times: Float64Array;
   /** Files in key order. */
@@ -227,6 +229,8 @@ export class Segment {
     for (let i = 0; i < n; i++) sortable[i] = this.pairOf(i) * INDEX_SPAN + i;
     sortable.sort();
     this.byName = Uint32Array.from(sortable, (value) => value % INDEX_SPAN);
+    // A key is at most 1,024 bytes, so a name fits 16 bits.
+    this.byNameLength = Uint16Array.from(this.byName, (i) => (normalized[i] as string).length);
     for (let at = 0; at < this.text.length; at++) {
       const code = this.text.charCodeAt(at);
       if (code < COUNTED) this.counts[code] = (this.counts[code] as number) + 1;
@@ -246,6 +250,7 @@ export class Segment {
         this.byKey,
         this.keyRank,
         this.byName,
+        this.byNameLength,
         this.dirHits,
         this.counts,
       ].reduce((sum, a) => sum + a.byteLength, 0);
@@ -356,28 +361,44 @@ export class Segment {
     const pair = query.length > 1 ? first + query.charCodeAt(1) : first;
     const lo = this.pairBound(pair);
     const hi = this.pairBound(query.length > 1 ? pair + 1 : first + 0x10000);
-    const needle = new Needle(query, this.counts);
-    // Both ways meet files newest first; take the cheaper. A walk reads scattered memory (about 200 ns
-    // a file, measured); a scan runs through the text (about 20 characters a nanosecond) and stops at
-    // each occurrence of the needle's first character (about 15 ns).
-    const code = needle.piece.charCodeAt(0);
-    const scanCost = this.text.length / 20 + (code < COUNTED ? (this.counts[code] as number) : 0) * 15;
-    if (query.length > 1 && (hi - lo) * 200 > scanCost) {
-      this.scanNamePrefixes(needle, ranges, top);
+    if (query.length === 1) {
+      // A one-letter query spans pairs: put their files newest first.
+      for (const i of this.byName.slice(lo, hi).sort()) {
+        if (!this.offerNamePrefix(i, query, ranges, top)) return;
+      }
       return;
     }
-    // One pair's files are newest first already; a one-letter query spans pairs, so sort those.
-    const candidates = query.length > 1 ? this.byName.subarray(lo, hi) : this.byName.slice(lo, hi).sort();
-    for (const i of candidates) {
+    // One pair's files come newest first, and so do a scan's matches: a walk that has cost as much as
+    // a scan of the whole text (a walk reads scattered memory, about 200 ns a file, measured; a scan
+    // runs at about 20 characters a nanosecond and stops at each occurrence of the needle's first
+    // character, about 15 ns) hands over to a scan from where it is.
+    const needle = new Needle(query, this.counts);
+    const code = needle.piece.charCodeAt(0);
+    const scanCost = this.text.length / 20 + (code < COUNTED ? (this.counts[code] as number) : 0) * 15;
+    const budget = lo + Math.max(64, scanCost / 200);
+    let at = lo;
+    for (; at < hi; at++) {
+      const i = this.byName[at] as number;
+      if (!top.wouldTake(MatchTier.namePrefix, this.times[i] as number)) break;
+      if (at >= budget) {
+        this.scanNamePrefixes(needle, ranges, top, this.textStarts[i] as number);
+        return;
+      }
       if (!this.offerNamePrefix(i, query, ranges, top)) return;
+    }
+    // Only an exact name can still get in: look at the lengths side by side with the files, and read
+    // a file only when its name is as long as the query.
+    for (; at < hi; at++) {
+      if (this.byNameLength[at] !== query.length) continue;
+      if (!this.offerNamePrefix(this.byName[at] as number, query, ranges, top)) return;
     }
   }
 
-  /** The same as walking a pair's files, by scanning the text for the query at the start of a name. */
-  private scanNamePrefixes(needle: Needle, ranges: readonly number[], top: TopMatches): void {
+  /** The same as walking a pair's files from `from` on, by scanning for the query at names' starts. */
+  private scanNamePrefixes(needle: Needle, ranges: readonly number[], top: TopMatches, from: number): void {
     const starts = this.textStarts;
     let i = 0;
-    for (let from = 0; ; ) {
+    for (;;) {
       const at = needle.find(this.text, from);
       if (at < 0) return;
       i = upperBound(starts, at, i, this.count) - 1;
