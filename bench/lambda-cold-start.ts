@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeKeyPair } from "../test/support/keys.js";
+import { runProcess } from "../test/support/process.js";
 import { startTestBucket } from "../test/support/s3.js";
 import { startSlackDouble } from "../test/support/slack-double.js";
 import { slackRequests } from "../test/support/slack-requests.js";
@@ -46,25 +47,14 @@ interface ChildRun {
   answeredAtMs: number[];
 }
 
-function coldStart(module: string, env: NodeJS.ProcessEnv, events: unknown[] = []): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const spawnedAt = performance.now();
-    const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD, module], { env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0) return reject(new Error(`the child failed (exit ${code}): ${stderr}`));
-      resolve({ wallMs: performance.now() - spawnedAt, ...JSON.parse(stdout) });
-    });
-    child.stdin.end(JSON.stringify(events));
+async function coldStart(module: string, env: NodeJS.ProcessEnv, events: unknown[] = []): Promise<ChildRun> {
+  const spawnedAt = performance.now();
+  const child = await runProcess(process.execPath, ["--input-type=module", "-e", CHILD, module], {
+    env,
+    input: JSON.stringify(events),
   });
+  if (child.code !== 0) throw new Error(`the child failed (exit ${child.code}): ${child.stderr}`);
+  return { wallMs: performance.now() - spawnedAt, ...JSON.parse(child.stdout) };
 }
 
 function buildBundle(): Promise<void> {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CollectionTag, parse, type ScalarTag, type Tags } from "yaml";
 import { loadConfig } from "../src/config.js";
 import { makeKeyPair } from "./support/keys.js";
+import { runProcess } from "./support/process.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TEMPLATE = join(ROOT, "infra", "handout.yml");
@@ -83,27 +83,8 @@ function* objects(value: Json): Generator<JsonObject> {
   }
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function deploySh(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [DEPLOY, ...args], { env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const deploySh = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runProcess("bash", [DEPLOY, ...args], { env: { ...process.env, ...env } });
 
 beforeAll(async () => {
   text = await readFile(TEMPLATE, "utf8");

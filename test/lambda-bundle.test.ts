@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { makeKeyPair } from "./support/keys.js";
+import { runProcess } from "./support/process.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
 import { type SlackDouble, startSlackDouble } from "./support/slack-double.js";
 import { type SlackRequests, slackRequests } from "./support/slack-requests.js";
@@ -22,28 +22,8 @@ rules:
     max_expiry: 7d
 `;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string }) {
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: options.env ?? process.env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
-  });
-}
+const run = (command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string }) =>
+  runProcess(command, args, { cwd: ROOT, ...options });
 
 /**
  * A fresh Node process, as a Lambda cold start: imports the bundle, then hands it each event read from
