@@ -26,7 +26,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return;
     }
     if (path?.startsWith("/slack/") && options.slack) {
-      options.slack(req, res);
+      try {
+        options.slack(req, res);
+      } catch {
+        // Bolt's listener throws (synchronously) for requests it does not route, such as a GET.
+        if (!res.headersSent) res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+        res.end("Not found.\n");
+      }
       return;
     }
     if (options.links?.(req, res)) return;

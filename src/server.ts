@@ -110,7 +110,11 @@ async function loadPolicy(config: Config, logger: Logger): Promise<AccessPolicy>
 export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Promise<Handout> {
   const config: Config = loadConfig(env, ["bucket", "signing"]);
   const policy = await loadPolicy(config, logger);
-  const storage = await openStorage(config, logger);
+  const ledger = await openLedger(config.ledger);
+  // The embedded link server refuses revoked shares' links itself, as the CloudFront Function does.
+  const storage = await openStorage(config, logger, {
+    isRevoked: async (id) => (await ledger.get(id))?.state === "revoked",
+  });
   const settings = config.slack;
   if (settings && !settings.appToken && !settings.signingSecret) {
     loadConfig(env, ["slack"]); // throws, naming SLACK_SIGNING_SECRET and SLACK_APP_TOKEN
@@ -124,7 +128,6 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
     logger,
   });
   index.start();
-  const ledger = await openLedger(config.ledger);
 
   let slack: Handout["slack"];
   if (settings && bot) {
@@ -159,6 +162,7 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
               kvsArn: config.revocationStoreArn,
             })
           : undefined,
+        revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
         now: () => new Date(),
         fileGone: (key) => index.fileGone(key),
       },

@@ -28,7 +28,11 @@ export interface Storage {
  * S3 behind CloudFront, or — with neither configured — a local folder that Handout serves itself, with
  * a key pair it makes on first run, so that it can be tried with nothing but Node.
  */
-export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
+export async function openStorage(
+  config: Config,
+  logger: Logger,
+  options: { isRevoked?: (shareId: string) => Promise<boolean> } = {},
+): Promise<Storage> {
   if (config.local) {
     const { dir, stateDir, scheme, host } = config.local;
     if (await ensureSampleFiles(dir)) logger.info({ dir }, "created a folder of sample files to share");
@@ -52,6 +56,7 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
         domain: host,
         scheme,
         logger,
+        ...(options.isRevoked ? { isRevoked: options.isRevoked } : {}),
       }),
       description: `the local folder ${dir}, with links served at ${scheme}://${host}/`,
       close: () => {},

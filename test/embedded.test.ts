@@ -325,9 +325,10 @@ describe("the link server", () => {
   let base: string;
   let keyPairId: string;
   let privateKey: KeyObject;
+  const revoked = new Set<string>();
   let sign: (
     key: string,
-    validity: { expiresAt: Date; startsAt?: Date },
+    validity: { expiresAt: Date; startsAt?: Date; shareId?: string },
     algorithm?: "SHA1" | "SHA256",
   ) => string;
 
@@ -357,6 +358,7 @@ describe("the link server", () => {
       scheme: "http",
       now: () => clock,
       logger: logs.logger,
+      isRevoked: async (id) => revoked.has(id),
     });
     sign = (key, validity, algorithm = "SHA1") =>
       cloudFrontSigner({
@@ -394,6 +396,17 @@ describe("the link server", () => {
     const sha256 = await fetch(sign("a+b=c&d.txt", { expiresAt: inAnHour() }, "SHA256"));
     expect(sha256.status).toBe(200);
     expect(sha256.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+  });
+
+  it("refuses a revoked share's links, as the CloudFront Function does, and serves the others", async () => {
+    const key = AWKWARD_KEYS[0] as string;
+    const kept = sign(key, { expiresAt: inAnHour(), shareId: "kept-share-id" });
+    const gone = sign(key, { expiresAt: inAnHour(), shareId: "revoked-share-id" });
+    revoked.add("revoked-share-id");
+    expect((await fetch(kept)).status).toBe(200);
+    const refused = await fetch(gone);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("This link was revoked.");
   });
 
   it("refuses the same link once it has expired", async () => {

@@ -56,6 +56,10 @@ describe("revocation end to end", () => {
     );
     const update = await h.slack.waitFor("chat.update");
     expect(JSON.stringify(update.args.blocks)).toContain("revoked by <@U0ANA>");
+    const notice = await h.slack.waitFor("views.publish", (call) =>
+      JSON.stringify(call.args.view).includes(":no_entry:"),
+    );
+    expect(JSON.stringify(notice.args.view)).toContain("Revoked. Those links no longer open.");
 
     const puts = kvs.commandCalls(PutKeyCommand).map((call) => call.args[0].input);
     expect(puts).toEqual([
@@ -68,6 +72,36 @@ describe("revocation end to end", () => {
     expect(refused.statusCode).toBe(403);
     const passed = viewerRequestFor(kept.url);
     expect(await edge.run(passed)).toEqual(passed.request);
+  });
+
+  it("retries the deny list on a second revoke when the first could not reach it", async () => {
+    const { shareId } = await shareOne("reports/2026/q2 draft.pdf");
+    kvs.on(PutKeyCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
+    const revoke = () =>
+      h.requests.interaction(
+        h.requests.blockActions({
+          user: "U0ANA",
+          actions: [{ action_id: "handout_revoke", type: "button", value: shareId }],
+          view: { type: "home" },
+        }),
+      );
+    const puts = () => kvs.commandCalls(PutKeyCommand).filter((call) => call.args[0].input.Key === shareId);
+    h.slack.reset();
+    await revoke();
+    const failed = await h.slack.waitFor("views.publish", (call) =>
+      JSON.stringify(call.args.view).includes(":warning:"),
+    );
+    expect(JSON.stringify(failed.args.view)).toContain("CloudFront's deny list could not be updated");
+    expect(JSON.stringify(failed.args.view)).not.toContain("123456789012");
+    expect(puts().length).toBeGreaterThanOrEqual(1);
+    const attempts = puts().length;
+    kvs.on(PutKeyCommand).resolves({ ETag: "etag-3", ItemCount: 2, TotalSizeInBytes: 128 });
+    h.slack.reset();
+    await revoke();
+    await h.slack.waitFor("views.publish", (call) =>
+      JSON.stringify(call.args.view).includes("already revoked"),
+    );
+    expect(puts()).toHaveLength(attempts + 1);
   });
 
   it("cannot be dodged by removing or changing the share id: the signature no longer verifies", async () => {

@@ -29,6 +29,12 @@ export function parseMoment(text: string, now: Date): Date {
 
 /** Refuses an expiry in the past, or beyond the longest the policy allows (when a maximum applies). */
 export function assertExpiryAllowed(expiresAt: Date, now: Date, maxSeconds?: number): void {
+  if (!Number.isFinite(expiresAt.getTime())) {
+    throw new HandoutError(
+      "EXPIRY_INVALID",
+      "That expiry is not a time Handout understands: choose another.",
+    );
+  }
   if (expiresAt.getTime() <= now.getTime()) {
     throw new HandoutError(
       "EXPIRY_INVALID",

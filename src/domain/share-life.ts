@@ -9,6 +9,8 @@ export interface LifeDependencies extends ShareDependencies {
   readonly messages: ShareMessages;
   /** The edge deny list, when a CloudFront KeyValueStore is configured. */
   readonly revocations?: RevocationList | undefined;
+  /** Whether a revoked share's links stop opening (an edge deny list, or Handout serving them itself). */
+  readonly revokedLinksRefused: boolean;
 }
 
 /**
@@ -30,13 +32,19 @@ async function ownShare(deps: LifeDependencies, shareId: unknown, actorId: strin
   return share;
 }
 
-/** Revokes a share: recorded first, then denied at the edge, then its message loses its links. */
+/**
+ * Revokes a share: recorded first, then denied at the edge, then its message loses its links. Revoking
+ * again repeats the edge step, which is how a failed one is retried.
+ */
 export async function revokeShare(
   deps: LifeDependencies,
   request: { shareId: unknown; actorId: string },
+  onMessageError: (error: unknown) => void,
 ): Promise<ShareRecord> {
   const share = await ownShare(deps, request.shareId, request.actorId);
   const result = await deps.ledger.revoke(share.id, request.actorId, deps.now());
+  const revoked = result.changed || result.share?.state === "revoked";
+  if (revoked) await denyAtEdge(deps, share);
   if (!result.changed) {
     const state = result.share?.state;
     throw new HandoutError(
@@ -46,9 +54,22 @@ export async function revokeShare(
         : `That share cannot be revoked: it has ${state ?? "gone"}.`,
     );
   }
-  await deps.revocations?.add(share.id, share.expiresAt);
-  await deps.messages.revoked(result.share, request.actorId);
+  // The revoke stands whether or not the message could be edited (it may have been deleted).
+  await deps.messages.revoked(result.share, request.actorId).catch(onMessageError);
   return result.share;
+}
+
+async function denyAtEdge(deps: LifeDependencies, share: ShareRecord): Promise<void> {
+  if (!deps.revocations || share.expiresAt <= deps.now()) return;
+  try {
+    await deps.revocations.add(share.id, share.expiresAt);
+  } catch (error) {
+    throw new HandoutError(
+      "STORAGE_UNAVAILABLE",
+      "The share is revoked in Handout, but CloudFront's deny list could not be updated, so its links may still open. Revoke it again in a minute to retry.",
+      { cause: error },
+    );
+  }
 }
 
 /**

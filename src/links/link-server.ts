@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { extname } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { SHARE_ID_PARAM } from "../adapters/cloudfront-signer.js";
 import { type Refusal, type Verdict, verifySignedUrl } from "../adapters/cloudfront-verify.js";
 import { openLocalFile } from "../adapters/local-store.js";
 import { decodeKeyPath } from "../domain/object-key.js";
@@ -21,6 +22,8 @@ export interface LinkHandlerOptions {
   readonly scheme: "http" | "https";
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /** Whether the share a link carries (its `hid`) was revoked: what CloudFront's revocation function does. */
+  readonly isRevoked?: (shareId: string) => Promise<boolean>;
 }
 
 const REFUSALS: Record<Refusal, string> = {
@@ -132,6 +135,11 @@ export function createLinkHandler(options: LinkHandlerOptions): LinkHandler {
     if (!verdict.ok) {
       logger?.info({ status: 403, reason: verdict.reason, path }, "refused a link");
       return answer(res, head, 403, REFUSALS[verdict.reason]);
+    }
+    const shareId = new URL(verdict.resource).searchParams.get(SHARE_ID_PARAM);
+    if (shareId && options.isRevoked && (await options.isRevoked(shareId))) {
+      logger?.info({ status: 403, reason: "revoked", path }, "refused a revoked link");
+      return answer(res, head, 403, "This link was revoked. Ask the person who shared it for a new one.");
     }
 
     let key: string | undefined;

@@ -20,12 +20,19 @@ export const revokeButton =
     await ack();
     let notice: string;
     try {
-      const share = await revokeShare(ctx.share, { shareId: action.value, actorId: body.user.id });
+      const share = await revokeShare(ctx.share, { shareId: action.value, actorId: body.user.id }, (error) =>
+        ctx.logger.warn(
+          { err: error, share: action.value },
+          "revoked a share but could not edit its message",
+        ),
+      );
       ctx.logger.info(
         { event: "revoke", user: body.user.id, share: share.id, sharer: share.sharerId, keys: share.keys },
         "revoked a share",
       );
-      notice = ":no_entry: Revoked. Those links no longer open.";
+      notice = ctx.share.revokedLinksRefused
+        ? ":no_entry: Revoked. Those links no longer open."
+        : ":no_entry: Revoked: the links are gone from the message. Copies of them keep opening until they expire, because revocation at the edge is not set up (ask whoever runs Handout about HANDOUT_REVOCATION_KVS_ARN).";
     } catch (error) {
       ctx.logger.info(
         { event: "revoke_refused", user: body.user.id, code: isHandoutError(error) ? error.code : undefined },
