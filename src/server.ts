@@ -66,14 +66,14 @@ const policyChannels = (policy: AccessPolicy): string[] => [
 async function identifyBot(
   token: string,
   apiUrl: string | undefined,
-): Promise<{ botId: string; botUserId: string }> {
+): Promise<{ botId: string; botUserId: string; teamId: string | undefined }> {
   const client = new WebClient(token, {
     ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
     retryConfig: { retries: 2 },
   });
   try {
     const answer = await client.auth.test();
-    return { botId: answer.bot_id ?? "", botUserId: answer.user_id ?? "" };
+    return { botId: answer.bot_id ?? "", botUserId: answer.user_id ?? "", teamId: answer.team_id };
   } catch (error) {
     const code = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
     throw new HandoutError(
@@ -138,6 +138,7 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
     const directory = slackDirectory({
       client,
       policyChannels: () => policyChannels(policy),
+      teamId: bot.teamId,
       cacheSeconds: 60,
       logger,
     });

@@ -243,6 +243,19 @@ describe("forged and tampered input", () => {
     expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
   });
 
+  it("treats a person from another organisation as a guest", async () => {
+    const { view } = await share("U0OTHERORG", "C0GENERAL");
+    expect(JSON.stringify(view.blocks)).toContain("You can't share files with Handout yet.");
+    expect(view.submit).toBeUndefined();
+  });
+
+  it("refuses to post for a person into a conversation they are not in", async () => {
+    const { view } = await share("U0BOB", "C0GENERAL");
+    await submit(view, "U0BOB", { files: ["k:public/handbook/handbook.pdf"], channel: "C0QUIET" });
+    expect(await outcome(view)).toContain("You are not in <#C0QUIET>");
+    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+  });
+
   it("keeps links out of a channel shared with another organisation", async () => {
     const { view } = await share("U0ANA", "C0GENERAL");
     await submit(view, "U0ANA", { files: ["k:reports/q1 2026.pdf"], channel: "C0EXT" });

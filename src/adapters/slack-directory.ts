@@ -11,6 +11,8 @@ export interface SlackDirectoryOptions {
   /** How long an answer is reused where no decision to share is made (type-ahead, opening the modal). */
   readonly cacheSeconds: number;
   readonly logger: Logger;
+  /** The workspace the app is installed in (auth.test's team_id): people from elsewhere count as guests. */
+  readonly teamId?: string | undefined;
   readonly now?: () => number;
 }
 
@@ -139,8 +141,18 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
         userId,
         groups: allGroups.filter((g) => g.users.includes(userId)).map(({ id, handle }) => ({ id, handle })),
         channels: new Set(channels.filter((_, i) => memberships[i]?.has(userId))),
-        isGuest: profile.is_restricted === true || profile.is_ultra_restricted === true,
+        // Guests, and people from other organisations met in shared channels (Slack Connect).
+        isGuest:
+          profile.is_restricted === true ||
+          profile.is_ultra_restricted === true ||
+          (options.teamId !== undefined &&
+            profile.team_id !== undefined &&
+            profile.team_id !== options.teamId),
       };
+    },
+
+    async isMember(channelId, userId) {
+      return (await members(channelId, true)).has(userId);
     },
 
     async conversation(channelId): Promise<Conversation | undefined> {

@@ -79,6 +79,8 @@ export interface Directory {
   person(userId: string, options?: { fresh?: boolean }): Promise<Person>;
   /** Undefined when the conversation does not exist or the app cannot see it. */
   conversation(channelId: string): Promise<Conversation | undefined>;
+  /** Whether the person is in the conversation now (asked afresh: a decision to post rests on it). */
+  isMember(channelId: string, userId: string): Promise<boolean>;
 }
 
 export type ShareMode = "post" | "ephemeral" | "announce";

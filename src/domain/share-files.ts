@@ -107,6 +107,11 @@ export async function shareFiles(
       "That conversation is shared with another organisation, and the access policy keeps links inside this one. Choose another conversation.",
     );
   }
+  if (conversation && !(await deps.directory.isMember(conversation.id, request.userId))) {
+    throw denied(
+      `You are not in <#${conversation.id}>, so Handout will not post there for you. Join it, or choose a conversation you are in.`,
+    );
+  }
   if (request.mode !== "ephemeral" && !conversation && !policy.allowExternalChannels) {
     throw new HandoutError(
       "CHANNEL_NOT_FOUND",

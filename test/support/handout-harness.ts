@@ -110,6 +110,7 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   users.set("U0DAN", { id: "U0DAN", name: "dan" });
   users.set("U0EVE", { id: "U0EVE", name: "eve" });
   users.set("U0ADMIN", { id: "U0ADMIN", name: "admin" });
+  users.set("U0OTHERORG", { id: "U0OTHERORG", name: "partner", team_id: "T0PARTNER" });
   usergroups.set("S0FIN", { id: "S0FIN", handle: "finance", name: "Finance", users: ["U0ANA"] });
   usergroups.set("S0AUD", { id: "S0AUD", handle: "auditors", name: "Auditors", users: ["U0DAN"] });
   channels.set("C0GENERAL", {

@@ -27,6 +27,8 @@ export interface SlackUser {
   deleted?: boolean;
   is_bot?: boolean;
   tz?: string;
+  /** Another organisation's, for people met in shared channels (defaults to the workspace's). */
+  team_id?: string;
 }
 
 export interface SlackUsergroup {
