@@ -76,6 +76,18 @@ export class ConfigError extends HandoutError {
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
+/** Timers cannot wait longer than about 24.8 days: Node runs a longer one at once, over and over. */
+const MAX_INTERVAL_SECONDS = 24 * 86_400;
+
+const interval = (example: string) =>
+  z
+    .string()
+    .refine((v) => parseDuration(v) !== undefined, {
+      message: `must be a duration such as ${example}`,
+      abort: true,
+    })
+    .refine((v) => (parseDuration(v) as number) <= MAX_INTERVAL_SECONDS, "must be at most 24d");
+
 // Messages name the variable and the fix and never repeat a value: some of these are secrets.
 const envSchema = z.object({
   SLACK_BOT_TOKEN: optional(
@@ -137,12 +149,8 @@ const envSchema = z.object({
   CLOUDFRONT_PRIVATE_KEY_SECRET_ID: optional(z.string()),
   CLOUDFRONT_PRIVATE_KEY_FILE: optional(z.string()),
   HANDOUT_SIGNATURE_ALGORITHM: optional(z.enum(["SHA1", "SHA256"], "must be SHA1 or SHA256")),
-  HANDOUT_KEY_MAX_AGE: optional(
-    z.string().refine((v) => parseDuration(v) !== undefined, "must be a duration such as 5m or 1h"),
-  ),
-  HANDOUT_INDEX_REFRESH: optional(
-    z.string().refine((v) => parseDuration(v) !== undefined, "must be a duration such as 10m or 1h"),
-  ),
+  HANDOUT_KEY_MAX_AGE: optional(interval("5m or 1h")),
+  HANDOUT_INDEX_REFRESH: optional(interval("10m or 1h")),
   HANDOUT_POLICY_FILE: optional(z.string()),
   HANDOUT_LOCAL_DIR: optional(z.string()),
   HANDOUT_STATE_DIR: optional(z.string()),
@@ -170,9 +178,7 @@ const envSchema = z.object({
         "must be a CloudFront KeyValueStore ARN (arn:aws:cloudfront::123456789012:key-value-store/…)",
       ),
   ),
-  HANDOUT_EXPIRY_CHECK: optional(
-    z.string().refine((v) => parseDuration(v) !== undefined, "must be a duration such as 1m or 5m"),
-  ),
+  HANDOUT_EXPIRY_CHECK: optional(interval("1m or 5m")),
   LOG_LEVEL: optional(
     z.enum(
       ["fatal", "error", "warn", "info", "debug", "trace", "silent"],

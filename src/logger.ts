@@ -7,6 +7,8 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/([?&](?:Signature|Policy)=)[^&\s"'<>|]+/g, "$1[redacted]"],
   [/\bxox[abeoprs]-[A-Za-z0-9-]+/g, "xox?-[redacted]"],
   [/\bxapp-[A-Za-z0-9-]+/g, "xapp-[redacted]"],
+  // A response URL lets whoever holds it post into the conversation for 30 minutes.
+  [/(https:\/\/hooks\.slack(?:-gov)?\.com\/(?:commands|actions|app)\/)[^\s"'<>]+/g, "$1[redacted]"],
   [
     /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
     "[redacted private key]",
@@ -20,7 +22,8 @@ const scrubValue = (value: unknown, depth = 0): unknown => {
   if (typeof value === "string") return scrub(value);
   if (value instanceof Error)
     return { type: value.name, message: scrub(value.message), stack: value.stack && scrub(value.stack) };
-  if (depth > 4 || value === null || typeof value !== "object") return value;
+  if (value === null || typeof value !== "object") return value;
+  if (depth > 4) return "[truncated]";
   if (Array.isArray(value)) return value.map((item) => scrubValue(item, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(v, depth + 1)]));
 };

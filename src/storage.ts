@@ -1,3 +1,4 @@
+import { isAbsolute, relative, resolve } from "node:path";
 import { createS3Client } from "./adapters/aws-clients.js";
 import { cloudFrontSigner } from "./adapters/cloudfront-signer.js";
 import { fileKeySource } from "./adapters/key-sources.js";
@@ -7,6 +8,7 @@ import { s3FileCatalog } from "./adapters/s3-catalog.js";
 import { type PageSource, s3PageSource } from "./adapters/s3-lister.js";
 import { SigningKeyCache } from "./adapters/signing-key-cache.js";
 import type { Config } from "./config.js";
+import { HandoutError } from "./domain/errors.js";
 import type { FileCatalog, LinkSigner } from "./domain/ports.js";
 import { createLinkHandler, type LinkHandler } from "./links/link-server.js";
 import type { Logger } from "./logger.js";
@@ -24,6 +26,18 @@ export interface Storage {
   close(): void;
 }
 
+/** The served folder must not hold Handout's own secrets, unless hidden (dot-folders are never served). */
+function assertNotServed(dir: string, path: string, what: string): void {
+  const inside = relative(resolve(dir), resolve(path));
+  const served = inside !== "" && !inside.startsWith("..") && !isAbsolute(inside) && !inside.startsWith(".");
+  if (inside === "" || served) {
+    throw new HandoutError(
+      "CONFIG_INVALID",
+      `${what} is inside HANDOUT_LOCAL_DIR (${dir}), whose files anyone may be sent links to: move it out of that folder.`,
+    );
+  }
+}
+
 /**
  * S3 behind CloudFront, or — with neither configured — a local folder that Handout serves itself, with
  * a key pair it makes on first run, so that it can be tried with nothing but Node.
@@ -35,6 +49,8 @@ export async function openStorage(
 ): Promise<Storage> {
   if (config.local) {
     const { dir, stateDir, scheme, host } = config.local;
+    assertNotServed(dir, stateDir, "HANDOUT_STATE_DIR (it holds the signing key)");
+    if (config.ledger.kind === "sqlite") assertNotServed(dir, config.ledger.path, "HANDOUT_LEDGER's file");
     if (await ensureSampleFiles(dir)) logger.info({ dir }, "created a folder of sample files to share");
     const keyPair = await ensureLocalKeyPair(stateDir);
     if (keyPair.created)

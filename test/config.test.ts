@@ -1,5 +1,10 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { openStorage } from "../src/storage.js";
+import { captureLogs } from "./support/log.js";
 
 const problemsOf = (
   env: NodeJS.ProcessEnv,
@@ -143,5 +148,51 @@ describe("configuration", () => {
     expect(config.slack?.appToken).toBe("xapp-1");
     expect(config.slack?.signingSecret).toBeUndefined();
     expect(config.port).toBe(3000);
+  });
+});
+
+describe("intervals", () => {
+  it("refuses an interval longer than a timer can wait", () => {
+    expect(problemsOf({ HANDOUT_INDEX_REFRESH: "4w" })).toEqual([
+      "HANDOUT_INDEX_REFRESH must be at most 24d.",
+    ]);
+    expect(problemsOf({ HANDOUT_EXPIRY_CHECK: "soon" })).toEqual([
+      "HANDOUT_EXPIRY_CHECK must be a duration such as 1m or 5m.",
+    ]);
+    expect(
+      loadConfig({
+        HANDOUT_KEY_MAX_AGE: "24d",
+        CLOUDFRONT_DOMAIN: "d1.cloudfront.net",
+        HANDOUT_BUCKET: "b-1",
+        CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "s",
+      }).signing?.keyMaxAgeSeconds,
+    ).toBe(24 * 86_400);
+  });
+});
+
+describe("the embedded default's folders", () => {
+  it("refuses to keep the signing key or the ledger where links can be made to them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handout-served-"));
+    const logger = captureLogs().logger;
+    const configFor = (env: NodeJS.ProcessEnv) =>
+      loadConfig({ HANDOUT_LOCAL_DIR: join(dir, "files"), ...env });
+    await expect(
+      openStorage(configFor({ HANDOUT_STATE_DIR: join(dir, "files", "keys") }), logger),
+    ).rejects.toThrow(/HANDOUT_STATE_DIR \(it holds the signing key\) is inside HANDOUT_LOCAL_DIR/);
+    await expect(
+      openStorage(
+        configFor({
+          HANDOUT_STATE_DIR: join(dir, "state"),
+          HANDOUT_LEDGER: `sqlite:${join(dir, "files", "h.db")}`,
+        }),
+        logger,
+      ),
+    ).rejects.toThrow(/HANDOUT_LEDGER's file is inside HANDOUT_LOCAL_DIR/);
+    // A hidden folder inside is never listed or served.
+    const storage = await openStorage(
+      configFor({ HANDOUT_STATE_DIR: join(dir, "files", ".handout") }),
+      logger,
+    );
+    expect(storage.description).toContain(join(dir, "files"));
   });
 });

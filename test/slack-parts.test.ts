@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { boltLogger } from "../src/slack/bolt-logger.js";
 import { formatSize, slackDate, splitKey } from "../src/slack/format.js";
 import { KeyRefs } from "../src/slack/key-refs.js";
 import { MetadataSeal } from "../src/slack/metadata.js";
 import { readShareForm } from "../src/slack/share-form.js";
+import { captureLogs } from "./support/log.js";
 
 describe("modal metadata seal", () => {
   const seal = new MetadataSeal("secret");
@@ -141,5 +143,37 @@ describe("formatting", () => {
     );
     expect(splitKey("reports/2026/q1.pdf")).toEqual({ name: "q1.pdf", folder: "reports/2026/" });
     expect(splitKey("top.pdf")).toEqual({ name: "top.pdf", folder: "" });
+  });
+});
+
+describe("logging", () => {
+  it("scrubs signatures, tokens, response URLs and private keys from what is logged, at any depth", () => {
+    const logs = captureLogs("debug");
+    const deep = { a: { b: { c: { d: { e: { f: "xoxb-123-456" } } } } } };
+    logs.logger.info(
+      {
+        link: "https://d1.cloudfront.net/a.pdf?hid=x&Expires=1&Signature=abcdefgh~_-&Key-Pair-Id=K1",
+        responseUrl: "https://hooks.slack.com/commands/T0001/123/abcdef",
+        deep,
+      },
+      "token xapp-1-A0001-999 and -----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----",
+    );
+    const text = logs.text();
+    expect(text).not.toContain("abcdefgh");
+    expect(text).not.toContain("T0001/123/abcdef");
+    expect(text).not.toContain("xapp-1-A0001");
+    expect(text).not.toContain("MIIE");
+    expect(text).not.toContain("xoxb-123");
+    expect(text).toContain("Signature=[redacted]");
+  });
+
+  it("gives Bolt's messages to the one logger, errors included, and builds debug text only when written", () => {
+    const logs = captureLogs("info");
+    const bolt = boltLogger(logs.logger);
+    let built = 0;
+    bolt.debug({ toJSON: () => (built++, "expensive") });
+    bolt.error(new Error("socket closed"));
+    expect(built).toBe(0);
+    expect(logs.lines()[0]).toMatchObject({ component: "slack", msg: "Error: socket closed" });
   });
 });

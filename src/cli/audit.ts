@@ -70,13 +70,18 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
   const ledger = await openLedger(loadConfig(io.env).ledger);
   const shares: ShareRecord[] = [];
   try {
+    // Pages overlap by one millisecond, so that shares created in the same millisecond as a page's
+    // oldest are not skipped; the overlap is dropped by id.
+    const seen = new Set<string>();
     let until: Date | undefined;
     for (;;) {
       const page = await ledger.list({ sharerId: values.user, since, until, limit: PAGE });
-      shares.push(...page);
+      const fresh = page.filter((share) => !seen.has(share.id));
+      for (const share of fresh) seen.add(share.id);
+      shares.push(...fresh);
       const oldest = page.at(-1);
-      if (page.length < PAGE || !oldest) break;
-      until = oldest.createdAt;
+      if (page.length < PAGE || !oldest || fresh.length === 0) break;
+      until = new Date(oldest.createdAt.getTime() + 1);
     }
   } finally {
     await ledger.close();

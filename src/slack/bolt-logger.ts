@@ -14,13 +14,27 @@ const LEVELS: Record<string, LogLevel> = {
 /** Bolt and the Web API client log through the app's one logger. */
 export function boltLogger(logger: Logger): SlackLogger {
   let child = logger.child({ component: "slack" });
-  const join = (parts: unknown[]) =>
-    parts.map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join(" ");
+  const text = (part: unknown): string => {
+    if (typeof part === "string") return part;
+    if (part instanceof Error) return `${part.name}: ${part.message}`;
+    try {
+      return JSON.stringify(part);
+    } catch {
+      return String(part);
+    }
+  };
+  const join = (parts: unknown[]) => parts.map(text).join(" ");
+  // The Slack libraries log a great deal at debug level: build the text only when it will be written.
+  const at =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (...msg: unknown[]) => {
+      if (child.isLevelEnabled(level)) child[level](join(msg));
+    };
   return {
-    debug: (...msg) => child.debug(join(msg)),
-    info: (...msg) => child.info(join(msg)),
-    warn: (...msg) => child.warn(join(msg)),
-    error: (...msg) => child.error(join(msg)),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
     setLevel: () => {},
     getLevel: () => LEVELS[logger.level] ?? LogLevel.INFO,
     setName: (name) => {

@@ -1,15 +1,15 @@
 import type { KnownBlock, ModalView } from "@slack/types";
 import type { ShareRecord } from "../../domain/ledger.js";
 import type { Access } from "../../domain/policy.js";
-import { escapeMrkdwn, splitKey } from "../format.js";
 import { EXTEND_VIEW } from "../ids.js";
 import { expiryBlocks } from "./share-modal.js";
+import { fileList } from "./share-state.js";
 
 const plain = (text: string) => ({ type: "plain_text" as const, text, emoji: true });
 
 /** Share the same files again with a new expiry: the choice of expiry, within what the policy allows now. */
 export function extendView(privateMetadata: string, share: ShareRecord, access: Access): ModalView {
-  const names = share.keys.map((key) => `• ${escapeMrkdwn(splitKey(key).name)}`).join("\n");
+  const names = fileList(share);
   const blocks: KnownBlock[] = [
     {
       type: "section",

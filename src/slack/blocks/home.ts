@@ -1,5 +1,6 @@
 import type { HomeView, KnownBlock } from "@slack/types";
 import type { ShareRecord } from "../../domain/ledger.js";
+import { shortenMiddle } from "../../domain/search.js";
 import { escapeMrkdwn, slackDate, splitKey } from "../format.js";
 import { EXTEND_ACTION, HOME_FILTER_ACTION, REVOKE_ACTION, SHARE_AGAIN_ACTION } from "../ids.js";
 
@@ -21,7 +22,7 @@ const where = (share: ShareRecord): string =>
   share.mode === "ephemeral" ? `shown to you in <#${share.channelId}>` : `in <#${share.channelId}>`;
 
 function shareBlocks(share: ShareRecord, viewerId: string, now: Date): KnownBlock[] {
-  const names = share.keys.map((key) => escapeMrkdwn(splitKey(key).name));
+  const names = share.keys.map((key) => escapeMrkdwn(shortenMiddle(splitKey(key).name, 120)));
   const files =
     names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
   const live = (share.state === "active" || share.state === "pending") && share.expiresAt > now;

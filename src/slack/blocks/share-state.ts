@@ -1,12 +1,17 @@
 import type { KnownBlock } from "@slack/types";
 import type { ShareRecord } from "../../domain/ledger.js";
+import { shortenMiddle } from "../../domain/search.js";
 import { escapeMrkdwn, slackDate, splitKey } from "../format.js";
 import { SHARE_AGAIN_ACTION } from "../ids.js";
 
-const mrkdwn = (text: string) => ({ type: "mrkdwn" as const, text });
+/** Slack's limit on a text object, and on each name shown in one (keys may be 1,024 bytes). */
+const MAX_TEXT = 3000;
+const MAX_NAME = 200;
 
-const fileList = (share: ShareRecord): string =>
-  share.keys.map((key) => `• ${escapeMrkdwn(splitKey(key).name)}`).join("\n");
+const mrkdwn = (text: string) => ({ type: "mrkdwn" as const, text: shortenMiddle(text, MAX_TEXT) });
+
+export const fileList = (share: ShareRecord): string =>
+  share.keys.map((key) => `• ${escapeMrkdwn(shortenMiddle(splitKey(key).name, MAX_NAME))}`).join("\n");
 
 const header = (share: ShareRecord): KnownBlock[] =>
   share.title ? [{ type: "header", text: { type: "plain_text", text: share.title, emoji: true } }] : [];
