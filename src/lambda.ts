@@ -14,7 +14,8 @@ import { boltLogger } from "./slack/bolt-logger.js";
  * after `ack()` still runs before the HTTP answer leaves. That keeps the function alive for the slow
  * follow-up work (a share's signing, recording and posting) — nothing is cut off when the answer is
  * sent — but it also means a listener's whole run, not only its ack, must fit in Slack's 3 seconds,
- * cold start included. Handout's listeners ack first and keep what follows short; keep it that way.
+ * cold start included. So on Lambda a submission acknowledges with its outcome (the share is done by
+ * then) rather than showing progress and updating the modal afterwards: `ackWaitsForListener`.
  */
 
 type SlackHandler = ReturnType<AwsLambdaReceiver["toHandler"]>;
@@ -46,7 +47,7 @@ async function start(): Promise<SlackHandler> {
   });
   createSlackApp({
     settings: slack.settings,
-    context: slack.context,
+    context: { ...slack.context, ackWaitsForListener: true },
     logger,
     botId: slack.bot.botId,
     botUserId: slack.bot.botUserId,

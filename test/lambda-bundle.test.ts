@@ -149,6 +149,38 @@ describe("the AWS Lambda bundle (npm run build:lambda)", () => {
     expect(filled.blocks.map((block) => block.block_id)).toContain("files");
   });
 
+  it("shares on submission and acknowledges with the outcome, since the answer waits for the listener", async () => {
+    const command = requests.commandBody({ user_id: "U0ANA", channel_id: "C0GENERAL", text: "handbook" });
+    await coldStart(env, [functionUrlEvent(command, requests.sign(command))]);
+    const filled = slack.callsTo("views.update").at(-1)?.args.view as { private_metadata: string };
+    const value = (v: string) => ({ text: { type: "plain_text", text: v }, value: v });
+    const submission = requests.payloadBody(
+      requests.viewSubmission({
+        user: "U0ANA",
+        view: {
+          callback_id: "handout_share",
+          private_metadata: filled.private_metadata,
+          state: {
+            values: {
+              files: { files_input: { selected_options: [value("k:public/handbook/handbook.pdf")] } },
+              expiry: { expiry_input: { selected_option: value("3600") } },
+              expiry_at: { expiry_at_input: { selected_date_time: null } },
+              destination: { destination_input: { selected_conversation: "C0GENERAL" } },
+              how: { how_input: { selected_option: value("post") } },
+            },
+          },
+        },
+      }),
+    );
+    slack.reset();
+    const answered = await coldStart(env, [functionUrlEvent(submission, requests.sign(submission))]);
+    const answer = answered.answers[0] as { statusCode: number; body: string };
+    expect(answer.statusCode).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ response_action: "update" });
+    expect(answer.body).toContain("Shared the file in <#C0GENERAL>");
+    expect(slack.callsTo("chat.postMessage")).toHaveLength(1);
+  });
+
   it("refuses a request whose signature does not match", async () => {
     const body = requests.commandBody({ user_id: "U0ANA", channel_id: "C0GENERAL", text: "" });
     const forged = { ...requests.sign(body), "x-slack-signature": `v0=${"0".repeat(64)}` };

@@ -14,6 +14,11 @@ export interface HandoutContext {
   readonly seal: MetadataSeal;
   readonly refs: KeyRefs;
   readonly logger: Logger;
+  /**
+   * True on AWS Lambda, where Bolt sends the acknowledgement only when the listener has finished: a
+   * submission then acknowledges with its outcome instead of updating the modal afterwards.
+   */
+  readonly ackWaitsForListener?: boolean;
 }
 
 /** Resolves to undefined when the promise takes longer than `ms`: for answers Slack waits 3 seconds for. */

@@ -38,10 +38,13 @@ export const extendSubmission =
       });
       return;
     }
-    await ack({
-      response_action: "update",
-      view: messageView(view.private_metadata, ":hourglass_flowing_sand: Sharing again…"),
-    });
+    // On AWS Lambda the acknowledgement leaves only when this listener ends: it carries the outcome.
+    if (!ctx.ackWaitsForListener) {
+      await ack({
+        response_action: "update",
+        view: messageView(view.private_metadata, ":hourglass_flowing_sand: Sharing again…"),
+      });
+    }
     let text: string;
     try {
       const { record, posted } = await extendShare(ctx.share, {
@@ -67,8 +70,12 @@ export const extendSubmission =
       );
       text = `*Nothing was shared.*\n\n${isHandoutError(error) ? error.message : "Something went wrong on Handout's side. Try again in a minute."}`;
     }
-    await client.views
-      .update({ view_id: view.id, view: messageView(view.private_metadata, text) })
-      .catch(() => {});
+    if (ctx.ackWaitsForListener) {
+      await ack({ response_action: "update", view: messageView(view.private_metadata, text) });
+    } else {
+      await client.views
+        .update({ view_id: view.id, view: messageView(view.private_metadata, text) })
+        .catch(() => {});
+    }
     await publishHome(ctx, client, body.user.id).catch(() => {});
   };

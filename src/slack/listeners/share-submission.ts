@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
-import type { WebClient } from "@slack/web-api";
 import { formatDuration } from "../../domain/duration.js";
 import { isHandoutError } from "../../domain/errors.js";
 import { accessFor } from "../../domain/policy.js";
@@ -43,11 +42,25 @@ export const shareSubmission =
       return;
     }
     const form = read.form as ShareForm;
+    if (ctx.ackWaitsForListener) {
+      // On AWS Lambda the acknowledgement leaves only when this listener ends: it carries the outcome.
+      const text = await share(ctx, body.user.id, state, form);
+      await ack({ response_action: "update", view: messageView(view.private_metadata, text) });
+      return;
+    }
     await ack({
       response_action: "update",
       view: messageView(view.private_metadata, ":hourglass_flowing_sand: Sharing…"),
     });
-    await share(ctx, client, body.user.id, view.id, view.private_metadata, state, form);
+    const text = await share(ctx, body.user.id, state, form);
+    try {
+      await client.views.update({ view_id: view.id, view: messageView(view.private_metadata, text) });
+    } catch (error) {
+      ctx.logger.info(
+        { reason: (error as { data?: { error?: string } }).data?.error },
+        "could not show the share's outcome",
+      );
+    }
   };
 
 /** Limits a person can fix in the form, judged on cached data (the share itself asks afresh). */
@@ -77,15 +90,13 @@ async function quickCheck(
   return undefined;
 }
 
+/** Shares, and says what happened in words for the modal. */
 async function share(
   ctx: HandoutContext,
-  client: WebClient,
   userId: string,
-  viewId: string,
-  privateMetadata: string,
   state: ModalState,
   form: ShareForm,
-): Promise<void> {
+): Promise<string> {
   let text: string;
   try {
     const { share, posted } = await shareFiles(
@@ -130,14 +141,7 @@ async function share(
         "*Nothing was shared.*\n\nSomething went wrong on Handout's side. Try again in a minute; if it keeps happening, tell whoever runs Handout.";
     }
   }
-  try {
-    await client.views.update({ view_id: viewId, view: messageView(privateMetadata, text) });
-  } catch (error) {
-    ctx.logger.info(
-      { reason: (error as { data?: { error?: string } }).data?.error },
-      "could not show the share's outcome",
-    );
-  }
+  return text;
 }
 
 function successText(posted: Posted, form: ShareForm, expiresAt: Date): string {
