@@ -171,7 +171,12 @@ describe("logging", () => {
     const logs = captureLogs("info");
     const bolt = boltLogger(logs.logger);
     let built = 0;
-    bolt.debug({ toJSON: () => (built++, "expensive") });
+    bolt.debug({
+      toJSON: () => {
+        built++;
+        return "expensive";
+      },
+    });
     bolt.error(new Error("socket closed"));
     expect(built).toBe(0);
     expect(logs.lines()[0]).toMatchObject({ component: "slack", msg: "Error: socket closed" });
