@@ -8,10 +8,10 @@ import {
   buttonsOf,
   DAY,
   DOMAIN,
+  filledView,
   flow,
   type Harness,
   LONG_KEY,
-  openedViewId,
   startHarness,
   type View,
 } from "./support/handout-harness.js";
@@ -117,13 +117,22 @@ describe("the share flow over HTTP", () => {
     expect(h.logs.text()).not.toMatch(/Signature=[A-Za-z0-9~_-]{20}/);
   });
 
+  it("opens the form at once, in one call, for a person the directory already knows", async () => {
+    await share("U0ANA", "C0GENERAL");
+    h.slack.reset();
+    const { view } = await share("U0ANA", "C0GENERAL", "q2.pdf");
+    expect(block(view, "files")?.element?.initial_options).toEqual([
+      expect.objectContaining({ value: "k:reports/2026/q2.pdf" }),
+    ]);
+    expect(h.slack.callsTo("views.open")).toHaveLength(1);
+    expect(h.slack.callsTo("views.update")).toHaveLength(0);
+  });
+
   it("opens the same modal from the global shortcut, with the destination to choose", async () => {
     await h.requests.interaction(
       h.requests.globalShortcut({ user: "U0ANA", callback_id: "handout_share_shortcut" }),
     );
-    const viewId = await openedViewId(await h.slack.waitFor("views.open"));
-    const filled = await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId);
-    const view = filled.args.view as View;
+    const { view } = await filledView(h, await h.slack.waitFor("views.open"));
     expect(block(view, "files")).toBeDefined();
     expect(block(view, "destination")?.element?.default_to_current_conversation).toBeUndefined();
   });

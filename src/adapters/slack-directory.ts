@@ -40,6 +40,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
   const now = options.now ?? Date.now;
   const cache = new Map<string, Cached<unknown>>();
   const inFlight = new Map<string, Promise<unknown>>();
+  const people = new Map<string, Cached<Person>>();
   let groupsUnavailableLogged = false;
 
   async function remember<T>(key: string, fresh: boolean, load: () => Promise<T>): Promise<T> {
@@ -137,7 +138,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
           "Handout does not know you in this workspace, so it cannot share files for you.",
         );
       }
-      return {
+      const person: Person = {
         userId,
         groups: allGroups.filter((g) => g.users.includes(userId)).map(({ id, handle }) => ({ id, handle })),
         channels: new Set(channels.filter((_, i) => memberships[i]?.has(userId))),
@@ -149,6 +150,13 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
             profile.team_id !== undefined &&
             profile.team_id !== options.teamId),
       };
+      people.set(userId, { at: now(), value: person });
+      return person;
+    },
+
+    known(userId) {
+      const hit = people.get(userId);
+      return hit && now() - hit.at < options.cacheSeconds * 1000 ? hit.value : undefined;
     },
 
     async isMember(channelId, userId) {

@@ -77,6 +77,8 @@ export interface Directory {
    * names, guest status. `fresh` skips any cache: used where a decision to share is made.
    */
   person(userId: string, options?: { fresh?: boolean }): Promise<Person>;
+  /** The person as last looked up, while that answer is still fresh enough to reuse; no request is made. */
+  known(userId: string): Person | undefined;
   /** Undefined when the conversation does not exist or the app cannot see it. */
   conversation(channelId: string): Promise<Conversation | undefined>;
   /** Whether the person is in the conversation now (asked afresh: a decision to post rests on it). */

@@ -1,6 +1,7 @@
+import type { ModalView } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { isHandoutError } from "../domain/errors.js";
-import { accessFor } from "../domain/policy.js";
+import { accessFor, type Person } from "../domain/policy.js";
 import { normalizeForSearch } from "../domain/search.js";
 import { loadingView, messageView, noAccessView, shareFormView } from "./blocks/share-modal.js";
 import type { HandoutContext } from "./context.js";
@@ -8,9 +9,35 @@ import { fileOption } from "./file-options.js";
 import { escapeMrkdwn, splitKey } from "./format.js";
 import type { ModalState } from "./metadata.js";
 
+/** The form for a person, or a plain explanation when they may share nothing. Memory only: no I/O. */
+function modalFor(
+  ctx: HandoutContext,
+  person: Person,
+  state: ModalState,
+  privateMetadata: string,
+): ModalView {
+  const policy = ctx.policy();
+  const access = accessFor(policy, person);
+  if (!access.canShare) return noAccessView(privateMetadata, policy.contact);
+  const query = state.query.trim();
+  const result = query ? ctx.search.search(query, access.prefixes, 100) : undefined;
+  const wanted = normalizeForSearch(query);
+  const exact = result?.files.filter((file) => normalizeForSearch(splitKey(file.key).name) === wanted) ?? [];
+  return shareFormView({
+    privateMetadata,
+    access,
+    initialFiles: exact.length === 1 && exact[0] ? [fileOption(exact[0], ctx.refs)] : [],
+    hint: result ? hintFor(query, result.files.length, result.partial, exact.length === 1) : undefined,
+    inConversation: state.channelId !== undefined,
+  });
+}
+
+const slackError = (error: unknown) => (error as { data?: { error?: string } }).data?.error;
+
 /**
- * Opens the share modal at once with a placeholder (a trigger lives 3 seconds), then looks the person
- * up and fills it in: the form, or a plain explanation when they may share nothing.
+ * Opens the share modal within the trigger's 3 seconds. When the directory already knows the person,
+ * the form opens at once (the search is in memory). Otherwise a placeholder opens first, and the form
+ * (or a plain explanation when they may share nothing) replaces it once the person is looked up.
  */
 export async function openShareModal(
   ctx: HandoutContext,
@@ -19,40 +46,21 @@ export async function openShareModal(
   state: ModalState,
 ): Promise<"opened" | "trigger_expired"> {
   const privateMetadata = ctx.seal.seal(state);
+  const known = ctx.directory.known(state.userId);
   let viewId: string | undefined;
   try {
-    viewId = (await client.views.open({ trigger_id: triggerId, view: loadingView(privateMetadata) })).view
-      ?.id;
+    const view = known ? modalFor(ctx, known, state, privateMetadata) : loadingView(privateMetadata);
+    viewId = (await client.views.open({ trigger_id: triggerId, view })).view?.id;
   } catch (error) {
-    ctx.logger.warn(
-      { reason: (error as { data?: { error?: string } }).data?.error },
-      "could not open the share modal",
-    );
+    ctx.logger.warn({ reason: slackError(error) }, "could not open the share modal");
     return "trigger_expired";
   }
   if (!viewId) return "trigger_expired";
+  if (known) return "opened";
 
-  let view: ReturnType<typeof shareFormView>;
+  let view: ModalView;
   try {
-    const person = await ctx.directory.person(state.userId);
-    const policy = ctx.policy();
-    const access = accessFor(policy, person);
-    if (!access.canShare) {
-      view = noAccessView(privateMetadata, policy.contact);
-    } else {
-      const query = state.query.trim();
-      const result = query ? ctx.search.search(query, access.prefixes, 100) : undefined;
-      const wanted = normalizeForSearch(query);
-      const exact =
-        result?.files.filter((file) => normalizeForSearch(splitKey(file.key).name) === wanted) ?? [];
-      view = shareFormView({
-        privateMetadata,
-        access,
-        initialFiles: exact.length === 1 && exact[0] ? [fileOption(exact[0], ctx.refs)] : [],
-        hint: result ? hintFor(query, result.files.length, result.partial, exact.length === 1) : undefined,
-        inConversation: state.channelId !== undefined,
-      });
-    }
+    view = modalFor(ctx, await ctx.directory.person(state.userId), state, privateMetadata);
   } catch (error) {
     ctx.logger.warn(
       { code: isHandoutError(error) ? error.code : undefined, err: error },
@@ -69,10 +77,7 @@ export async function openShareModal(
     await client.views.update({ view_id: viewId, view });
   } catch (error) {
     // Most often the person closed the modal already.
-    ctx.logger.info(
-      { reason: (error as { data?: { error?: string } }).data?.error },
-      "could not fill the share modal",
-    );
+    ctx.logger.info({ reason: slackError(error) }, "could not fill the share modal");
   }
   return "opened";
 }

@@ -187,6 +187,19 @@ export const buttonsOf = (call: SlackCall) =>
     .filter((b) => b.accessory?.type === "button" && b.accessory.url)
     .map((b) => b.accessory?.url as string);
 
+/**
+ * The modal a views.open call led to, as the person sees it once ready: opened with the form at once
+ * for a person the directory already knows, or as a placeholder that an update then fills in.
+ */
+export async function filledView(h: Harness, opened: SlackCall): Promise<{ view: View }> {
+  const viewId = await openedViewId(opened);
+  const first = opened.args.view as View;
+  const ready = JSON.stringify(first.blocks).includes(":hourglass_flowing_sand:")
+    ? ((await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId)).args.view as View)
+    : first;
+  return { view: { ...ready, id: viewId } };
+}
+
 /** The Slack-facing steps a test takes, bound to one harness. */
 export function flow(h: Harness) {
   const { slack, requests } = h;
@@ -206,11 +219,8 @@ export function flow(h: Harness) {
       response_url: slack.responseUrl(responseUrlId),
     });
     expect(ack.status).toBe(200);
-    const viewId = await openedViewId(
-      await slack.waitFor("views.open", (call) => slack.calls.indexOf(call) >= since),
-    );
-    const updated = await slack.waitFor("views.update", (call) => call.args.view_id === viewId);
-    return { view: { ...(updated.args.view as View), id: viewId }, responseUrlId };
+    const opened = await slack.waitFor("views.open", (call) => slack.calls.indexOf(call) >= since);
+    return { ...(await filledView(h, opened)), responseUrlId };
   }
 
   function submission(view: View, user: string, choice: Choice, metadata = view.private_metadata) {
