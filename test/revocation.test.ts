@@ -9,25 +9,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
 import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
 import { load, viewerRequestFor } from "./support/cloudfront-function.js";
-import { buttonsOf, flow, type Harness, startHarness } from "./support/handout-harness.js";
+import { buttonsOf, type Harness, type Steps, useHarness } from "./support/handout-harness.js";
 
 const KVS_ARN = "arn:aws:cloudfront::123456789012:key-value-store/0f4a2b3c-1d2e-4f5a-8b9c-0d1e2f3a4b5c";
 
 // No local KeyValueStore server exists: the store's API is recorded at the client, the rest is real.
 const kvs = mockClient(CloudFrontKeyValueStoreClient);
 let h: Harness;
-let steps: ReturnType<typeof flow>;
+let steps: Steps;
 
-beforeAll(async () => {
+beforeAll(() => {
   kvs.on(DescribeKeyValueStoreCommand).resolves({ ETag: "etag-1", KvsARN: KVS_ARN });
   kvs.on(PutKeyCommand).resolves({ ETag: "etag-2", ItemCount: 1, TotalSizeInBytes: 64 });
   kvs.on(ListKeysCommand).resolves({ Items: [] });
-  h = await startHarness({ HANDOUT_REVOCATION_KVS_ARN: KVS_ARN });
-  steps = flow(h);
 });
-
-afterAll(async () => {
-  await h?.stop();
+useHarness(
+  (ready) => {
+    ({ h, steps } = ready);
+  },
+  { HANDOUT_REVOCATION_KVS_ARN: KVS_ARN },
+);
+afterAll(() => {
   kvs.restore();
 });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
 import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
 import type { ShareRecord } from "../src/domain/ledger.js";
@@ -8,28 +8,18 @@ import {
   type Block,
   buttonsOf,
   DAY,
-  flow,
   type Harness,
   openedViewId,
-  startHarness,
+  type Steps,
+  useHarness,
   type View,
 } from "./support/handout-harness.js";
 import type { SlackCall } from "./support/slack-double.js";
 
 let h: Harness;
-let steps: ReturnType<typeof flow>;
-
-beforeAll(async () => {
-  h = await startHarness();
-  steps = flow(h);
-});
-
-afterAll(async () => {
-  await h?.stop();
-});
-
-beforeEach(() => {
-  h.slack.reset();
+let steps: Steps;
+useHarness((ready) => {
+  ({ h, steps } = ready);
 });
 
 /** Shares one file as Ana in #general; the posted message and the share's id. */

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
 import { decodeKeyPath } from "../src/domain/object-key.js";
 import {
@@ -9,33 +9,23 @@ import {
   DAY,
   DOMAIN,
   filledView,
-  flow,
   type Harness,
   LONG_KEY,
-  startHarness,
+  type Steps,
+  useHarness,
   type View,
 } from "./support/handout-harness.js";
 import type { SlackCall } from "./support/slack-double.js";
 
 let h: Harness;
-let steps: ReturnType<typeof flow>;
-
-beforeAll(async () => {
-  h = await startHarness();
-  steps = flow(h);
+let steps: Steps;
+useHarness((ready) => {
+  ({ h, steps } = ready);
 });
 
-afterAll(async () => {
-  await h?.stop();
-});
-
-beforeEach(() => {
-  h.slack.reset();
-});
-
-const share = (...args: Parameters<ReturnType<typeof flow>["share"]>) => steps.share(...args);
-const submit = (...args: Parameters<ReturnType<typeof flow>["submit"]>) => steps.submit(...args);
-const submission = (...args: Parameters<ReturnType<typeof flow>["submission"]>) => steps.submission(...args);
+const share = (...args: Parameters<Steps["share"]>) => steps.share(...args);
+const submit = (...args: Parameters<Steps["submit"]>) => steps.submit(...args);
+const submission = (...args: Parameters<Steps["submission"]>) => steps.submission(...args);
 const outcome = (view: View) => steps.outcome(view);
 
 describe("the share flow over HTTP", () => {

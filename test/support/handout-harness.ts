@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import { type RunningHandout, startHandout } from "../../src/server.js";
 import { makeKeyPair, type TestKeyPair } from "./keys.js";
 import { captureLogs } from "./log.js";
@@ -275,4 +275,27 @@ export function flow(h: Harness) {
     );
 
   return { share, submission, submit, outcome };
+}
+
+export type Steps = ReturnType<typeof flow>;
+
+/**
+ * One harness for a test file: started before its tests, stopped after them, the double's record of
+ * calls cleared before each. `ready` receives it once started.
+ */
+export function useHarness(
+  ready: (started: { h: Harness; steps: Steps }) => void,
+  extraEnv: Record<string, string> = {},
+) {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness(extraEnv);
+    ready({ h: harness, steps: flow(harness) });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+  beforeEach(() => {
+    harness?.slack.reset();
+  });
 }
