@@ -528,7 +528,10 @@ export class TopMatches {
     if (tier !== otherTier) return tier < otherTier;
     const otherTime = this.times[at] as number;
     if (time !== otherTime) return time > otherTime;
-    return segment.key(index) < (this.segments[at] as Segment).key(this.indexes[at] as number);
+    const other = this.segments[at] as Segment;
+    // Within a segment, files of the same time are in key order: no key need be built.
+    if (other === segment) return index < (this.indexes[at] as number);
+    return segment.key(index) < other.key(this.indexes[at] as number);
   }
 
   offer(segment: Segment, index: number, tier: number): void {
@@ -544,8 +547,12 @@ export class TopMatches {
     if (lo >= this.limit) return;
     // A key listed twice (a folder created during a listing, at a hand-over) shows once: equal keys tie.
     if (lo > 0 && this.tiers[lo - 1] === tier && this.times[lo - 1] === time) {
-      if ((this.segments[lo - 1] as Segment).key(this.indexes[lo - 1] as number) === segment.key(index))
-        return;
+      const previous = this.segments[lo - 1] as Segment;
+      const same =
+        previous === segment
+          ? this.indexes[lo - 1] === index
+          : previous.key(this.indexes[lo - 1] as number) === segment.key(index);
+      if (same) return;
     }
     this.segments.splice(lo, 0, segment);
     this.indexes.splice(lo, 0, index);

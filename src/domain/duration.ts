@@ -21,10 +21,16 @@ const LARGEST_FIRST = [
   ["minutes", 60],
 ] as const;
 
+/** The same few durations (presets, each policy's limits) are written on every share form. */
+const formatted = new Map<number, string>();
+
 /** `7 days`, `36 hours`, `1 week`: the largest unit that divides the duration exactly. */
 export function formatDuration(seconds: number): string {
-  for (const [unit, size] of LARGEST_FIRST) {
-    if (seconds >= size && seconds % size === 0) return formatDurationText({ [unit]: seconds / size });
-  }
-  return formatDurationText({ seconds });
+  let text = formatted.get(seconds);
+  if (text !== undefined) return text;
+  const unit = LARGEST_FIRST.find(([, size]) => seconds >= size && seconds % size === 0);
+  text = formatDurationText(unit ? { [unit[0]]: seconds / unit[1] } : { seconds });
+  if (formatted.size >= 1000) formatted.clear();
+  formatted.set(seconds, text);
+  return text;
 }
