@@ -15,6 +15,8 @@ interface Job {
   readonly count: number;
   readonly inFlight: number;
   readonly command: string;
+  /** Every command from a person not seen before (`U1000000`, `U1000001`, …), else all from U0ANA. */
+  readonly newcomers?: boolean;
 }
 
 function post(agent: Agent, url: URL, body: string, headers: Record<string, string>): Promise<number> {
@@ -35,7 +37,9 @@ function post(agent: Agent, url: URL, body: string, headers: Record<string, stri
  */
 const agents = new Map<string, Agent>();
 
-async function run({ baseUrl, signingSecret, count, inFlight, command }: Job) {
+let newcomer = 0;
+
+async function run({ baseUrl, signingSecret, count, inFlight, command, newcomers }: Job) {
   const requests = slackRequests({ baseUrl, signingSecret });
   const agent = agents.get(baseUrl) ?? new Agent({ keepAlive: true, maxSockets: inFlight });
   agents.set(baseUrl, agent);
@@ -50,7 +54,7 @@ async function run({ baseUrl, signingSecret, count, inFlight, command }: Job) {
       const trigger = requests.triggerId();
       const body = requests.commandBody({
         command,
-        user_id: "U0ANA",
+        user_id: newcomers ? `U1${String(newcomer++).padStart(6, "0")}` : "U0ANA",
         channel_id: "C0GENERAL",
         text: "report",
         trigger_id: trigger,

@@ -63,9 +63,18 @@ async function startSlackThread(): Promise<SlackThread> {
   };
 }
 
+interface LoadJob {
+  readonly baseUrl: string;
+  readonly count: number;
+  /** Default "/share". */
+  readonly command?: string;
+  /** Each command from a person Handout's directory has not met (default: all from one person). */
+  readonly newcomers?: boolean;
+}
+
 interface LoadThread {
   /** Sends the commands; when each was sent, by trigger_id (ms since the epoch). */
-  send(job: { baseUrl: string; count: number; command: string }): Promise<Map<string, number>>;
+  send(job: LoadJob): Promise<Map<string, number>>;
   stop(): Promise<number>;
 }
 
@@ -75,7 +84,7 @@ async function startLoadThread(): Promise<LoadThread> {
   return {
     async send(job) {
       const done = next<{ failed: number; sentAt: [string, number][] }>("done");
-      worker.postMessage({ ...job, signingSecret: SECRET, inFlight: IN_FLIGHT });
+      worker.postMessage({ command: "/share", ...job, signingSecret: SECRET, inFlight: IN_FLIGHT });
       const { failed, sentAt } = await done;
       if (failed > 0) throw new Error(`${failed} of ${job.count} commands were not acknowledged with 200`);
       return new Map(sentAt);
@@ -123,12 +132,8 @@ const now = () => performance.timeOrigin + performance.now();
  * Has the load thread send `count` slash commands, `IN_FLIGHT` at a time, and times each from its
  * arrival (and from its sending) to the app's views.open call for its trigger.
  */
-async function measure(
-  load: LoadThread,
-  baseUrl: string,
-  count: number,
-  command = "/share",
-): Promise<Latencies> {
+async function measure(load: LoadThread, job: LoadJob): Promise<Latencies> {
+  const count = job.count;
   const arrivedAt = new Map<string, number>();
   const openedAt = new Map<string, number>();
   const onArrival = (message: unknown) => {
@@ -145,7 +150,7 @@ async function measure(
   });
   let sentAt: Map<string, number>;
   try {
-    sentAt = await load.send({ baseUrl, count, command });
+    sentAt = await load.send(job);
     for (let i = 0; i < 500 && openedAt.size < count; i++)
       await new Promise((resolve) => setTimeout(resolve, 10));
     // Let the follow-up work of the last commands finish before the next round.
@@ -228,16 +233,18 @@ export async function run(): Promise<Record<string, number>> {
       if (method === "views.open")
         handoutView ??= JSON.parse(new URLSearchParams(String(body)).get("view") ?? "");
     });
-    await measure(load, handoutUrl, 40);
-    await measure(load, bareUrl, 40);
-    await measure(load, bareUrl, 40, "/share-same-view");
+    await measure(load, { baseUrl: handoutUrl, count: 40 });
+    await measure(load, { baseUrl: bareUrl, count: 40 });
+    await measure(load, { baseUrl: bareUrl, count: 40, command: "/share-same-view" });
     const ours: Latencies[] = [];
     const floor: Latencies[] = [];
+    const newcomers: Latencies[] = [];
     const sameView: Latencies[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      ours.push(await measure(load, handoutUrl, COMMANDS));
-      sameView.push(await measure(load, bareUrl, COMMANDS, "/share-same-view"));
-      floor.push(await measure(load, bareUrl, COMMANDS));
+      ours.push(await measure(load, { baseUrl: handoutUrl, count: COMMANDS }));
+      newcomers.push(await measure(load, { baseUrl: handoutUrl, count: COMMANDS, newcomers: true }));
+      sameView.push(await measure(load, { baseUrl: bareUrl, count: COMMANDS, command: "/share-same-view" }));
+      floor.push(await measure(load, { baseUrl: bareUrl, count: COMMANDS }));
     }
     const pooled = (runs: Latencies[], which: keyof Latencies) => sorted(runs.flatMap((run) => run[which]));
     const figure = (runs: Latencies[], which: keyof Latencies, p: number) =>
@@ -249,6 +256,8 @@ export async function run(): Promise<Record<string, number>> {
       return {
         [`${name}.handout_p50_ms`]: figure(ours, which, 50),
         [`${name}.handout_p99_ms`]: p99,
+        [`${name}.handout_newcomers_p50_ms`]: figure(newcomers, which, 50),
+        [`${name}.handout_newcomers_p99_ms`]: figure(newcomers, which, 99),
         [`${name}.bare_bolt_same_view_p50_ms`]: figure(sameView, which, 50),
         [`${name}.bare_bolt_same_view_p99_ms`]: sameViewP99,
         [`${name}.bare_bolt_empty_view_p99_ms`]: figure(floor, which, 99),
