@@ -193,6 +193,18 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
   };
 }
 
+/** Why Socket Mode could not connect, as the person installing Handout can fix it. */
+function socketModeRefused(error: unknown): HandoutError {
+  const code = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
+  const fix =
+    code === "invalid_auth" || code === "not_authed" || code === "token_revoked"
+      ? "create an app-level token with the connections:write scope on the Slack app's Basic Information page"
+      : "check that Socket Mode is on in the Slack app's settings";
+  return new HandoutError("CONFIG_INVALID", `Slack refused SLACK_APP_TOKEN (${code}): ${fix}.`, {
+    cause: error,
+  });
+}
+
 /** Builds Handout and serves: /healthz, Slack (HTTP or Socket Mode), and the embedded default's links. */
 export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningHandout> {
   const handout = await buildHandout(env, logger);
@@ -209,7 +221,15 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
     slack: receiver && "requestListener" in receiver ? receiver.requestListener : undefined,
   });
   // Socket Mode connects out to Slack; in HTTP mode the server above receives Slack's requests.
-  if (app && slack?.settings.appToken) await app.start();
+  if (app && slack?.settings.appToken) {
+    try {
+      await app.start();
+    } catch (error) {
+      await http.stop();
+      await handout.close();
+      throw socketModeRefused(error);
+    }
+  }
 
   logger.info(
     { port: http.port, slack: slack ? (slack.settings.appToken ? "socket mode" : "http") : "not configured" },
@@ -220,14 +240,19 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
       "Slack is not connected: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), then restart. Until then `handout sign` makes links that this server serves.",
     );
   }
+  // A second SIGTERM, or a stop during one, waits for the same stop.
+  let stopping: Promise<void> | undefined;
   return {
     port: http.port,
     index: handout.index,
     expiry: slack?.expiry,
-    async stop() {
-      if (app && slack?.settings.appToken) await app.stop();
-      await http.stop();
-      await handout.close();
+    stop() {
+      stopping ??= (async () => {
+        if (app && slack?.settings.appToken) await app.stop();
+        await http.stop();
+        await handout.close();
+      })();
+      return stopping;
     },
   };
 }

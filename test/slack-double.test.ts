@@ -99,6 +99,29 @@ describe("Slack Web API double", () => {
     expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThanOrEqual(900);
   });
 
+  it("takes the app-level token for apps.connections.open only, and hands out the Socket Mode URL", async () => {
+    const app = new WebClient(double.appToken, {
+      slackApiUrl: double.apiUrl,
+      retryConfig: { retries: 0 },
+      logLevel: LogLevel.ERROR,
+    });
+    await expect(app.apps.connections.open()).rejects.toMatchObject({
+      data: { error: "socket_mode_disabled" },
+    });
+    double.workspace.socketModeUrl = "ws://127.0.0.1:9/link/";
+    try {
+      expect((await app.apps.connections.open()).url).toBe("ws://127.0.0.1:9/link/");
+      await expect(client.apps.connections.open()).rejects.toMatchObject({
+        data: { error: "not_allowed_token_type" },
+      });
+      await expect(app.chat.postMessage({ channel: "C1", text: "hi" })).rejects.toMatchObject({
+        data: { error: "not_allowed_token_type" },
+      });
+    } finally {
+      delete double.workspace.socketModeUrl;
+    }
+  });
+
   it("rejects waitFor with a clear message when the call never comes", async () => {
     await expect(double.waitFor("pins.add", undefined, 50)).rejects.toThrow(/no pins\.add call within 50 ms/);
   });

@@ -43,7 +43,12 @@ export interface SlackAppOptions {
 export function slackReceiver(settings: SlackSettings, logger: Logger): HTTPReceiver | SocketModeReceiver {
   const slackLogger = boltLogger(logger);
   return settings.appToken
-    ? new SocketModeReceiver({ appToken: settings.appToken, logger: slackLogger })
+    ? new SocketModeReceiver({
+        appToken: settings.appToken,
+        logger: slackLogger,
+        // apps.connections.open goes where the rest of the Web API does (GovSlack, a test double).
+        installerOptions: { clientOptions: settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {} },
+      })
     : new HTTPReceiver({
         signingSecret: settings.signingSecret as string,
         endpoints: "/slack/events",

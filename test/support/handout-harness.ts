@@ -98,7 +98,14 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
+/**
+ * `extraEnv` adds to the environment Handout starts with (a key set to undefined is left out);
+ * `prepare` runs on the Slack double before Handout starts.
+ */
+export async function startHarness(
+  extraEnv: Record<string, string | undefined> = {},
+  prepare?: (slack: SlackDouble) => void | Promise<void>,
+): Promise<Harness> {
   const bucket = await startTestBucket();
   await Promise.all(FILES.map((key) => bucket.put(key)));
 
@@ -120,6 +127,7 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   });
   channels.set("C0QUIET", { id: "C0QUIET", name: "quiet", members: ["U0ANA"] });
   channels.set("C0EXT", { id: "C0EXT", name: "partners", is_ext_shared: true, members: ["U0ANA", "UBOT"] });
+  await prepare?.(slack);
 
   const pair = makeKeyPair();
   const dir = await mkdtemp(join(tmpdir(), "handout-flow-"));
@@ -129,22 +137,32 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   // The AWS SDK reads its endpoint and credentials from the process environment.
   Object.assign(process.env, bucket.env);
   const logs = captureLogs("info");
-  const handout = await startHandout(
-    {
-      ...bucket.env,
-      SLACK_BOT_TOKEN: slack.token,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: "0",
-      CLOUDFRONT_DOMAIN: DOMAIN,
-      CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
-      CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
-      HANDOUT_POLICY_FILE: join(dir, "access.yml"),
-      HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
-      ...extraEnv,
-    },
-    logs.logger,
-  );
+  const env: Record<string, string | undefined> = {
+    ...bucket.env,
+    SLACK_BOT_TOKEN: slack.token,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: "0",
+    CLOUDFRONT_DOMAIN: DOMAIN,
+    CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
+    CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
+    HANDOUT_POLICY_FILE: join(dir, "access.yml"),
+    HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
+    ...extraEnv,
+  };
+  let handout: RunningHandout;
+  try {
+    handout = await startHandout(
+      Object.fromEntries(
+        Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      ),
+      logs.logger,
+    );
+  } catch (error) {
+    await slack.stop();
+    await bucket.stop();
+    throw error;
+  }
   const requests = slackRequests({
     baseUrl: `http://127.0.0.1:${handout.port}`,
     signingSecret: SIGNING_SECRET,
@@ -285,7 +303,7 @@ export type Steps = ReturnType<typeof flow>;
  */
 export function useHarness(
   ready: (started: { h: Harness; steps: Steps }) => void,
-  extraEnv: Record<string, string> = {},
+  extraEnv: Record<string, string | undefined> = {},
 ) {
   let harness: Harness | undefined;
   beforeAll(async () => {

@@ -58,6 +58,8 @@ export interface SlackWorkspace {
   teamId: string;
   teamDomain: string;
   appId: string;
+  /** Where apps.connections.open sends an app: a Socket Mode server's ws:// URL. Unset: Socket Mode is off. */
+  socketModeUrl?: string;
 }
 
 export interface SlackCall {
@@ -110,8 +112,10 @@ export interface SlackMessage {
 }
 
 export interface SlackDoubleOptions {
-  /** The only token the double accepts (default "xoxb-test"). */
+  /** The only bot token the double accepts (default "xoxb-test"). */
   token?: string;
+  /** The app-level token apps.connections.open takes, and only it (default "xapp-test"). */
+  appToken?: string;
   botUserId?: string;
   botId?: string;
   teamId?: string;
@@ -125,6 +129,8 @@ export interface SlackDouble {
   /** http://127.0.0.1:PORT */
   readonly url: string;
   readonly token: string;
+  /** The app-level token, for Socket Mode. */
+  readonly appToken: string;
   readonly workspace: SlackWorkspace;
   /** Every request, in order of arrival. */
   readonly calls: SlackCall[];
@@ -258,6 +264,7 @@ function viewProblem(view: unknown): string | undefined {
 
 export async function startSlackDouble(options: SlackDoubleOptions = {}): Promise<SlackDouble> {
   const token = options.token ?? "xoxb-test";
+  const appToken = options.appToken ?? "xapp-test";
   const workspace: SlackWorkspace = {
     users: new Map(),
     usergroups: new Map(),
@@ -466,6 +473,12 @@ export async function startSlackDouble(options: SlackDoubleOptions = {}): Promis
       is_enterprise_install: false,
     }),
 
+    "apps.connections.open": () =>
+      workspace.socketModeUrl
+        ? { ok: true, url: workspace.socketModeUrl }
+        : // The double's own answer for an app without Socket Mode.
+          fail("socket_mode_disabled"),
+
     "views.open": openView,
     "views.push": openView,
     "views.update": (args) => {
@@ -656,7 +669,11 @@ export async function startSlackDouble(options: SlackDoubleOptions = {}): Promis
     }
     if (invalidJson) return { body: fail("invalid_json") };
     if (call.token === undefined || call.token === "") return { body: fail("not_authed") };
-    if (call.token !== token) return { body: fail("invalid_auth") };
+    // apps.connections.open takes the app-level token; every other method a bot token.
+    const wanted = call.method === "apps.connections.open" ? appToken : token;
+    if (call.token === token || call.token === appToken) {
+      if (call.token !== wanted) return { body: fail("not_allowed_token_type") };
+    } else return { body: fail("invalid_auth") };
     const handler = methods[call.method];
     if (!handler) return { body: fail("unknown_method", { req_method: call.method }) };
     return { body: handler(call.args) };
@@ -733,6 +750,7 @@ export async function startSlackDouble(options: SlackDoubleOptions = {}): Promis
     apiUrl: `${url}/api/`,
     url,
     token,
+    appToken,
     workspace,
     calls,
     views,
