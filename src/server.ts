@@ -147,7 +147,7 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
       directory,
       search: index,
       seal: new MetadataSeal(settings.signingSecret ?? settings.botToken),
-      refs: new KeyRefs(),
+      refs: new KeyRefs(index),
       logger,
       share: {
         directory,

@@ -19,6 +19,7 @@ import { runCli } from "../src/cli/run.js";
 import { isHandoutError } from "../src/domain/errors.js";
 import { keyProblem } from "../src/domain/object-key.js";
 import { normalizeForSearch, searchByScan } from "../src/domain/search.js";
+import { KeyRefs } from "../src/slack/key-refs.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
 
 const sortedKeys = (objects: readonly { key: string }[]) => objects.map((o) => o.key).sort();
@@ -601,6 +602,30 @@ describe("the file index over a real S3 server", () => {
     } finally {
       await index.stop();
     }
+  });
+
+  it("gives back a long key from its option value in a process that never offered it", async () => {
+    const folder = `deep/${"a long folder name ".repeat(7)}/`;
+    const keys = [
+      `${folder}minutes 2026.pdf`,
+      `${folder}minutes 2025.pdf`,
+      `${folder}notes.txt`,
+      "deep/x.pdf",
+    ];
+    await Promise.all(keys.map((k) => bucket.put(k)));
+    // Two segments, so that keys with the same start are found in each.
+    const index = new FileIndex({ source: source(), roots: ["deep/"], segmentSize: 2 });
+    await index.refresh();
+    expect([...index.keysStartingWith(folder)].sort()).toEqual(keys.slice(0, 3).sort());
+    expect([...index.keysStartingWith("deep/x")]).toEqual(["deep/x.pdf"]);
+
+    const value = new KeyRefs().toValue(keys[1] as string);
+    expect(value.startsWith("p:")).toBe(true);
+    expect(new KeyRefs(index).fromValue(value)).toBe(keys[1]);
+    index.fileGone(keys[1] as string);
+    expect([...index.keysStartingWith(folder)].sort()).toEqual([keys[0], keys[2]].sort());
+    expect(new KeyRefs(index).fromValue(value)).toBeUndefined();
+    await index.stop();
   });
 
   it("re-lists on its interval and picks up new files", async () => {

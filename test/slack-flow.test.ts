@@ -385,7 +385,7 @@ describe("Block Kit limits", () => {
       }),
     );
     const longOption = (long.body as { options: { value: string }[] }).options[0] as { value: string };
-    expect(longOption.value).toMatch(/^h:/);
+    expect(longOption.value).toMatch(/^p:/);
     expect(longOption.value.length).toBeLessThanOrEqual(150);
 
     await submit(view, "U0ANA", { files: options.map((o) => o.value) });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { boltLogger } from "../src/slack/bolt-logger.js";
 import { formatSize, slackDate, splitKey } from "../src/slack/format.js";
@@ -37,15 +38,62 @@ describe("modal metadata seal", () => {
 });
 
 describe("option values for keys", () => {
-  it("carries short keys as themselves and long ones as a remembered hash, within 150 characters", () => {
+  const long = `reports/${"é".repeat(500)}.pdf`;
+
+  it("carries short keys as themselves and long ones as a hash and their start, within 150 characters", () => {
     const refs = new KeyRefs();
     expect(refs.toValue("reports/q1.pdf")).toBe("k:reports/q1.pdf");
-    const long = `reports/${"é".repeat(500)}.pdf`;
+    expect(refs.toValue(`r/${"x".repeat(146)}`)).toBe(`k:r/${"x".repeat(146)}`);
     const value = refs.toValue(long);
-    expect(value).toMatch(/^h:[A-Za-z0-9_-]{43}$/);
+    expect(value).toHaveLength(150);
+    expect(value).toMatch(/^p:[A-Za-z0-9_-]{22}reports\/é+$/);
     expect(refs.fromValue(value)).toBe(long);
-    expect(new KeyRefs().fromValue(value)).toBeUndefined();
     expect(refs.fromValue("reports/q1.pdf")).toBeUndefined();
+  });
+
+  it("finds a long key again in another process, among indexed keys with the same start", () => {
+    const value = new KeyRefs().toValue(long);
+    const asked: string[] = [];
+    const indexed = [`${long}.old`, `reports/${"é".repeat(500)}-draft.pdf`, long, "reports/short.pdf"];
+    const lookup = {
+      keysStartingWith(prefix: string) {
+        asked.push(prefix);
+        return indexed.filter((key) => key.startsWith(prefix));
+      },
+    };
+    const elsewhere = new KeyRefs(lookup);
+    expect(elsewhere.fromValue(value)).toBe(long);
+    expect(asked).toEqual([value.slice(24)]);
+    // Found once, remembered.
+    expect(elsewhere.fromValue(value)).toBe(long);
+    expect(asked).toHaveLength(1);
+    // Without an index, or once the key is gone from it, the person is asked to choose again.
+    expect(new KeyRefs().fromValue(value)).toBeUndefined();
+    expect(new KeyRefs({ keysStartingWith: () => [`${long}.old`] }).fromValue(value)).toBeUndefined();
+  });
+
+  it("takes no forged value for a key: a wrong hash, a short key's hash, an over-long value", () => {
+    const lookup = {
+      keysStartingWith: (prefix: string) => [long, "reports/q1.pdf"].filter((k) => k.startsWith(prefix)),
+    };
+    const refs = new KeyRefs(lookup);
+    const value = new KeyRefs().toValue(long);
+    expect(refs.fromValue(`p:${"A".repeat(22)}${value.slice(24)}`)).toBeUndefined();
+    const shortHash = createHash("sha256").update("reports/q1.pdf").digest("base64url").slice(0, 22);
+    expect(refs.fromValue(`p:${shortHash}reports/`)).toBeUndefined();
+    expect(refs.fromValue(`${value}é`)).toBeUndefined();
+    expect(refs.fromValue(`p:${value.slice(2, 24)}`)).toBeUndefined();
+    expect(refs.fromValue(`h:${value.slice(2)}`)).toBeUndefined();
+  });
+
+  it("never cuts a character in two at the end of a long key's start", () => {
+    for (const pad of [0, 1]) {
+      const key = `${"a".repeat(pad)}${"😀".repeat(200)}`;
+      const value = new KeyRefs().toValue(key);
+      expect(value.length).toBeLessThanOrEqual(150);
+      expect(value).not.toMatch(/[\ud800-\udbff]$/);
+      expect(new KeyRefs({ keysStartingWith: () => [key] }).fromValue(value)).toBe(key);
+    }
   });
 });
 

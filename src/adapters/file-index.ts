@@ -304,6 +304,16 @@ export class Segment {
     return i !== undefined && this.key(i) === key ? i : -1;
   }
 
+  /** The keys here that start with `prefix` (and are not gone), in key order. */
+  *keysStartingWith(prefix: string): Generator<string> {
+    for (let rank = this.lowerBound(prefix); rank < this.count; rank++) {
+      const i = this.byKey[rank] as number;
+      const key = this.key(i);
+      if (!key.startsWith(prefix)) return;
+      if (this.gone?.[i] !== 1) yield key;
+    }
+  }
+
   /** Forgets a file until the segment is replaced; true when it was here. */
   markGone(key: string): boolean {
     const i = this.find(key);
@@ -899,6 +909,11 @@ export class FileIndex implements FileSearch {
     for (const segment of this.segments) segment.markGone(key);
     this.current?.gone.add(key);
     this.refreshSoon();
+  }
+
+  /** Indexed keys that start with `prefix`, segment by segment: how a long key's option value is found again. */
+  *keysStartingWith(prefix: string): Generator<string> {
+    for (const segment of this.segments) yield* segment.keysStartingWith(prefix);
   }
 
   get files(): number {
