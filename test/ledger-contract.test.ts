@@ -266,6 +266,22 @@ function shareLedgerContract(name: string, newStorage: () => Promise<LedgerStora
         expect(rival.share?.replacedBy).toBe(extension.id);
       });
 
+      it("takes back an extension's claim only for the extension that made it", async () => {
+        const old = await active();
+        const claimed = newShareId();
+        expect((await ledger.markReplaced(old.id, claimed)).changed).toBe(true);
+        const other = await ledger.unmarkReplaced(old.id, newShareId());
+        expect(other.changed).toBe(false);
+        expect(other.share?.replacedBy).toBe(claimed);
+        const taken = await ledger.unmarkReplaced(old.id, claimed);
+        expect(taken.changed).toBe(true);
+        expect(taken.share?.replacedBy).toBeUndefined();
+        expect((await ledger.unmarkReplaced(old.id, claimed)).changed).toBe(false);
+        // Free again: the next extension may claim it.
+        expect((await ledger.markReplaced(old.id, newShareId())).changed).toBe(true);
+        expect((await ledger.unmarkReplaced("missing-share-id-0000", claimed)).share).toBeUndefined();
+      });
+
       it("extends an expired share but not a revoked one", async () => {
         const expired = await active();
         await ledger.markExpired(expired.id);

@@ -166,16 +166,27 @@ describe("revoke", () => {
 });
 
 describe("extend", () => {
-  async function extend(user: string, shareId: string, expirySeconds: number) {
+  /** Opens the extend dialog from the share's button; the dialog once filled in. */
+  async function openExtend(user: string, shareId: string): Promise<View> {
+    const since = h.slack.calls.length;
     await click(user, "handout_extend", shareId);
-    const viewId = await openedViewId(await h.slack.waitFor("views.open"));
+    const opened = await h.slack.waitFor("views.open", (call) => h.slack.calls.indexOf(call) >= since);
+    const viewId = await openedViewId(opened);
     const filled = await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId);
-    const view = { ...(filled.args.view as View), id: viewId };
-    const ack = await h.requests.interaction(
+    return { ...(filled.args.view as View), id: viewId };
+  }
+
+  async function extend(user: string, shareId: string, expirySeconds: number) {
+    const view = await openExtend(user, shareId);
+    return { view, ack: await submitExtend(user, view, expirySeconds) };
+  }
+
+  function submitExtend(user: string, view: View, expirySeconds: number) {
+    return h.requests.interaction(
       h.requests.viewSubmission({
         user,
         view: {
-          id: viewId,
+          id: view.id,
           callback_id: "handout_extend",
           private_metadata: view.private_metadata,
           state: {
@@ -189,7 +200,6 @@ describe("extend", () => {
         },
       }),
     );
-    return { view, ack };
   }
 
   it("posts new links in the same place, and the old message points to them", async () => {
@@ -207,6 +217,43 @@ describe("extend", () => {
     expect(await steps.outcome(view)).toContain("Shared again in <#C0GENERAL>");
     expect((await ledgerRecord(shareId))?.replacedBy).toBe(newId);
     expect((await ledgerRecord(newId))?.replaces).toBe(shareId);
+  });
+
+  it("posts once when the same share is extended from two dialogs at the same moment", async () => {
+    const { shareId } = await shareAsAna();
+    h.slack.reset();
+    const first = await openExtend("U0ANA", shareId);
+    const second = await openExtend("U0ANA", shareId);
+    await Promise.all([submitExtend("U0ANA", first, 7 * DAY), submitExtend("U0ANA", second, DAY)]);
+    const outcomes = await Promise.all([steps.outcome(first), steps.outcome(second)]);
+    expect(outcomes.filter((text) => text.includes("Shared again in <#C0GENERAL>"))).toHaveLength(1);
+    expect(
+      outcomes.filter((text) =>
+        text.includes("That share was already extended, or is being extended right now."),
+      ),
+    ).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const posts = h.slack.callsTo("chat.postMessage");
+    expect(posts).toHaveLength(1);
+    const newId = new URL(buttonsOf(posts[0] as SlackCall)[0] as string).searchParams.get(SHARE_ID_PARAM);
+    expect((await ledgerRecord(shareId))?.replacedBy).toBe(newId);
+  });
+
+  it("can extend again when posting the extension failed", async () => {
+    const { shareId } = await shareAsAna();
+    h.slack.reset();
+    h.slack.failNext("chat.postMessage", { error: "channel_not_found" });
+    const { view } = await extend("U0ANA", shareId, 7 * DAY);
+    expect(await steps.outcome(view)).toContain("Nothing was shared.");
+    expect((await ledgerRecord(shareId))?.replacedBy).toBeUndefined();
+
+    const again = await extend("U0ANA", shareId, 7 * DAY);
+    expect(await steps.outcome(again.view)).toContain("Shared again in <#C0GENERAL>");
+    const posted = h.slack.callsTo("chat.postMessage").filter((call) => call.response?.status === 200);
+    const newId = new URL(buttonsOf(posted.at(-1) as SlackCall)[0] as string).searchParams.get(
+      SHARE_ID_PARAM,
+    );
+    expect((await ledgerRecord(shareId))?.replacedBy).toBe(newId);
   });
 
   it("refuses an extension from another person", async () => {

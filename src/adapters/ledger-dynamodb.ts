@@ -320,6 +320,13 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
         values: { ":newId": newId, ...replaceable.values },
       });
     },
+    async unmarkReplaced(id, newId) {
+      return update(id, {
+        change: "REMOVE #replacedBy",
+        condition: "#replacedBy = :newId",
+        values: { ":newId": newId },
+      });
+    },
     async markExpiryNotified(id) {
       return update(id, {
         change: "SET #expiryNotified = :true",

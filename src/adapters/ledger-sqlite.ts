@@ -207,6 +207,7 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
   const replace = db.prepare(
     `UPDATE shares SET replaced_by = ? WHERE id = ? AND state IN (${inStates(REPLACEABLE_STATES)}) AND (replaced_by IS NULL OR replaced_by = ?)`,
   );
+  const unreplace = db.prepare("UPDATE shares SET replaced_by = NULL WHERE id = ? AND replaced_by = ?");
   const notify = db.prepare(
     "UPDATE shares SET expiry_notified = 1 WHERE id = ? AND state = 'active' AND expiry_notified = 0",
   );
@@ -268,6 +269,9 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
     },
     async markReplaced(id, newId) {
       return transition(id, replace.run(newId, id, newId).changes);
+    },
+    async unmarkReplaced(id, newId) {
+      return transition(id, unreplace.run(id, newId).changes);
     },
     async markExpiryNotified(id) {
       return transition(id, notify.run(id).changes);

@@ -100,6 +100,8 @@ export interface ShareLedger {
   markExpired(id: string): Promise<Transition>;
   /** Notes the share that extended this one; refused when it is revoked or failed, or already extended by another share. */
   markReplaced(id: string, newId: string): Promise<Transition>;
+  /** Takes back `markReplaced(id, newId)` when that extension could not be made; refused unless `newId` holds it. */
+  unmarkReplaced(id: string, newId: string): Promise<Transition>;
   /** Claims an `active` share's "about to expire" notice: changes only once, so one replica sends it. */
   markExpiryNotified(id: string): Promise<Transition>;
   /** Shares matching the query, newest first (ties: greater id first). */

@@ -33,6 +33,8 @@ export interface ShareRequest {
   readonly origin?: Origin | undefined;
   /** The share this one extends. */
   readonly replaces?: string | undefined;
+  /** The id to record it under: an extension claims the old share for its id before anything is posted. */
+  readonly id?: string | undefined;
 }
 
 export interface ShareDependencies {
@@ -131,7 +133,7 @@ export async function shareFiles(
 
   // Recorded before any link exists, so that no link is ever out there without a record to revoke it by.
   const record = await deps.ledger.record({
-    id: newShareId(),
+    id: request.id ?? newShareId(),
     sharerId: request.userId,
     keys: request.keys,
     channelId: request.channelId,

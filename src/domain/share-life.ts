@@ -1,5 +1,5 @@
 import { HandoutError } from "./errors.js";
-import { isShareId, type RevocationList, type ShareLedger, type ShareRecord } from "./ledger.js";
+import { isShareId, newShareId, type RevocationList, type ShareLedger, type ShareRecord } from "./ledger.js";
 import { accessFor } from "./policy.js";
 import type { Posted, ShareMessages } from "./ports.js";
 import { type ShareDependencies, shareFiles } from "./share-files.js";
@@ -81,29 +81,45 @@ export async function extendShare(
   request: { shareId: unknown; actorId: string; expiresAt: Date },
 ): Promise<{ record: ShareRecord; posted: Posted }> {
   const old = await ownShare(deps, request.shareId, request.actorId);
-  if (old.state === "revoked" || old.state === "failed" || old.replacedBy) {
+  // The old share is claimed for the new one's id before anything is posted: of two extensions at
+  // once (the sharer and an admin, two open dialogs), one posts and the other is told it was extended.
+  const id = newShareId();
+  const claim = await deps.ledger.markReplaced(old.id, id);
+  if (!claim.changed || !claim.share) {
+    const now = claim.share ?? old;
     throw new HandoutError(
       "INPUT_INVALID",
-      old.replacedBy
-        ? "That share was already extended."
-        : `That share cannot be extended: it was ${old.state}.`,
+      now.replacedBy
+        ? "That share was already extended, or is being extended right now."
+        : `That share cannot be extended: it was ${now.state}.`,
     );
   }
-  const { record, posted } = await shareFiles(
-    {
-      userId: request.actorId,
-      keys: old.keys,
-      expiresAt: request.expiresAt,
-      channelId: old.channelId,
-      mode: old.mode === "announce" ? "post" : old.mode,
-      note: old.note,
-      replaces: old.id,
-    },
-    deps,
-  );
-  const marked = await deps.ledger.markReplaced(old.id, record.id);
-  if (marked.changed) await deps.messages.replaced(marked.share, posted);
-  return { record, posted };
+  let made: { record: ShareRecord; posted: Posted };
+  try {
+    made = await shareFiles(
+      {
+        id,
+        userId: request.actorId,
+        keys: old.keys,
+        expiresAt: request.expiresAt,
+        channelId: old.channelId,
+        mode: old.mode === "announce" ? "post" : old.mode,
+        note: old.note,
+        replaces: old.id,
+      },
+      deps,
+    );
+  } catch (error) {
+    // Refused before it was recorded, or its post failed: the old share may be extended again. (One
+    // left pending may have been posted before the ledger failed: it keeps the claim.)
+    const attempt = await deps.ledger.get(id).catch(() => undefined);
+    if (attempt === undefined || attempt.state === "failed") {
+      await deps.ledger.unmarkReplaced(old.id, id).catch(() => undefined);
+    }
+    throw error;
+  }
+  await deps.messages.replaced(claim.share, made.posted);
+  return made;
 }
 
 /**
