@@ -50,6 +50,8 @@ export interface Config {
   readonly revocationStoreArn: string | undefined;
   /** How often expired links are looked for (their messages updated). */
   readonly expiryCheckSeconds: number;
+  /** How long before an announcement's links expire its sharer is reminded; undefined: no reminders. */
+  readonly announcementReminderSeconds: number | undefined;
   readonly slack: SlackSettings | undefined;
   readonly bucket: BucketSettings | undefined;
   readonly signing: SigningSettings | undefined;
@@ -179,6 +181,7 @@ const envSchema = z.object({
       ),
   ),
   HANDOUT_EXPIRY_CHECK: optional(interval("1m or 5m")),
+  HANDOUT_ANNOUNCEMENT_REMINDER: optional(interval("1d or 12h")),
   LOG_LEVEL: optional(
     z.enum(
       ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
@@ -271,6 +274,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
     ledger: ledgerSetting(e.HANDOUT_LEDGER ?? "sqlite:./handout.db"),
     revocationStoreArn: e.HANDOUT_REVOCATION_KVS_ARN,
     expiryCheckSeconds: parseDuration(e.HANDOUT_EXPIRY_CHECK ?? "1m") as number,
+    announcementReminderSeconds: e.HANDOUT_ANNOUNCEMENT_REMINDER
+      ? parseDuration(e.HANDOUT_ANNOUNCEMENT_REMINDER)
+      : undefined,
     slack: e.SLACK_BOT_TOKEN
       ? {
           botToken: e.SLACK_BOT_TOKEN,

@@ -1,4 +1,4 @@
-import { expireDueShares, type LifeDependencies } from "./domain/share-life.js";
+import { expireDueShares, type LifeDependencies, remindExpiringAnnouncements } from "./domain/share-life.js";
 import type { Logger } from "./logger.js";
 
 export interface ExpiryScheduler {
@@ -8,13 +8,15 @@ export interface ExpiryScheduler {
 }
 
 /**
- * Updates the messages of expired links, once at start (catching up on what fell due while the process
- * was down: the work is derived from the ledger, not kept in memory) and then every `intervalMs`.
+ * Updates the messages of expired links, and reminds announcements' sharers `reminderWindowMs` before
+ * theirs expire, once at start (catching up on what fell due while the process was down: the work is
+ * derived from the ledger, not kept in memory) and then every `intervalMs`.
  */
 export function startExpiryScheduler(
   deps: LifeDependencies,
   intervalMs: number,
   logger: Logger,
+  reminderWindowMs?: number,
 ): ExpiryScheduler {
   let running: Promise<number> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -24,8 +26,18 @@ export function startExpiryScheduler(
     running ??= expireDueShares(deps, (share, error) =>
       logger.warn({ err: error, share: share.id }, "could not update an expired share's message"),
     )
-      .then((count) => {
+      .then(async (count) => {
         if (count > 0) logger.info({ event: "expire", count }, "marked shares expired");
+        if (reminderWindowMs !== undefined) {
+          const reminded = await remindExpiringAnnouncements(deps, reminderWindowMs, (share, error) =>
+            logger.warn(
+              { err: error, share: share.id },
+              "could not remind a sharer that an announcement expires soon",
+            ),
+          );
+          if (reminded > 0)
+            logger.info({ event: "remind", count: reminded }, "reminded sharers of expiring announcements");
+        }
         return count;
       })
       .catch((error: unknown) => {

@@ -168,7 +168,14 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
         fileGone: (key) => index.fileGone(key),
       },
     };
-    const expiry = startExpiryScheduler(context.share, config.expiryCheckSeconds * 1000, logger);
+    const expiry = startExpiryScheduler(
+      context.share,
+      config.expiryCheckSeconds * 1000,
+      logger,
+      config.announcementReminderSeconds === undefined
+        ? undefined
+        : config.announcementReminderSeconds * 1000,
+    );
     slack = { settings, context, bot, expiry };
   }
 

@@ -159,6 +159,17 @@ describe("intervals", () => {
     expect(problemsOf({ HANDOUT_EXPIRY_CHECK: "soon" })).toEqual([
       "HANDOUT_EXPIRY_CHECK must be a duration such as 1m or 5m.",
     ]);
+    expect(problemsOf({ HANDOUT_ANNOUNCEMENT_REMINDER: "the day before" })).toEqual([
+      "HANDOUT_ANNOUNCEMENT_REMINDER must be a duration such as 1d or 12h.",
+    ]);
+    const reminder = (value?: string) =>
+      loadConfig({
+        CLOUDFRONT_DOMAIN: "d1.cloudfront.net",
+        HANDOUT_BUCKET: "b-1",
+        HANDOUT_ANNOUNCEMENT_REMINDER: value,
+      }).announcementReminderSeconds;
+    expect(reminder("1d")).toBe(86_400);
+    expect(reminder(undefined)).toBeUndefined();
     expect(
       loadConfig({
         HANDOUT_KEY_MAX_AGE: "24d",

@@ -391,6 +391,36 @@ function shareLedgerContract(name: string, newStorage: () => Promise<LedgerStora
       });
     });
 
+    describe("dueForReminder", () => {
+      it("answers active announcements, not extended or reminded, expiring by the time, soonest first", async () => {
+        const announce = (expires: number) =>
+          active({ mode: "announce", title: "Q1", expiresAt: minutes(expires) });
+        const later = await announce(300);
+        const soon = await announce(100);
+        const due = await announce(200);
+        await active({ expiresAt: minutes(50) }); // a plain post
+        const reminded = await announce(60);
+        await ledger.markExpiryNotified(reminded.id);
+        const extended = await announce(70);
+        await ledger.markReplaced(extended.id, newShareId());
+        const revoked = await announce(80);
+        await ledger.revoke(revoked.id, "U2", minutes(1));
+        await ledger.record(aShare({ mode: "announce", expiresAt: minutes(90) })); // still pending
+
+        const answer = await ledger.dueForReminder(minutes(200));
+        expect(answer.map((s) => s.id)).toEqual([soon.id, due.id]);
+        expect(answer[0]).toMatchObject({
+          mode: "announce",
+          title: "Q1",
+          state: "active",
+          expiryNotified: false,
+        });
+        expect((await ledger.dueForReminder(minutes(400), 2)).map((s) => s.id)).toEqual([soon.id, due.id]);
+        expect((await ledger.dueForReminder(minutes(400))).map((s) => s.id)).toContain(later.id);
+        expect(await ledger.dueForReminder(minutes(400), 0)).toEqual([]);
+      });
+    });
+
     describe("dueForExpiry", () => {
       it("answers live shares expiring at or before the time, soonest first", async () => {
         const late = await active({ expiresAt: minutes(300) });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
 import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
-import type { ShareRecord } from "../src/domain/ledger.js";
+import { newShareId, type ShareRecord } from "../src/domain/ledger.js";
 import { runHandout } from "./support/cli.js";
 import {
   answered,
@@ -18,9 +18,12 @@ import type { SlackCall } from "./support/slack-double.js";
 
 let h: Harness;
 let steps: Steps;
-useHarness((ready) => {
-  ({ h, steps } = ready);
-});
+useHarness(
+  (ready) => {
+    ({ h, steps } = ready);
+  },
+  { HANDOUT_ANNOUNCEMENT_REMINDER: "1d" },
+);
 
 /** Shares one file as Ana in #general; the posted message and the share's id. */
 async function shareAsAna(choice: { expirySeconds?: number; at?: number } = {}) {
@@ -282,6 +285,76 @@ describe("expiry", () => {
   });
 });
 
+describe("announcement reminders", () => {
+  /** An announcement by Ana in #general, recorded and posted `ageMs` ago, whose links last `leftMs` more. */
+  async function announcement(ageMs: number, leftMs: number): Promise<string> {
+    const ledger = await openSqliteLedger(`${h.dir}/handout.db`);
+    try {
+      const share = {
+        id: newShareId(),
+        sharerId: "U0ANA",
+        keys: ["reports/q1 2026.pdf"],
+        channelId: "C0GENERAL",
+        mode: "announce" as const,
+        title: "Board pack",
+        createdAt: new Date(Date.now() - ageMs),
+        expiresAt: new Date(Date.now() + leftMs),
+      };
+      await ledger.record(share);
+      await ledger.posted(share.id, {
+        channelId: "C0GENERAL",
+        ts: "1893456000.000100",
+        via: "message",
+        pinned: false,
+      });
+      return share.id;
+    } finally {
+      await ledger.close();
+    }
+  }
+
+  it("tells the sharer once, directly, a day before the links stop opening, with Extend", async () => {
+    const HOUR = 3_600_000;
+    const due = await announcement(6 * 24 * HOUR, 12 * HOUR);
+    const shortLived = await announcement(60_000, HOUR);
+    const notYet = await announcement(60_000, 3 * 24 * HOUR);
+    h.slack.reset();
+    await h.handout.expiry?.runNow();
+
+    const [reminder, ...more] = h.slack.callsTo("chat.postMessage");
+    expect(more).toEqual([]);
+    expect(reminder?.args.channel).toBe("U0ANA");
+    expect(String(reminder?.args.text)).toContain(
+      "Your announcement “Board pack” in <#C0GENERAL> stops opening <!date^",
+    );
+    const button = ((reminder?.args.blocks ?? []) as Block[]).find(
+      (b) => b.accessory?.action_id === "handout_extend",
+    );
+    expect(button?.accessory?.value).toBe(due);
+    expect((await ledgerRecord(due))?.expiryNotified).toBe(true);
+    expect((await ledgerRecord(shortLived))?.expiryNotified).toBe(true);
+    expect((await ledgerRecord(notYet))?.expiryNotified).toBe(false);
+
+    await h.handout.expiry?.runNow();
+    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(1);
+
+    // Extend, from the direct message, opens the dialog for the sharer.
+    const { response } = await answered(reminder as SlackCall);
+    const dm = (response.body as { channel: string; ts: string }).channel;
+    await h.requests.interaction(
+      h.requests.blockActions({
+        user: "U0ANA",
+        actions: [{ action_id: "handout_extend", type: "button", value: due }],
+        channel: dm,
+        message: { ts: (response.body as { ts: string }).ts },
+      }),
+    );
+    const viewId = await openedViewId(await h.slack.waitFor("views.open"));
+    const filled = await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId);
+    expect(JSON.stringify(filled.args.view)).toContain("expiry_input");
+  });
+});
+
 describe("handout audit", () => {
   const audit = (...args: string[]) =>
     runHandout(["audit", ...args], { HANDOUT_LEDGER: `sqlite:${h.dir}/handout.db` }, h.dir).then(
@@ -311,7 +384,15 @@ describe("handout audit", () => {
     );
     expect(csv.out).not.toContain("U0ANA,");
     const everything = await audit();
-    expect(everything.out.split("\n").filter(Boolean).length).toBe(rows.length + 1);
+    // The default period reaches further back than an hour: every share of the last hour is in it.
+    const everyId = everything.out
+      .split("\n")
+      .slice(1)
+      .filter(Boolean)
+      // A cell that could start a spreadsheet formula (an id may start with "-") is quoted with '.
+      .map((line) => line.split(",")[0]?.replace(/^'/, ""));
+    expect(everyId).toEqual(expect.arrayContaining(rows.map((r) => r.id)));
+    expect(everyId.length).toBeGreaterThan(rows.length);
     expect((await audit("--since", "0m")).code).toBe(2);
     expect((await audit("--format", "xml")).code).toBe(2);
   });

@@ -387,6 +387,29 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
         limit,
       );
     },
+    async dueForReminder(before, limit = DEFAULT_LIST_LIMIT) {
+      if (limit <= 0) return [];
+      const key = "#due = :due AND #expiresAt <= :before";
+      const filter =
+        "#state = :active AND #mode = :announce AND #expiryNotified = :false AND attribute_not_exists(#replacedBy)";
+      return query(
+        {
+          IndexName: BY_DUE,
+          KeyConditionExpression: key,
+          FilterExpression: filter,
+          ExpressionAttributeNames: namesIn(key, filter),
+          ExpressionAttributeValues: {
+            ":due": DUE,
+            ":before": before.toISOString(),
+            ":active": "active",
+            ":announce": "announce",
+            ":false": false,
+          },
+          ScanIndexForward: true,
+        },
+        limit,
+      );
+    },
     async close() {},
   };
 }

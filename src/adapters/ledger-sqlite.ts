@@ -214,6 +214,9 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
   const due = db.prepare(
     `SELECT * FROM shares WHERE state IN (${inStates(LIVE_STATES)}) AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`,
   );
+  const reminders = db.prepare(
+    "SELECT * FROM shares WHERE state = 'active' AND mode = 'announce' AND expiry_notified = 0 AND replaced_by IS NULL AND expires_at <= ? ORDER BY expires_at, id LIMIT ?",
+  );
   const queries = new Map<string, SqliteStatement>();
   let open = true;
 
@@ -310,6 +313,10 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
     async dueForExpiry(before, limit = DEFAULT_LIST_LIMIT) {
       if (limit <= 0) return [];
       return (due.all(before.getTime(), limit) as ShareRow[]).map(toRecord);
+    },
+    async dueForReminder(before, limit = DEFAULT_LIST_LIMIT) {
+      if (limit <= 0) return [];
+      return (reminders.all(before.getTime(), limit) as ShareRow[]).map(toRecord);
     },
     async close() {
       if (!open) return;

@@ -1,7 +1,13 @@
 import type { WebClient } from "@slack/web-api";
 import type { ShareRecord } from "../domain/ledger.js";
 import type { Posted, ShareMessages } from "../domain/ports.js";
-import { expiredBlocks, replacedBlocks, revokedBlocks } from "../slack/blocks/share-state.js";
+import {
+  expiredBlocks,
+  expiresSoonBlocks,
+  expiresSoonText,
+  replacedBlocks,
+  revokedBlocks,
+} from "../slack/blocks/share-state.js";
 
 /**
  * Edits a share's message as its state changes. Only messages Handout posted itself can be edited:
@@ -30,6 +36,16 @@ export function slackShareMessages(client: WebClient, now: () => Date): ShareMes
         )?.permalink;
       }
       await edit(share, "These links were extended", replacedBlocks(share, permalink));
+    },
+    async expiresSoon(share) {
+      // Posted to the person's ID: it lands in their direct messages with Handout.
+      await client.chat.postMessage({
+        channel: share.sharerId,
+        text: expiresSoonText(share),
+        blocks: expiresSoonBlocks(share),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
     },
   };
 }

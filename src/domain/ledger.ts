@@ -102,6 +102,11 @@ export interface ShareLedger {
   markReplaced(id: string, newId: string): Promise<Transition>;
   /** Takes back `markReplaced(id, newId)` when that extension could not be made; refused unless `newId` holds it. */
   unmarkReplaced(id: string, newId: string): Promise<Transition>;
+  /**
+   * Active announcements, not extended, whose links expire by `before` and whose notice is unclaimed,
+   * soonest first (at most `limit`, default `DEFAULT_LIST_LIMIT`).
+   */
+  dueForReminder(before: Date, limit?: number): Promise<ShareRecord[]>;
   /** Claims an `active` share's "about to expire" notice: changes only once, so one replica sends it. */
   markExpiryNotified(id: string): Promise<Transition>;
   /** Shares matching the query, newest first (ties: greater id first). */

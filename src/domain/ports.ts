@@ -137,4 +137,6 @@ export interface ShareMessages {
   expired(share: ShareRecord): Promise<void>;
   /** The message points to the share that replaced it. */
   replaced(share: ShareRecord, replacement: Posted): Promise<void>;
+  /** Tells an announcement's sharer, directly, that its links expire soon, and offers to extend them. */
+  expiresSoon(share: ShareRecord): Promise<void>;
 }

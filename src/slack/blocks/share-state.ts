@@ -2,7 +2,7 @@ import type { KnownBlock } from "@slack/types";
 import type { ShareRecord } from "../../domain/ledger.js";
 import { shortenMiddle } from "../../domain/search.js";
 import { escapeMrkdwn, slackDate, splitKey } from "../format.js";
-import { SHARE_AGAIN_ACTION } from "../ids.js";
+import { EXTEND_ACTION, SHARE_AGAIN_ACTION } from "../ids.js";
 
 /** Slack's limit on a text object, and on each name shown in one (keys may be 1,024 bytes). */
 const MAX_TEXT = 3000;
@@ -12,6 +12,18 @@ const mrkdwn = (text: string) => ({ type: "mrkdwn" as const, text: shortenMiddle
 
 export const fileList = (share: ShareRecord): string =>
   share.keys.map((key) => `• ${escapeMrkdwn(shortenMiddle(splitKey(key).name, MAX_NAME))}`).join("\n");
+
+/** The share's file names, and a button that acts on the share. */
+const filesWithButton = (share: ShareRecord, actionId: string, label: string): KnownBlock => ({
+  type: "section",
+  text: mrkdwn(fileList(share)),
+  accessory: {
+    type: "button",
+    action_id: actionId,
+    text: { type: "plain_text", text: label },
+    value: share.id,
+  },
+});
 
 const header = (share: ShareRecord): KnownBlock[] =>
   share.title ? [{ type: "header", text: { type: "plain_text", text: share.title, emoji: true } }] : [];
@@ -44,16 +56,7 @@ export function expiredBlocks(share: ShareRecord): KnownBlock[] {
         ),
       ],
     },
-    {
-      type: "section",
-      text: mrkdwn(fileList(share)),
-      accessory: {
-        type: "button",
-        action_id: SHARE_AGAIN_ACTION,
-        text: { type: "plain_text", text: "Share again" },
-        value: share.id,
-      },
-    },
+    filesWithButton(share, SHARE_AGAIN_ACTION, "Share again"),
   ];
 }
 
@@ -71,5 +74,18 @@ export function replacedBlocks(share: ShareRecord, permalink: string | undefined
       ],
     },
     { type: "section", text: mrkdwn(fileList(share)) },
+  ];
+}
+
+/** What an announcement's sharer reads, directly, shortly before its links expire: with Extend. */
+export function expiresSoonText(share: ShareRecord): string {
+  const what = share.title ? `Your announcement “${escapeMrkdwn(share.title)}”` : "Your announcement";
+  return `${what} in <#${share.channelId}> stops opening ${slackDate(share.expiresAt)}.`;
+}
+
+export function expiresSoonBlocks(share: ShareRecord): KnownBlock[] {
+  return [
+    { type: "section", text: mrkdwn(`:hourglass_flowing_sand: ${expiresSoonText(share)}`) },
+    filesWithButton(share, EXTEND_ACTION, "Extend"),
   ];
 }
