@@ -24,7 +24,25 @@ export type LambdaResponse = Awaited<ReturnType<SlackHandler>>;
 
 const logger = createLogger(process.env.LOG_LEVEL || "info");
 
-async function start(): Promise<SlackHandler> {
+interface Started {
+  readonly slackHandler: SlackHandler;
+  /** The expiry pass (expired links' messages, announcement reminders). */
+  readonly expiry: { runNow(): Promise<number> };
+}
+
+/**
+ * What an EventBridge schedule sends (`rate(5 minutes)`): Lambda runs no timers between invocations, so
+ * the schedule drives the expiry pass. Only an invoke allowed by IAM can carry it: a function URL's
+ * events are HTTP requests, whose fields a caller cannot set.
+ */
+const isScheduledEvent = (event: unknown): boolean => {
+  const e = event as { source?: unknown; "detail-type"?: unknown; requestContext?: unknown };
+  return (
+    e.source === "aws.events" && e["detail-type"] === "Scheduled Event" && e.requestContext === undefined
+  );
+};
+
+async function start(): Promise<Started> {
   const config = loadConfig(process.env, ["slack"]);
   const settings = config.slack;
   // A container's disk is read-only but for /tmp, and lost with the container: shares would be forgotten.
@@ -55,11 +73,11 @@ async function start(): Promise<SlackHandler> {
   });
   const slackHandler = await receiver.start();
   logger.info("Handout is ready on AWS Lambda");
-  return slackHandler;
+  return { slackHandler, expiry: slack.expiry };
 }
 
 // Built once per container, on its first event; a failed start is retried by the next event.
-let ready: Promise<SlackHandler> | undefined;
+let ready: Promise<Started> | undefined;
 
 /** Two arguments and a promise: Lambda's Node.js 24 runtime refuses callback-style handlers. */
 export const handler = async (event: LambdaEvent, context: unknown): Promise<LambdaResponse> => {
@@ -71,6 +89,10 @@ export const handler = async (event: LambdaEvent, context: unknown): Promise<Lam
     );
     throw error;
   });
-  const slackHandler = await ready;
-  return slackHandler(event, context);
+  const started = await ready;
+  if (isScheduledEvent(event)) {
+    const expired = await started.expiry.runNow();
+    return { statusCode: 200, body: JSON.stringify({ ok: true, expired }) };
+  }
+  return started.slackHandler(event, context);
 };

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
+import { newShareId } from "../src/domain/ledger.js";
 import { makeKeyPair } from "./support/keys.js";
 import { runProcess } from "./support/process.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
@@ -179,6 +181,54 @@ describe("the AWS Lambda bundle (npm run build:lambda)", () => {
     expect(JSON.parse(answer.body)).toMatchObject({ response_action: "update" });
     expect(answer.body).toContain("Shared the file in <#C0GENERAL>");
     expect(slack.callsTo("chat.postMessage")).toHaveLength(1);
+  });
+
+  it("runs the expiry pass when an EventBridge schedule invokes it, and answers how many expired", async () => {
+    const ledger = await openSqliteLedger(join(dir, "handout.db"));
+    const id = newShareId();
+    try {
+      await ledger.record({
+        id,
+        sharerId: "U0ANA",
+        keys: ["public/handbook/handbook.pdf"],
+        channelId: "C0GENERAL",
+        mode: "post",
+        createdAt: new Date(Date.now() - 2 * 3_600_000),
+        expiresAt: new Date(Date.now() - 60_000),
+      });
+      await ledger.posted(id, {
+        channelId: "C0GENERAL",
+        ts: "1893456000.000900",
+        via: "message",
+        pinned: false,
+      });
+    } finally {
+      await ledger.close();
+    }
+    const scheduled = {
+      version: "0",
+      id: "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+      "detail-type": "Scheduled Event",
+      source: "aws.events",
+      account: "123456789012",
+      time: new Date().toISOString(),
+      region: "eu-west-1",
+      resources: ["arn:aws:events:eu-west-1:123456789012:rule/handout-expiry"],
+      detail: {},
+    };
+    const started = await coldStart(env, [scheduled]);
+
+    const answer = started.answers[0] as { statusCode: number; body: string };
+    expect(answer.statusCode).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ ok: true, expired: 1 });
+    const update = slack.callsTo("chat.update").find((call) => call.args.ts === "1893456000.000900");
+    expect(JSON.stringify(update?.args.blocks)).toContain("expired");
+    const after = await openSqliteLedger(join(dir, "handout.db"));
+    try {
+      expect((await after.get(id))?.state).toBe("expired");
+    } finally {
+      await after.close();
+    }
   });
 
   it("refuses a request whose signature does not match", async () => {
