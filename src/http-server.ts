@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isSignedLink } from "./links/link-server.js";
 
 export interface HttpServerOptions {
   readonly port: number;
@@ -19,6 +20,8 @@ export interface RunningHttpServer {
 /** Handout's one HTTP server: /healthz, Slack's events in HTTP mode, and links in the embedded default. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const server = createServer((req, res) => {
+    // A signed link for a key named `healthz` or under `slack/` is still a link.
+    if (isSignedLink(req.url) && options.links?.(req, res)) return;
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -88,6 +88,26 @@ describe("the embedded default, from nothing", () => {
     const response = await fetch(url.replace("localhost", "127.0.0.1"));
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(await readFile(join(dir, "files", "welcome.txt"), "utf8"));
+  });
+
+  it("serves files named like its own routes, healthz and slack/…, while /healthz still answers", async () => {
+    await mkdir(join(dir, "files", "slack"), { recursive: true });
+    await writeFile(join(dir, "files", "healthz"), "a file called healthz");
+    await writeFile(join(dir, "files", "slack", "events"), "a file called slack/events");
+    for (const [key, text] of [
+      ["healthz", "a file called healthz"],
+      ["slack/events", "a file called slack/events"],
+    ] as const) {
+      const url = (await sign(key, "--expires", "1h")).replace("localhost", "127.0.0.1");
+      const response = await fetch(url);
+      expect(response.status, key).toBe(200);
+      expect(await response.text()).toBe(text);
+      const unsigned = new URL(url);
+      unsigned.search = "";
+      // Without a signature the path is the app's own again: the health check, or nothing.
+      expect(await (await fetch(unsigned)).text(), key).not.toContain(text);
+    }
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toMatchObject({ ok: true });
   });
 
   it("answers 403 for the same link with a changed byte, for another key, and after its expiry", async () => {

@@ -113,11 +113,15 @@ function answer(res: ServerResponse, head: boolean, status: number, text: string
   res.end(head ? undefined : body);
 }
 
+/** A URL carrying a CloudFront-style signature: health checks and Slack's requests never do. */
+export const isSignedLink = (url: string | undefined): boolean => /[?&]Signature=/.test(url ?? "");
+
 /**
  * Serves links in CloudFront's signed-URL format from a folder, checked by CloudFront's rules (see
  * verifySignedUrl). The URL is verified exactly as it arrived, before any decoding: decoding first
  * would let one signature cover several spellings of a path. Claims GET and HEAD on every path but
- * `/healthz` and `/slack/…`. Query strings are never logged: they carry the signature.
+ * `/healthz` and `/slack/…` without a signature (a key may be named so). Query strings are never
+ * logged: they carry the signature.
  */
 export function createLinkHandler(options: LinkHandlerOptions): LinkHandler {
   const now = options.now ?? (() => new Date());
@@ -198,7 +202,8 @@ export function createLinkHandler(options: LinkHandlerOptions): LinkHandler {
     const target = req.url ?? "";
     const path = target.split("?", 1)[0] ?? "";
     if (req.method !== "GET" && req.method !== "HEAD") return false;
-    if (!path.startsWith("/") || path === "/healthz" || path.startsWith("/slack/")) return false;
+    if (!path.startsWith("/")) return false;
+    if ((path === "/healthz" || path.startsWith("/slack/")) && !isSignedLink(target)) return false;
     serve(req, res, target, path).catch((error: unknown) => {
       // A download the client abandoned ends here too; it is not the server's failure.
       if (res.headersSent) {
