@@ -2,69 +2,93 @@ import { expireDueShares, type LifeDependencies, remindExpiringAnnouncements } f
 import type { Logger } from "./logger.js";
 
 export interface ExpiryScheduler {
-  /** Runs one pass now (the scheduler's own passes never overlap with it). */
+  /**
+   * Runs one pass now (the scheduler's own passes never overlap with it) and answers how many shares
+   * it marked expired; rejects when the ledger could not be asked, once both steps were tried.
+   */
   runNow(): Promise<number>;
   stop(): Promise<void>;
 }
 
+export interface ExpirySchedulerOptions {
+  readonly intervalMs: number;
+  /** How long before an announcement's links expire its sharer is reminded; undefined: never. */
+  readonly reminderWindowMs?: number | undefined;
+  /**
+   * Pass once at start and then every `intervalMs` (default). Off where nothing runs between requests
+   * (AWS Lambda): there a schedule calls `runNow`.
+   */
+  readonly timer?: boolean;
+}
+
 /**
- * Updates the messages of expired links, and reminds announcements' sharers `reminderWindowMs` before
- * theirs expire, once at start (catching up on what fell due while the process was down: the work is
- * derived from the ledger, not kept in memory) and then every `intervalMs`.
+ * Updates the messages of expired links, and reminds announcements' sharers before theirs expire, once
+ * at start (catching up on what fell due while the process was down: the work is derived from the
+ * ledger, not kept in memory) and then every `intervalMs`.
  */
 export function startExpiryScheduler(
   deps: LifeDependencies,
-  intervalMs: number,
+  options: ExpirySchedulerOptions,
   logger: Logger,
-  reminderWindowMs?: number,
 ): ExpiryScheduler {
   let running: Promise<number> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
+  const work = async (): Promise<number> => {
+    let failure: unknown;
+    let expired = 0;
+    try {
+      expired = await expireDueShares(deps, (share, error) =>
+        logger.warn({ err: error, share: share.id }, "could not update an expired share's message"),
+      );
+      if (expired > 0) logger.info({ event: "expire", count: expired }, "marked shares expired");
+    } catch (error) {
+      failure = error;
+      logger.warn({ err: error }, "could not look for expired shares; trying again later");
+    }
+    if (options.reminderWindowMs !== undefined) {
+      try {
+        const reminded = await remindExpiringAnnouncements(deps, options.reminderWindowMs, (share, error) =>
+          logger.warn(
+            { err: error, share: share.id },
+            "could not remind a sharer that an announcement expires soon",
+          ),
+        );
+        if (reminded > 0)
+          logger.info({ event: "remind", count: reminded }, "reminded sharers of expiring announcements");
+      } catch (error) {
+        failure ??= error;
+        logger.warn({ err: error }, "could not look for announcements to remind; trying again later");
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return expired;
+  };
+
   const pass = (): Promise<number> => {
-    running ??= expireDueShares(deps, (share, error) =>
-      logger.warn({ err: error, share: share.id }, "could not update an expired share's message"),
-    )
-      .then(async (count) => {
-        if (count > 0) logger.info({ event: "expire", count }, "marked shares expired");
-        if (reminderWindowMs !== undefined) {
-          const reminded = await remindExpiringAnnouncements(deps, reminderWindowMs, (share, error) =>
-            logger.warn(
-              { err: error, share: share.id },
-              "could not remind a sharer that an announcement expires soon",
-            ),
-          );
-          if (reminded > 0)
-            logger.info({ event: "remind", count: reminded }, "reminded sharers of expiring announcements");
-        }
-        return count;
-      })
-      .catch((error: unknown) => {
-        logger.warn({ err: error }, "could not look for expired shares; trying again later");
-        return 0;
-      })
-      .finally(() => {
-        running = undefined;
-      });
+    running ??= work().finally(() => {
+      running = undefined;
+    });
     return running;
   };
 
+  // Failures are logged by the pass itself; the timer just tries again at the next turn.
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
-      void pass().then(schedule);
-    }, intervalMs);
+      void pass().then(schedule, schedule);
+    }, options.intervalMs);
     timer.unref();
   };
-  void pass().then(schedule);
+  if (options.timer !== false) void pass().then(schedule, schedule);
 
   return {
     runNow: pass,
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await running;
+      await running?.catch(() => undefined);
     },
   };
 }

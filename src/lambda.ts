@@ -56,7 +56,8 @@ async function start(): Promise<Started> {
       "On AWS Lambda, Slack reaches Handout over HTTP: set SLACK_SIGNING_SECRET and leave SLACK_APP_TOKEN unset (Socket Mode needs a long-running process; use the Docker image for it).",
     ]);
   }
-  const { slack } = await buildHandout(process.env, logger);
+  // Nothing runs between requests on Lambda: an EventBridge schedule drives the expiry pass.
+  const { slack } = await buildHandout(process.env, logger, { expiryTimer: false });
   if (!slack)
     throw new ConfigError(["SLACK_BOT_TOKEN is not set: Handout on AWS Lambda only answers Slack."]);
   const receiver = new AwsLambdaReceiver({

@@ -6,7 +6,7 @@ import { slackDirectory } from "./adapters/slack-directory.js";
 import { slackShareMessages } from "./adapters/slack-messages.js";
 import { slackPoster } from "./adapters/slack-poster.js";
 import { type Config, loadConfig, type SlackSettings } from "./config.js";
-import { HandoutError } from "./domain/errors.js";
+import { HandoutError, isHandoutError } from "./domain/errors.js";
 import type { AccessPolicy } from "./domain/policy.js";
 import { coveringPrefixes } from "./domain/search.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
@@ -107,7 +107,16 @@ async function loadPolicy(config: Config, logger: Logger): Promise<AccessPolicy>
  * the ledger and Slack. Every failure here is final and says what to fix. The index builds in the
  * background: Handout serves at once.
  */
-export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Promise<Handout> {
+export interface BuildOptions {
+  /** Run the expiry pass on a timer (default); AWS Lambda runs it when a schedule invokes it instead. */
+  readonly expiryTimer?: boolean;
+}
+
+export async function buildHandout(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  options: BuildOptions = {},
+): Promise<Handout> {
   const config: Config = loadConfig(env, ["bucket", "signing"]);
   const policy = await loadPolicy(config, logger);
   const ledger = await openLedger(config.ledger);
@@ -170,11 +179,15 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
     };
     const expiry = startExpiryScheduler(
       context.share,
-      config.expiryCheckSeconds * 1000,
+      {
+        intervalMs: config.expiryCheckSeconds * 1000,
+        reminderWindowMs:
+          config.announcementReminderSeconds === undefined
+            ? undefined
+            : config.announcementReminderSeconds * 1000,
+        timer: options.expiryTimer,
+      },
       logger,
-      config.announcementReminderSeconds === undefined
-        ? undefined
-        : config.announcementReminderSeconds * 1000,
     );
     slack = { settings, context, bot, expiry };
   }
@@ -200,16 +213,38 @@ export async function buildHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
   };
 }
 
-/** Why Socket Mode could not connect, as the person installing Handout can fix it. */
-function socketModeRefused(error: unknown): HandoutError {
-  const code = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
-  const fix =
-    code === "invalid_auth" || code === "not_authed" || code === "token_revoked"
-      ? "create an app-level token with the connections:write scope on the Slack app's Basic Information page"
-      : "check that Socket Mode is on in the Slack app's settings";
-  return new HandoutError("CONFIG_INVALID", `Slack refused SLACK_APP_TOKEN (${code}): ${fix}.`, {
-    cause: error,
+/**
+ * Asks Slack once, without retrying, for a Socket Mode connection with the app token, so that a bad
+ * token or an unreachable Slack stops start-up with what to fix: the Socket Mode client itself retries
+ * most failures for as long as it runs.
+ */
+async function checkAppToken(appToken: string, apiUrl: string | undefined): Promise<void> {
+  const client = new WebClient(appToken, {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    retryConfig: { retries: 0 },
   });
+  try {
+    await client.apps.connections.open();
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    if (code === undefined) {
+      throw new HandoutError(
+        "CONFIG_INVALID",
+        `Could not reach Slack to open a Socket Mode connection (${(error as Error).message}): check the network${apiUrl ? " and SLACK_API_URL" : ""}.`,
+        { cause: error },
+      );
+    }
+    throw new HandoutError(
+      "CONFIG_INVALID",
+      code === "invalid_auth" ||
+        code === "not_authed" ||
+        code === "token_revoked" ||
+        code === "account_inactive"
+        ? `Slack refused SLACK_APP_TOKEN (${code}): create an app-level token with the connections:write scope on the Slack app's Basic Information page.`
+        : `Slack would not open a Socket Mode connection (${code}): check that Socket Mode is on in the Slack app's settings.`,
+      { cause: error },
+    );
+  }
 }
 
 /** Builds Handout and serves: /healthz, Slack (HTTP or Socket Mode), and the embedded default's links. */
@@ -230,11 +265,16 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
   // Socket Mode connects out to Slack; in HTTP mode the server above receives Slack's requests.
   if (app && slack?.settings.appToken) {
     try {
+      await checkAppToken(slack.settings.appToken, slack.settings.apiUrl);
       await app.start();
     } catch (error) {
       await http.stop();
       await handout.close();
-      throw socketModeRefused(error);
+      throw isHandoutError(error)
+        ? error
+        : new HandoutError("CONFIG_INVALID", `Could not start Socket Mode: ${(error as Error).message}`, {
+            cause: error,
+          });
     }
   }
 

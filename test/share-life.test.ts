@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
 import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
-import { newShareId, type ShareRecord } from "../src/domain/ledger.js";
+import { type NewShare, newShareId, type ShareRecord } from "../src/domain/ledger.js";
 import { runHandout } from "./support/cli.js";
 import {
   answered,
@@ -15,6 +15,8 @@ import {
   type View,
 } from "./support/handout-harness.js";
 import type { SlackCall } from "./support/slack-double.js";
+
+const HOUR = 3_600_000;
 
 let h: Harness;
 let steps: Steps;
@@ -42,6 +44,36 @@ async function ledgerRecord(id: string): Promise<ShareRecord | undefined> {
   const ledger = await openSqliteLedger(`${h.dir}/handout.db`);
   try {
     return await ledger.get(id);
+  } finally {
+    await ledger.close();
+  }
+}
+
+/**
+ * A share by Ana in #general written straight into the ledger, as if posted `ageMs` ago, whose links
+ * last `leftMs` more (negative: already past), with a message to edit; its id.
+ */
+async function pastShare(ageMs: number, leftMs: number, extra: Partial<NewShare> = {}): Promise<string> {
+  const ledger = await openSqliteLedger(`${h.dir}/handout.db`);
+  try {
+    const share: NewShare = {
+      id: newShareId(),
+      sharerId: "U0ANA",
+      keys: ["reports/q1 2026.pdf"],
+      channelId: "C0GENERAL",
+      mode: "post",
+      createdAt: new Date(Date.now() - ageMs),
+      expiresAt: new Date(Date.now() + leftMs),
+      ...extra,
+    };
+    await ledger.record(share);
+    await ledger.posted(share.id, {
+      channelId: "C0GENERAL",
+      ts: "1893456000.000100",
+      via: "message",
+      pinned: false,
+    });
+    return share.id;
   } finally {
     await ledger.close();
   }
@@ -259,6 +291,50 @@ describe("extend", () => {
     expect((await ledgerRecord(shareId))?.replacedBy).toBe(newId);
   });
 
+  /** Claims Ana's share for a pending extension created `ageMs` ago, as a crashed process leaves it. */
+  async function leftClaim(shareId: string, ageMs: number): Promise<string> {
+    const ledger = await openSqliteLedger(`${h.dir}/handout.db`);
+    try {
+      const id = newShareId();
+      const old = (await ledger.get(shareId)) as ShareRecord;
+      await ledger.record({ ...old, id, createdAt: new Date(Date.now() - ageMs), replaces: shareId });
+      expect((await ledger.markReplaced(shareId, id)).changed).toBe(true);
+      return id;
+    } finally {
+      await ledger.close();
+    }
+  }
+
+  it("refuses while another extension is under way, and takes over one abandoned long ago", async () => {
+    const { shareId } = await shareAsAna();
+    const underWay = await leftClaim(shareId, 1000);
+    h.slack.reset();
+    const refused = await extend("U0ANA", shareId, 7 * DAY);
+    expect(await steps.outcome(refused.view)).toContain("is being extended right now");
+    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+    expect((await ledgerRecord(shareId))?.replacedBy).toBe(underWay);
+
+    const abandoned = await leftClaim((await shareAsAna()).shareId, 10 * 60_000);
+    const stuck = (await ledgerRecord(abandoned))?.replaces as string;
+    h.slack.reset();
+    const taken = await extend("U0ANA", stuck, 7 * DAY);
+    expect(await steps.outcome(taken.view)).toContain("Shared again in <#C0GENERAL>");
+    const newId = new URL(buttonsOf(await h.slack.waitFor("chat.postMessage"))[0] as string).searchParams.get(
+      SHARE_ID_PARAM,
+    );
+    expect((await ledgerRecord(stuck))?.replacedBy).toBe(newId);
+  });
+
+  it("keeps Revoke on an extended share in App Home: its own links still open", async () => {
+    const { shareId } = await shareAsAna();
+    h.slack.reset();
+    const { view } = await extend("U0ANA", shareId, 7 * DAY);
+    await steps.outcome(view);
+    const publish = await h.slack.waitFor("views.publish");
+    expect(homeButton(publish, "handout_revoke", shareId)).toBeDefined();
+    expect(homeButton(publish, "handout_extend", shareId)).toBeUndefined();
+  });
+
   it("refuses an extension from another person", async () => {
     const { shareId } = await shareAsAna();
     h.slack.reset();
@@ -286,35 +362,10 @@ describe("expiry", () => {
 });
 
 describe("announcement reminders", () => {
-  /** An announcement by Ana in #general, recorded and posted `ageMs` ago, whose links last `leftMs` more. */
-  async function announcement(ageMs: number, leftMs: number): Promise<string> {
-    const ledger = await openSqliteLedger(`${h.dir}/handout.db`);
-    try {
-      const share = {
-        id: newShareId(),
-        sharerId: "U0ANA",
-        keys: ["reports/q1 2026.pdf"],
-        channelId: "C0GENERAL",
-        mode: "announce" as const,
-        title: "Board pack",
-        createdAt: new Date(Date.now() - ageMs),
-        expiresAt: new Date(Date.now() + leftMs),
-      };
-      await ledger.record(share);
-      await ledger.posted(share.id, {
-        channelId: "C0GENERAL",
-        ts: "1893456000.000100",
-        via: "message",
-        pinned: false,
-      });
-      return share.id;
-    } finally {
-      await ledger.close();
-    }
-  }
+  const announcement = (ageMs: number, leftMs: number) =>
+    pastShare(ageMs, leftMs, { mode: "announce", title: "Board pack" });
 
   it("tells the sharer once, directly, a day before the links stop opening, with Extend", async () => {
-    const HOUR = 3_600_000;
     const due = await announcement(6 * 24 * HOUR, 12 * HOUR);
     const shortLived = await announcement(60_000, HOUR);
     const notYet = await announcement(60_000, 3 * 24 * HOUR);
@@ -362,6 +413,7 @@ describe("handout audit", () => {
     );
 
   it("exports shares, revocations and extensions as JSON and CSV, filtered by person and time", async () => {
+    const older = await pastShare(2 * 24 * HOUR, 5 * 24 * HOUR);
     const { shareId } = await shareAsAna();
     await click("U0ANA", "handout_revoke", shareId);
     await h.slack.waitFor("chat.update");
@@ -384,15 +436,15 @@ describe("handout audit", () => {
     );
     expect(csv.out).not.toContain("U0ANA,");
     const everything = await audit();
-    // The default period reaches further back than an hour: every share of the last hour is in it.
+    // Without --since, everything: the last hour's shares and the one from two days ago.
     const everyId = everything.out
       .split("\n")
       .slice(1)
       .filter(Boolean)
       // A cell that could start a spreadsheet formula (an id may start with "-") is quoted with '.
       .map((line) => line.split(",")[0]?.replace(/^'/, ""));
-    expect(everyId).toEqual(expect.arrayContaining(rows.map((r) => r.id)));
-    expect(everyId.length).toBeGreaterThan(rows.length);
+    expect(everyId).toEqual(expect.arrayContaining([...rows.map((r) => r.id), older]));
+    expect(rows.map((r) => r.id)).not.toContain(older);
     expect((await audit("--since", "0m")).code).toBe(2);
     expect((await audit("--format", "xml")).code).toBe(2);
   });

@@ -72,6 +72,22 @@ describe("option values for keys", () => {
     expect(new KeyRefs({ keysStartingWith: () => [`${long}.old`] }).fromValue(value)).toBeUndefined();
   });
 
+  it("does not search the index for a value whose start is shorter than any it makes", () => {
+    const asked: string[] = [];
+    const refs = new KeyRefs({
+      keysStartingWith: (prefix) => {
+        asked.push(prefix);
+        return [long];
+      },
+    });
+    const value = new KeyRefs().toValue(long);
+    expect(refs.fromValue(value.slice(0, 100))).toBeUndefined();
+    expect(refs.fromValue(`p:${value.slice(2, 24)}r`)).toBeUndefined();
+    expect(asked).toEqual([]);
+    expect(refs.fromValue(value)).toBe(long);
+    expect(asked).toHaveLength(1);
+  });
+
   it("takes no forged value for a key: a wrong hash, a short key's hash, an over-long value", () => {
     const lookup = {
       keysStartingWith: (prefix: string) => [long, "reports/q1.pdf"].filter((k) => k.startsWith(prefix)),

@@ -53,9 +53,9 @@ describe("Socket Mode", () => {
   it("connects with the app token, through the Web API URL it is given", async () => {
     const [open] = h.slack.calls.filter((call) => call.method === "apps.connections.open");
     expect(open?.token).toBe("xapp-test");
+    // Connected and greeted: Bolt's start resolves only after Slack's hello.
     expect(socket.connections).toBe(1);
-    const health = await fetch(`http://127.0.0.1:${h.handout.port}/healthz`);
-    expect(await health.json()).toMatchObject({ ok: true, slack: "connected" });
+    expect(socket.greeted).toBe(1);
   });
 
   it("shares a file: /share, the modal, a submission and the posted link, all over the socket", async () => {
@@ -123,24 +123,32 @@ describe("Socket Mode", () => {
   });
 });
 
-describe("Socket Mode with a token that cannot connect", () => {
+describe("Socket Mode that cannot connect", () => {
   it.each([
     [
       "a wrong app token",
       "xapp-wrong",
+      true,
       /Slack refused SLACK_APP_TOKEN \(invalid_auth\): create an app-level token/,
     ],
     [
       "the bot token in its place",
       "xoxb-test",
+      true,
       /SLACK_APP_TOKEN.*must be an app-level token starting with xapp-/,
     ],
-  ])("stops start-up with what to fix, given %s", async (_, token, message) => {
+    [
+      "Socket Mode off in the Slack app's settings",
+      "xapp-test",
+      false,
+      /Slack would not open a Socket Mode connection \(socket_mode_disabled\): check that Socket Mode is on/,
+    ],
+  ])("stops start-up with what to fix, given %s", async (_, token, socketModeOn, message) => {
     const socket = await startSocketModeServer();
     try {
       await expect(
         startHarness({ SLACK_APP_TOKEN: token, SLACK_SIGNING_SECRET: undefined }, (slack) => {
-          slack.workspace.socketModeUrl = socket.url;
+          if (socketModeOn) slack.workspace.socketModeUrl = socket.url;
         }),
       ).rejects.toThrow(message);
       expect(socket.connections).toBe(0);

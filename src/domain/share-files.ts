@@ -33,8 +33,14 @@ export interface ShareRequest {
   readonly origin?: Origin | undefined;
   /** The share this one extends. */
   readonly replaces?: string | undefined;
-  /** The id to record it under: an extension claims the old share for its id before anything is posted. */
-  readonly id?: string | undefined;
+}
+
+export interface ShareSteps {
+  /**
+   * Runs once the share is recorded and before any link is made; when it throws, the share is
+   * recorded as failed and nothing is posted. An extension claims the share it replaces here.
+   */
+  readonly recorded?: (record: ShareRecord) => Promise<void>;
 }
 
 export interface ShareDependencies {
@@ -82,6 +88,7 @@ function assertWellFormed(request: ShareRequest): void {
 export async function shareFiles(
   request: ShareRequest,
   deps: ShareDependencies,
+  steps: ShareSteps = {},
 ): Promise<{ share: Share; posted: Posted; record: ShareRecord }> {
   assertWellFormed(request);
   const policy = deps.policy();
@@ -133,7 +140,7 @@ export async function shareFiles(
 
   // Recorded before any link exists, so that no link is ever out there without a record to revoke it by.
   const record = await deps.ledger.record({
-    id: request.id ?? newShareId(),
+    id: newShareId(),
     sharerId: request.userId,
     keys: request.keys,
     channelId: request.channelId,
@@ -144,6 +151,14 @@ export async function shareFiles(
     title: request.mode === "announce" ? request.announcement?.title : undefined,
     replaces: request.replaces,
   });
+  if (steps.recorded) {
+    try {
+      await steps.recorded(record);
+    } catch (error) {
+      await deps.ledger.failed(record.id, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
   const shared: SharedFile[] = files.map((file) => {
     const info = file as NonNullable<typeof file>;
     return {

@@ -1,5 +1,5 @@
 import { HandoutError } from "./errors.js";
-import { isShareId, newShareId, type RevocationList, type ShareLedger, type ShareRecord } from "./ledger.js";
+import { isShareId, type RevocationList, type ShareLedger, type ShareRecord } from "./ledger.js";
 import { accessFor } from "./policy.js";
 import type { Posted, ShareMessages } from "./ports.js";
 import { type ShareDependencies, shareFiles } from "./share-files.js";
@@ -72,33 +72,54 @@ async function denyAtEdge(deps: LifeDependencies, share: ShareRecord): Promise<v
   }
 }
 
+/** How long an extension may stay pending before its claim on the old share counts as abandoned. */
+const CLAIM_LEASE_MS = 5 * 60_000;
+
+const alreadyExtended = (share: ShareRecord): HandoutError =>
+  new HandoutError(
+    "INPUT_INVALID",
+    share.replacedBy
+      ? "That share was already extended, or is being extended right now."
+      : `That share cannot be extended: it was ${share.state}.`,
+  );
+
 /**
  * Shares the same files again, in the same place, with a new expiry: a new share, checked like any
  * other against the policy as it stands. The old message then points to the new one.
+ *
+ * The new share is recorded, then claims the old one (the ledger's conditional `markReplaced`) before
+ * any link is made: of two extensions at once (two open dialogs, the sharer and an admin) one posts and
+ * the other is told. A claim whose share failed, or stayed pending past a lease (a crash, a Lambda
+ * timeout), is abandoned and may be taken over; one whose post failed is given back.
  */
 export async function extendShare(
   deps: LifeDependencies,
   request: { shareId: unknown; actorId: string; expiresAt: Date },
 ): Promise<{ record: ShareRecord; posted: Posted }> {
   const old = await ownShare(deps, request.shareId, request.actorId);
-  // The old share is claimed for the new one's id before anything is posted: of two extensions at
-  // once (the sharer and an admin, two open dialogs), one posts and the other is told it was extended.
-  const id = newShareId();
-  const claim = await deps.ledger.markReplaced(old.id, id);
-  if (!claim.changed || !claim.share) {
-    const now = claim.share ?? old;
-    throw new HandoutError(
-      "INPUT_INVALID",
-      now.replacedBy
-        ? "That share was already extended, or is being extended right now."
-        : `That share cannot be extended: it was ${now.state}.`,
-    );
-  }
+  const abandoned = async (holderId: string): Promise<boolean> => {
+    const holder = await deps.ledger.get(holderId);
+    if (holder === undefined || holder.state === "failed") return true;
+    return holder.state === "pending" && deps.now().getTime() - holder.createdAt.getTime() > CLAIM_LEASE_MS;
+  };
+  if (old.state === "revoked" || old.state === "failed") throw alreadyExtended(old);
+  if (old.replacedBy && !(await abandoned(old.replacedBy))) throw alreadyExtended(old);
+
+  let claimedFor: string | undefined;
+  const claim = async (record: ShareRecord) => {
+    let result = await deps.ledger.markReplaced(old.id, record.id);
+    const holder = result.share?.replacedBy;
+    if (!result.changed && holder && (await abandoned(holder))) {
+      await deps.ledger.unmarkReplaced(old.id, holder);
+      result = await deps.ledger.markReplaced(old.id, record.id);
+    }
+    if (!result.changed) throw alreadyExtended(result.share ?? old);
+    claimedFor = record.id;
+  };
   let made: { record: ShareRecord; posted: Posted };
   try {
     made = await shareFiles(
       {
-        id,
         userId: request.actorId,
         keys: old.keys,
         expiresAt: request.expiresAt,
@@ -108,17 +129,23 @@ export async function extendShare(
         replaces: old.id,
       },
       deps,
+      { recorded: claim },
     );
   } catch (error) {
-    // Refused before it was recorded, or its post failed: the old share may be extended again. (One
-    // left pending may have been posted before the ledger failed: it keeps the claim.)
-    const attempt = await deps.ledger.get(id).catch(() => undefined);
-    if (attempt === undefined || attempt.state === "failed") {
-      await deps.ledger.unmarkReplaced(old.id, id).catch(() => undefined);
+    // The claim is given back only when the ledger says the new share failed: one left pending may
+    // have been posted before the ledger failed, and keeps it.
+    if (claimedFor) {
+      const attempt = await deps.ledger.get(claimedFor).catch(() => undefined);
+      if (attempt?.state === "failed")
+        await deps.ledger.unmarkReplaced(old.id, claimedFor).catch(() => undefined);
     }
     throw error;
   }
-  await deps.messages.replaced(claim.share, made.posted);
+  const replaced = (await deps.ledger.get(old.id).catch(() => undefined)) ?? {
+    ...old,
+    replacedBy: made.record.id,
+  };
+  await deps.messages.replaced(replaced, made.posted);
   return made;
 }
 
@@ -138,7 +165,8 @@ export async function remindExpiringAnnouncements(
     if (share.expiresAt.getTime() <= now) continue; // expiry deals with it
     // Claimed either way, so that a short-lived announcement is not looked at again.
     const claimed = await deps.ledger.markExpiryNotified(share.id);
-    if (!claimed.changed) continue;
+    // Extended meanwhile (the list may lag the ledger): its Extend button would only be refused.
+    if (!claimed.changed || claimed.share.replacedBy) continue;
     if (share.expiresAt.getTime() - share.createdAt.getTime() < 2 * windowMs) continue;
     sent++;
     await deps.messages.expiresSoon(claimed.share).catch((error: unknown) => onError(claimed.share, error));

@@ -8,7 +8,7 @@ const HASH_LENGTH = 22;
 /** The longest start of a key a long key's value carries. */
 const PREFIX_ROOM = MAX_VALUE - "p:".length - HASH_LENGTH;
 /** How many keys sharing that start a lookup hashes before it gives up. */
-const MAX_CANDIDATES = 20_000;
+const MAX_CANDIDATES = 2_000;
 
 /** Where a process that did not offer a long key finds it again: the bucket index. */
 export interface KeyLookup {
@@ -27,9 +27,10 @@ function startOf(key: string, room: number): string {
 /**
  * Option values for keys. Slack allows 150 characters; an S3 key may be 1,024 bytes. Short keys travel
  * as themselves (`k:`). Longer ones travel as a hash of the key followed by as much of its start as
- * fits (`p:`): the process that offered it remembers it, and any other (another replica, a restart, a
- * new Lambda container) finds it among the indexed keys with that start. Either way the key that comes
- * back is untrusted: the share re-checks it against the policy.
+ * fits (`p:`): the process that offered it remembers it, and any other (another replica, a restart)
+ * finds it among the indexed keys with that start once its index has listed them (a new Lambda
+ * container's index starts empty, so there the person may have to choose the file again). Either way
+ * the key that comes back is untrusted: the share re-checks it against the policy.
  */
 export class KeyRefs {
   private readonly long = new Map<string, string>();
@@ -52,7 +53,9 @@ export class KeyRefs {
     if (remembered !== undefined || !this.lookup) return remembered;
     const hash = value.slice(2, 2 + HASH_LENGTH);
     const prefix = value.slice(2 + HASH_LENGTH);
-    if (hash.length < HASH_LENGTH || prefix.length === 0) return undefined;
+    // Values this class makes carry the whole room (one less when a character would be cut): a shorter
+    // start is forged, and would only make the lookup hash more keys.
+    if (hash.length < HASH_LENGTH || prefix.length < PREFIX_ROOM - 1) return undefined;
     let seen = 0;
     for (const key of this.lookup.keysStartingWith(prefix)) {
       if (++seen > MAX_CANDIDATES) return undefined;

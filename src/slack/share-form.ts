@@ -54,15 +54,18 @@ export function readShareForm(
 
   const chosen = (element(Field.files).selected_options ?? []).map((o) => o.value);
   const keys: string[] = [];
-  for (const value of chosen) {
-    const key = typeof value === "string" ? refs.fromValue(value) : undefined;
-    if (key === undefined)
-      errors[Field.files] = "Handout no longer recognises one of these files. Remove it and choose it again.";
-    else keys.push(key);
-  }
   if (chosen.length === 0) errors[Field.files] = "Choose at least one file.";
-  if (chosen.length > MAX_FILES_PER_SHARE)
+  // Counted before any value is looked up: each may cost a search of the index.
+  else if (chosen.length > MAX_FILES_PER_SHARE)
     errors[Field.files] = `Choose at most ${MAX_FILES_PER_SHARE} files at once.`;
+  else
+    for (const value of chosen) {
+      const key = typeof value === "string" ? refs.fromValue(value) : undefined;
+      if (key === undefined)
+        errors[Field.files] =
+          "Handout no longer recognises one of these files. Remove it and choose it again.";
+      else keys.push(key);
+    }
 
   const at = element(Field.expiryAt).selected_date_time;
   const preset = Number(element(Field.expiry).selected_option?.value);

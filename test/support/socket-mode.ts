@@ -22,6 +22,8 @@ export interface SocketModeServer {
   readonly url: string;
   /** Open connections. */
   readonly connections: number;
+  /** Hellos sent: an app that got one is connected, as far as Slack is concerned. */
+  readonly greeted: number;
   /** Resolves once `count` apps are connected (and greeted). */
   connected(count?: number, timeoutMs?: number): Promise<void>;
   /** Resolves once no app is connected. */
@@ -43,6 +45,7 @@ export async function startSocketModeServer(appId = "A0001"): Promise<SocketMode
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const sockets: WebSocket[] = [];
   const pending = new Map<string, (ack: SocketAck) => void>();
+  let greeted = 0;
 
   server.on("connection", (socket) => {
     sockets.push(socket);
@@ -60,12 +63,16 @@ export async function startSocketModeServer(appId = "A0001"): Promise<SocketMode
         connection_info: { app_id: appId },
       }),
     );
+    greeted++;
   });
 
   return {
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/link/`,
     get connections() {
       return sockets.length;
+    },
+    get greeted() {
+      return greeted;
     },
     connected: (count = 1, timeoutMs = 5000) =>
       wait(() => sockets.length >= count, `${count} connection(s) not made`, timeoutMs),

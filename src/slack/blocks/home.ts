@@ -40,24 +40,30 @@ function shareBlocks(share: ShareRecord, viewerId: string, now: Date): KnownBloc
     },
   ];
   const buttons = [];
-  if (live && !share.replacedBy) {
-    buttons.push(
-      { type: "button" as const, action_id: EXTEND_ACTION, text: plain("Extend"), value: share.id },
-      {
+  if (live) {
+    // An extended share's own links still open until they expire: it can still be revoked.
+    if (!share.replacedBy) {
+      buttons.push({
         type: "button" as const,
-        action_id: REVOKE_ACTION,
-        text: plain("Revoke"),
-        style: "danger" as const,
+        action_id: EXTEND_ACTION,
+        text: plain("Extend"),
         value: share.id,
-        confirm: {
-          title: plain("Revoke these links?"),
-          text: mrkdwn("Anyone who has them will no longer be able to open them. This cannot be undone."),
-          confirm: plain("Revoke"),
-          deny: plain("Keep them"),
-          style: "danger" as const,
-        },
+      });
+    }
+    buttons.push({
+      type: "button" as const,
+      action_id: REVOKE_ACTION,
+      text: plain("Revoke"),
+      style: "danger" as const,
+      value: share.id,
+      confirm: {
+        title: plain("Revoke these links?"),
+        text: mrkdwn("Anyone who has them will no longer be able to open them. This cannot be undone."),
+        confirm: plain("Revoke"),
+        deny: plain("Keep them"),
+        style: "danger" as const,
       },
-    );
+    });
   } else if (share.state === "expired" && !share.replacedBy) {
     buttons.push({
       type: "button" as const,

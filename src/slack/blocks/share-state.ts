@@ -87,5 +87,9 @@ export function expiresSoonBlocks(share: ShareRecord): KnownBlock[] {
   return [
     { type: "section", text: mrkdwn(`:hourglass_flowing_sand: ${expiresSoonText(share)}`) },
     filesWithButton(share, EXTEND_ACTION, "Extend"),
+    {
+      type: "context",
+      elements: [mrkdwn("Extend posts these files there again with new links, as a regular message.")],
+    },
   ];
 }
