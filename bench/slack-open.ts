@@ -141,13 +141,14 @@ async function measure(load: LoadThread, job: LoadJob): Promise<Latencies> {
     if (typeof trigger === "string") arrivedAt.set(trigger, now());
   };
   diagnostics.subscribe("http.server.request.start", onArrival);
-  listeners.add(({ method, body }) => {
+  const onCall = ({ method, body }: WebApiCall) => {
     if (method !== "views.open") return;
     // A regular expression, not URLSearchParams: the watch should cost the app next to nothing.
     const encoded = /(?:^|&)trigger_id=([^&]*)/.exec(String(body))?.[1];
     const trigger = encoded === undefined ? undefined : decodeURIComponent(encoded);
     if (trigger && arrivedAt.has(trigger)) openedAt.set(trigger, now());
-  });
+  };
+  listeners.add(onCall);
   let sentAt: Map<string, number>;
   try {
     sentAt = await load.send(job);
@@ -157,7 +158,7 @@ async function measure(load: LoadThread, job: LoadJob): Promise<Latencies> {
     await new Promise((resolve) => setTimeout(resolve, 300));
   } finally {
     diagnostics.unsubscribe("http.server.request.start", onArrival);
-    listeners.clear();
+    listeners.delete(onCall);
   }
   if (openedAt.size < count) throw new Error(`only ${openedAt.size} of ${count} commands opened a modal`);
   const since = (start: Map<string, number>) =>
@@ -229,14 +230,18 @@ export async function run(): Promise<Record<string, number>> {
   try {
     const handoutUrl = `http://127.0.0.1:${handout.port}`;
     const bareUrl = `http://127.0.0.1:${bareServer.address().port}`;
-    // The first command of a person the directory has not met opens a placeholder: keep the form.
-    listeners.add(({ method, body }) => {
-      if (method !== "views.open" || handoutView) return;
+    // The first commands of a person the directory has not met open a placeholder: keep the form.
+    const capture = ({ method, body }: WebApiCall) => {
+      if (method !== "views.open") return;
       const view = JSON.parse(new URLSearchParams(String(body)).get("view") ?? "{}") as ModalView;
-      if (view.blocks.some((block) => block.block_id === "files")) handoutView = view;
-    });
+      if (view.blocks.some((block) => block.block_id === "files")) handoutView ??= view;
+    };
+    listeners.add(capture);
     await measure(load, { baseUrl: handoutUrl, count: 40 });
     await measure(load, { baseUrl: bareUrl, count: 40 });
+    // By now Handout has looked the person up: these open the form at once.
+    await measure(load, { baseUrl: handoutUrl, count: 40 });
+    listeners.delete(capture);
     if (!handoutView) throw new Error("Handout never opened its share form in the warm-up");
     await measure(load, { baseUrl: bareUrl, count: 40, command: "/share-same-view" });
     const ours: Latencies[] = [];
