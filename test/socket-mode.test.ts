@@ -66,6 +66,23 @@ describe("Socket Mode", () => {
     const { view } = await filledView(h, opened);
     expect(JSON.stringify(view.blocks)).toContain("k:reports/q1 2026.pdf");
 
+    // The type-ahead: Slack asks for options in an envelope, and they come back in its acknowledgement.
+    const suggested = await socket.send(
+      "interactive",
+      h.requests.blockSuggestion({
+        user: "U0ANA",
+        action_id: "files_input",
+        block_id: "files",
+        value: "q2",
+        view,
+      }),
+    );
+    const options = (suggested.payload?.options ?? []) as { value: string }[];
+    expect(options.map((o) => o.value).sort()).toEqual([
+      "k:reports/2026/q2 draft.pdf",
+      "k:reports/2026/q2.pdf",
+    ]);
+
     const before = Date.now();
     const submitted = await socket.send(
       "interactive",
@@ -106,6 +123,21 @@ describe("Socket Mode", () => {
     expect(Object.keys((refused.payload?.errors ?? {}) as object)).toEqual(["expiry_at"]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(h.slack.callsTo("chat.postMessage")).toHaveLength(posts);
+  });
+
+  it("publishes App Home when Slack sends app_home_opened as an event envelope", async () => {
+    const ack = await socket.send("events_api", {
+      token: "legacy-verification-token",
+      team_id: "T0001",
+      api_app_id: "A0001",
+      type: "event_callback",
+      event_id: "Ev0SOCKET1",
+      event_time: Math.floor(Date.now() / 1000),
+      event: { type: "app_home_opened", user: "U0ANA", channel: "D0ANA", tab: "home", event_ts: "1.2" },
+    });
+    expect(ack.envelope_id).toBeTruthy();
+    const published = await h.slack.waitFor("views.publish", (call) => call.args.user_id === "U0ANA");
+    expect((published.args.view as { type: string }).type).toBe("home");
   });
 
   it("takes no Slack requests over HTTP: there is no signing secret to check them with", async () => {
