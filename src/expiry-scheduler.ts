@@ -6,7 +6,7 @@ export interface ExpiryScheduler {
    * Runs one pass now (the scheduler's own passes never overlap with it) and answers how many shares
    * it marked expired; rejects when the ledger could not be asked, once both steps were tried.
    */
-  runNow(): Promise<number>;
+  runNow(keepGoing?: () => boolean): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -35,12 +35,15 @@ export function startExpiryScheduler(
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const work = async (): Promise<number> => {
+  const work = async (keepGoing: () => boolean): Promise<number> => {
     let failure: unknown;
     let expired = 0;
     try {
-      expired = await expireDueShares(deps, (share, error) =>
-        logger.warn({ err: error, share: share.id }, "could not update an expired share's message"),
+      expired = await expireDueShares(
+        deps,
+        (share, error) =>
+          logger.warn({ err: error, share: share.id }, "could not update an expired share's message"),
+        keepGoing,
       );
       if (expired > 0) logger.info({ event: "expire", count: expired }, "marked shares expired");
     } catch (error) {
@@ -49,11 +52,15 @@ export function startExpiryScheduler(
     }
     if (options.reminderWindowMs !== undefined) {
       try {
-        const reminded = await remindExpiringAnnouncements(deps, options.reminderWindowMs, (share, error) =>
-          logger.warn(
-            { err: error, share: share.id },
-            "could not remind a sharer that an announcement expires soon",
-          ),
+        const reminded = await remindExpiringAnnouncements(
+          deps,
+          options.reminderWindowMs,
+          (share, error) =>
+            logger.warn(
+              { err: error, share: share.id },
+              "could not remind a sharer that an announcement expires soon",
+            ),
+          keepGoing,
         );
         if (reminded > 0)
           logger.info({ event: "remind", count: reminded }, "reminded sharers of expiring announcements");
@@ -66,8 +73,8 @@ export function startExpiryScheduler(
     return expired;
   };
 
-  const pass = (): Promise<number> => {
-    running ??= work().finally(() => {
+  const pass = (keepGoing: () => boolean = () => true): Promise<number> => {
+    running ??= work(keepGoing).finally(() => {
       running = undefined;
     });
     return running;
@@ -84,7 +91,7 @@ export function startExpiryScheduler(
   if (options.timer !== false) void pass().then(schedule, schedule);
 
   return {
-    runNow: pass,
+    runNow: (keepGoing) => pass(keepGoing),
     async stop() {
       stopped = true;
       clearTimeout(timer);

@@ -27,7 +27,7 @@ const logger = createLogger(process.env.LOG_LEVEL || "info");
 interface Started {
   readonly slackHandler: SlackHandler;
   /** The expiry pass (expired links' messages, announcement reminders). */
-  readonly expiry: { runNow(): Promise<number> };
+  readonly expiry: { runNow(keepGoing?: () => boolean): Promise<number> };
 }
 
 /**
@@ -92,7 +92,10 @@ export const handler = async (event: LambdaEvent, context: unknown): Promise<Lam
   });
   const started = await ready;
   if (isScheduledEvent(event)) {
-    const expired = await started.expiry.runNow();
+    // Stop taking shares with 5 s left: one claimed but not edited would wait for nobody.
+    const remaining = (context as { getRemainingTimeInMillis?: () => number }).getRemainingTimeInMillis;
+    const stopAt = remaining ? Date.now() + remaining.call(context) - 5000 : Number.POSITIVE_INFINITY;
+    const expired = await started.expiry.runNow(() => Date.now() < stopAt);
     return { statusCode: 200, body: JSON.stringify({ ok: true, expired }) };
   }
   return started.slackHandler(event, context);

@@ -1,5 +1,5 @@
 import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
-import { WebClient } from "@slack/web-api";
+import { ErrorCode, WebClient } from "@slack/web-api";
 import { FileIndex } from "./adapters/file-index.js";
 import { keyValueStoreRevocationList } from "./adapters/revocation-store.js";
 import { slackDirectory } from "./adapters/slack-directory.js";
@@ -14,6 +14,7 @@ import { startHttpServer } from "./http-server.js";
 import type { Logger } from "./logger.js";
 import { loadPolicyFile, parsePolicy } from "./policy-file.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "./slack/app.js";
+import { boltLogger } from "./slack/bolt-logger.js";
 import type { HandoutContext } from "./slack/context.js";
 import { KeyRefs } from "./slack/key-refs.js";
 import { MetadataSeal } from "./slack/metadata.js";
@@ -218,15 +219,28 @@ export async function buildHandout(
  * token or an unreachable Slack stops start-up with what to fix: the Socket Mode client itself retries
  * most failures for as long as it runs.
  */
-async function checkAppToken(appToken: string, apiUrl: string | undefined): Promise<void> {
+async function checkAppToken(appToken: string, apiUrl: string | undefined, logger: Logger): Promise<void> {
   const client = new WebClient(appToken, {
     ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
     retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    logger: boltLogger(logger),
   });
   try {
     await client.apps.connections.open();
   } catch (error) {
     const code = (error as { data?: { error?: string } }).data?.error;
+    const status = (error as { statusCode?: number }).statusCode;
+    if (
+      (error as { code?: string }).code === ErrorCode.RateLimitedError ||
+      (status !== undefined && status >= 500)
+    ) {
+      throw new HandoutError(
+        "CONFIG_INVALID",
+        `Slack is busy and would not open a Socket Mode connection now (${status ?? "rate limited"}): start Handout again in a minute.`,
+        { cause: error },
+      );
+    }
     if (code === undefined) {
       throw new HandoutError(
         "CONFIG_INVALID",
@@ -256,31 +270,39 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
     slack && receiver
       ? createSlackApp({ ...slack, logger, receiver, botId: slack.bot.botId, botUserId: slack.bot.botUserId })
       : undefined;
-  const http = await startHttpServer({
-    port: handout.config.port,
-    health: () => handout.health(),
-    links: handout.storage.links,
-    slack: receiver && "requestListener" in receiver ? receiver.requestListener : undefined,
-  });
-  // Socket Mode connects out to Slack; in HTTP mode the server above receives Slack's requests.
-  if (app && slack?.settings.appToken) {
-    try {
-      await checkAppToken(slack.settings.appToken, slack.settings.apiUrl);
-      await app.start();
-    } catch (error) {
-      await http.stop();
-      await handout.close();
-      throw isHandoutError(error)
-        ? error
-        : new HandoutError("CONFIG_INVALID", `Could not start Socket Mode: ${(error as Error).message}`, {
-            cause: error,
-          });
+  let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  try {
+    http = await startHttpServer({
+      port: handout.config.port,
+      health: () => handout.health(),
+      links: handout.storage.links,
+      slack: receiver && "requestListener" in receiver ? receiver.requestListener : undefined,
+    });
+    // Socket Mode connects out to Slack; in HTTP mode the server above receives Slack's requests.
+    if (app && slack?.settings.appToken) {
+      await checkAppToken(slack.settings.appToken, slack.settings.apiUrl, logger);
+      await app.start().catch((error: unknown) => {
+        throw isHandoutError(error)
+          ? error
+          : new HandoutError("CONFIG_INVALID", `Could not start Socket Mode: ${(error as Error).message}`, {
+              cause: error,
+            });
+      });
     }
+  } catch (error) {
+    // Whatever had started stops, so that the process can exit with the cause.
+    await http?.stop().catch(() => undefined);
+    await handout.close().catch(() => undefined);
+    throw error;
   }
+  const server = http;
 
   logger.info(
-    { port: http.port, slack: slack ? (slack.settings.appToken ? "socket mode" : "http") : "not configured" },
-    `Handout is running on port ${http.port}, sharing ${handout.storage.description}`,
+    {
+      port: server.port,
+      slack: slack ? (slack.settings.appToken ? "socket mode" : "http") : "not configured",
+    },
+    `Handout is running on port ${server.port}, sharing ${handout.storage.description}`,
   );
   if (!slack) {
     logger.warn(
@@ -290,13 +312,13 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
   // A second SIGTERM, or a stop during one, waits for the same stop.
   let stopping: Promise<void> | undefined;
   return {
-    port: http.port,
+    port: server.port,
     index: handout.index,
     expiry: slack?.expiry,
     stop() {
       stopping ??= (async () => {
         if (app && slack?.settings.appToken) await app.stop();
-        await http.stop();
+        await server.stop();
         await handout.close();
       })();
       return stopping;

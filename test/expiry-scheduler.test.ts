@@ -75,6 +75,29 @@ describe("the expiry pass", () => {
     expect(logs.text()).toContain("reminded sharers of expiring announcements");
   });
 
+  it("stops taking shares when told to, leaving the rest for the next pass", async () => {
+    const { ledger, deps, sent, share } = await setUp();
+    const first = await share("post", 3 * HOUR, -2 * HOUR);
+    const second = await share("post", 2 * HOUR, -HOUR);
+    scheduler = startExpiryScheduler(deps, { intervalMs: HOUR, timer: false }, captureLogs().logger);
+    let budget = 1;
+    expect(await scheduler.runNow(() => budget-- > 0)).toBe(1);
+    expect(sent).toEqual([{ kind: "expired", id: first.id }]);
+    expect((await ledger.get(second.id))?.state).toBe("active");
+    expect(await scheduler.runNow()).toBe(1);
+    expect((await ledger.get(second.id))?.state).toBe("expired");
+  });
+
+  it("leaves an extended share's message alone when it expires: it points to the newer one", async () => {
+    const { ledger, deps, sent, share } = await setUp();
+    const extended = await share("post", 2 * HOUR, -HOUR);
+    await ledger.markReplaced(extended.id, newShareId());
+    scheduler = startExpiryScheduler(deps, { intervalMs: HOUR, timer: false }, captureLogs().logger);
+    expect(await scheduler.runNow()).toBe(1);
+    expect((await ledger.get(extended.id))?.state).toBe("expired");
+    expect(sent).toEqual([]);
+  });
+
   it("rejects a pass the ledger could not answer, after trying reminders too, and says which failed", async () => {
     const down = async () => {
       throw new Error("the ledger is unreachable");

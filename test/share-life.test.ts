@@ -291,13 +291,14 @@ describe("extend", () => {
     expect((await ledgerRecord(shareId))?.replacedBy).toBe(newId);
   });
 
-  /** Claims Ana's share for a pending extension created `ageMs` ago, as a crashed process leaves it. */
-  async function leftClaim(shareId: string, ageMs: number): Promise<string> {
+  /** Claims Ana's share for an extension left as a crashed process leaves it: pending, or failed. */
+  async function leftClaim(shareId: string, state: "pending" | "failed"): Promise<string> {
     const ledger = await openSqliteLedger(`${h.dir}/handout.db`);
     try {
       const id = newShareId();
       const old = (await ledger.get(shareId)) as ShareRecord;
-      await ledger.record({ ...old, id, createdAt: new Date(Date.now() - ageMs), replaces: shareId });
+      await ledger.record({ ...old, id, createdAt: new Date(Date.now() - HOUR), replaces: shareId });
+      if (state === "failed") await ledger.failed(id, "the process stopped");
       expect((await ledger.markReplaced(shareId, id)).changed).toBe(true);
       return id;
     } finally {
@@ -305,34 +306,49 @@ describe("extend", () => {
     }
   }
 
-  it("refuses while another extension is under way, and takes over one abandoned long ago", async () => {
+  it("refuses while another extension is pending, and takes over one that failed", async () => {
     const { shareId } = await shareAsAna();
-    const underWay = await leftClaim(shareId, 1000);
+    const underWay = await leftClaim(shareId, "pending");
     h.slack.reset();
     const refused = await extend("U0ANA", shareId, 7 * DAY);
     expect(await steps.outcome(refused.view)).toContain("is being extended right now");
     expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
     expect((await ledgerRecord(shareId))?.replacedBy).toBe(underWay);
 
-    const abandoned = await leftClaim((await shareAsAna()).shareId, 10 * 60_000);
-    const stuck = (await ledgerRecord(abandoned))?.replaces as string;
+    const other = (await shareAsAna()).shareId;
+    await leftClaim(other, "failed");
     h.slack.reset();
-    const taken = await extend("U0ANA", stuck, 7 * DAY);
+    const taken = await extend("U0ANA", other, 7 * DAY);
     expect(await steps.outcome(taken.view)).toContain("Shared again in <#C0GENERAL>");
     const newId = new URL(buttonsOf(await h.slack.waitFor("chat.postMessage"))[0] as string).searchParams.get(
       SHARE_ID_PARAM,
     );
-    expect((await ledgerRecord(stuck))?.replacedBy).toBe(newId);
+    expect((await ledgerRecord(other))?.replacedBy).toBe(newId);
   });
 
-  it("keeps Revoke on an extended share in App Home: its own links still open", async () => {
-    const { shareId } = await shareAsAna();
+  it("keeps Revoke on an extended share in App Home, and revoking it keeps the message's pointer", async () => {
+    const { shareId, ts } = await shareAsAna();
     h.slack.reset();
     const { view } = await extend("U0ANA", shareId, 7 * DAY);
     await steps.outcome(view);
     const publish = await h.slack.waitFor("views.publish");
     expect(homeButton(publish, "handout_revoke", shareId)).toBeDefined();
     expect(homeButton(publish, "handout_extend", shareId)).toBeUndefined();
+
+    h.slack.reset();
+    await click("U0ANA", "handout_revoke", shareId);
+    await h.slack.waitFor("views.publish");
+    expect((await ledgerRecord(shareId))?.state).toBe("revoked");
+    expect(h.slack.callsTo("chat.update").filter((call) => call.args.ts === ts)).toEqual([]);
+  });
+
+  it("says the files were shared again even when the old message could not be edited", async () => {
+    const { shareId } = await shareAsAna();
+    h.slack.reset();
+    h.slack.failNext("chat.update", { error: "message_not_found" });
+    const { view } = await extend("U0ANA", shareId, 7 * DAY);
+    expect(await steps.outcome(view)).toContain("Shared again in <#C0GENERAL>");
+    expect(h.logs.text()).toContain("could not point the old message to the new links");
   });
 
   it("refuses an extension from another person", async () => {

@@ -188,4 +188,14 @@ describe("Socket Mode that cannot connect", () => {
       await socket.stop();
     }
   });
+
+  it("says Slack is busy, not that the token is wrong, when Slack answers 429 or 5xx", async () => {
+    for (const fault of [{ status: 429, retryAfter: 1 }, { status: 503 }]) {
+      await expect(
+        startHarness({ SLACK_APP_TOKEN: "xapp-test", SLACK_SIGNING_SECRET: undefined }, (slack) => {
+          slack.failNext("apps.connections.open", fault);
+        }),
+      ).rejects.toThrow(/Slack is busy and would not open a Socket Mode connection now/);
+    }
+  });
 });

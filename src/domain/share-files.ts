@@ -151,36 +151,34 @@ export async function shareFiles(
     title: request.mode === "announce" ? request.announcement?.title : undefined,
     replaces: request.replaces,
   });
-  if (steps.recorded) {
-    try {
-      await steps.recorded(record);
-    } catch (error) {
-      await deps.ledger.failed(record.id, error instanceof Error ? error.message : String(error));
-      throw error;
-    }
-  }
-  const shared: SharedFile[] = files.map((file) => {
-    const info = file as NonNullable<typeof file>;
-    return {
-      file: info,
-      link: deps.signer.sign(info.key, { expiresAt: record.expiresAt, shareId: record.id }),
-    };
-  });
-  const share: Share = {
-    id: record.id,
-    sharerId: request.userId,
-    files: shared,
-    expiresAt: shared[0]?.link.expiresAt ?? request.expiresAt,
-    note: request.note?.trim() || undefined,
-    mode: request.mode,
-    announcement: request.mode === "announce" ? request.announcement : undefined,
-    channelId: request.channelId,
-  };
+  // Anything that stops the share before it is posted leaves it recorded as failed, never pending.
+  let share: Share;
   let posted: Posted;
   try {
+    await steps.recorded?.(record);
+    const shared: SharedFile[] = files.map((file) => {
+      const info = file as NonNullable<typeof file>;
+      return {
+        file: info,
+        link: deps.signer.sign(info.key, { expiresAt: record.expiresAt, shareId: record.id }),
+      };
+    });
+    share = {
+      id: record.id,
+      sharerId: request.userId,
+      files: shared,
+      expiresAt: shared[0]?.link.expiresAt ?? request.expiresAt,
+      note: request.note?.trim() || undefined,
+      mode: request.mode,
+      announcement: request.mode === "announce" ? request.announcement : undefined,
+      channelId: request.channelId,
+    };
     posted = await deps.poster.post(share, request.origin);
   } catch (error) {
-    await deps.ledger.failed(record.id, error instanceof Error ? error.message : String(error));
+    // The cause is what the person needs to hear, even if the ledger cannot take the failure.
+    await deps.ledger
+      .failed(record.id, error instanceof Error ? error.message : String(error))
+      .catch(() => undefined);
     throw error;
   }
   const updated = await deps.ledger.posted(record.id, posted);

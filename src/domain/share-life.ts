@@ -54,8 +54,10 @@ export async function revokeShare(
         : `That share cannot be revoked: it has ${state ?? "gone"}.`,
     );
   }
-  // The revoke stands whether or not the message could be edited (it may have been deleted).
-  await deps.messages.revoked(result.share, request.actorId).catch(onMessageError);
+  // The revoke stands whether or not the message could be edited (it may have been deleted). An
+  // extended share's message holds no links, only the pointer to the newer one: it is left as it is.
+  if (!result.share.replacedBy)
+    await deps.messages.revoked(result.share, request.actorId).catch(onMessageError);
   return result.share;
 }
 
@@ -72,9 +74,6 @@ async function denyAtEdge(deps: LifeDependencies, share: ShareRecord): Promise<v
   }
 }
 
-/** How long an extension may stay pending before its claim on the old share counts as abandoned. */
-const CLAIM_LEASE_MS = 5 * 60_000;
-
 const alreadyExtended = (share: ShareRecord): HandoutError =>
   new HandoutError(
     "INPUT_INVALID",
@@ -89,24 +88,27 @@ const alreadyExtended = (share: ShareRecord): HandoutError =>
  *
  * The new share is recorded, then claims the old one (the ledger's conditional `markReplaced`) before
  * any link is made: of two extensions at once (two open dialogs, the sharer and an admin) one posts and
- * the other is told. A claim whose share failed, or stayed pending past a lease (a crash, a Lambda
- * timeout), is abandoned and may be taken over; one whose post failed is given back.
+ * the other is told. A claim is given back when the ledger says its share failed, and one left by a
+ * share that failed (or was never recorded) is taken over. A claim left by a share still pending (a
+ * crash between claiming and posting) is not: that share may have been posted.
  */
 export async function extendShare(
   deps: LifeDependencies,
   request: { shareId: unknown; actorId: string; expiresAt: Date },
+  onMessageError: (error: unknown) => void = () => {},
 ): Promise<{ record: ShareRecord; posted: Posted }> {
   const old = await ownShare(deps, request.shareId, request.actorId);
   const abandoned = async (holderId: string): Promise<boolean> => {
     const holder = await deps.ledger.get(holderId);
-    if (holder === undefined || holder.state === "failed") return true;
-    return holder.state === "pending" && deps.now().getTime() - holder.createdAt.getTime() > CLAIM_LEASE_MS;
+    return holder === undefined || holder.state === "failed";
   };
   if (old.state === "revoked" || old.state === "failed") throw alreadyExtended(old);
   if (old.replacedBy && !(await abandoned(old.replacedBy))) throw alreadyExtended(old);
 
   let claimedFor: string | undefined;
   const claim = async (record: ShareRecord) => {
+    // Noted first: if the answer to the claim is lost, the claim may still have been made.
+    claimedFor = record.id;
     let result = await deps.ledger.markReplaced(old.id, record.id);
     const holder = result.share?.replacedBy;
     if (!result.changed && holder && (await abandoned(holder))) {
@@ -114,7 +116,6 @@ export async function extendShare(
       result = await deps.ledger.markReplaced(old.id, record.id);
     }
     if (!result.changed) throw alreadyExtended(result.share ?? old);
-    claimedFor = record.id;
   };
   let made: { record: ShareRecord; posted: Posted };
   try {
@@ -132,8 +133,8 @@ export async function extendShare(
       { recorded: claim },
     );
   } catch (error) {
-    // The claim is given back only when the ledger says the new share failed: one left pending may
-    // have been posted before the ledger failed, and keeps it.
+    // Given back only when the ledger says the new share failed (the unmark is conditional on this
+    // share holding the claim): one left pending may have been posted before the ledger failed.
     if (claimedFor) {
       const attempt = await deps.ledger.get(claimedFor).catch(() => undefined);
       if (attempt?.state === "failed")
@@ -141,11 +142,12 @@ export async function extendShare(
     }
     throw error;
   }
-  const replaced = (await deps.ledger.get(old.id).catch(() => undefined)) ?? {
-    ...old,
-    replacedBy: made.record.id,
-  };
-  await deps.messages.replaced(replaced, made.posted);
+  // The new links are out: the old message points to them, unless it was revoked meanwhile (it then
+  // says so) or could not be edited (deleted, say), which does not undo the extension.
+  const now = await deps.ledger.get(old.id).catch(() => undefined);
+  if (now?.replacedBy === made.record.id && now.state !== "revoked") {
+    await deps.messages.replaced(now, made.posted).catch(onMessageError);
+  }
   return made;
 }
 
@@ -158,10 +160,12 @@ export async function remindExpiringAnnouncements(
   deps: LifeDependencies,
   windowMs: number,
   onError: (share: ShareRecord, error: unknown) => void,
+  keepGoing: () => boolean = () => true,
 ): Promise<number> {
   const now = deps.now().getTime();
   let sent = 0;
   for (const share of await deps.ledger.dueForReminder(new Date(now + windowMs))) {
+    if (!keepGoing()) break; // claimed and not sent would be lost: stop before claiming
     if (share.expiresAt.getTime() <= now) continue; // expiry deals with it
     // Claimed either way, so that a short-lived announcement is not looked at again.
     const claimed = await deps.ledger.markExpiryNotified(share.id);
@@ -177,17 +181,22 @@ export async function remindExpiringAnnouncements(
 /**
  * Notes the shares whose links have expired, and updates their messages. Derived from the ledger alone,
  * so a restart loses nothing: what was due while the process was down is done on the next run.
+ * `keepGoing` is asked before each share (a Lambda invocation running out of time stops early).
  */
 export async function expireDueShares(
   deps: LifeDependencies,
   onError: (share: ShareRecord, error: unknown) => void,
+  keepGoing: () => boolean = () => true,
 ): Promise<number> {
   const now = deps.now();
   let done = 0;
   for (const share of await deps.ledger.dueForExpiry(now)) {
+    if (!keepGoing()) break; // the next pass takes the rest
     const claimed = await deps.ledger.markExpired(share.id);
     if (!claimed.changed) continue; // another replica got there first
     done++;
+    // An extended share's message already points to the newer one, which is what it should keep saying.
+    if (claimed.share.replacedBy) continue;
     // The link has stopped opening either way; a message left unedited is a blemish, not a leak.
     await deps.messages.expired(claimed.share).catch((error: unknown) => onError(claimed.share, error));
   }

@@ -8,7 +8,7 @@ const HASH_LENGTH = 22;
 /** The longest start of a key a long key's value carries. */
 const PREFIX_ROOM = MAX_VALUE - "p:".length - HASH_LENGTH;
 /** How many keys sharing that start a lookup hashes before it gives up. */
-const MAX_CANDIDATES = 2_000;
+const MAX_CANDIDATES = 20_000;
 
 /** Where a process that did not offer a long key finds it again: the bucket index. */
 export interface KeyLookup {

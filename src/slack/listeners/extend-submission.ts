@@ -47,11 +47,15 @@ export const extendSubmission =
     }
     let text: string;
     try {
-      const { record, posted } = await extendShare(ctx.share, {
-        shareId: state.shareId,
-        actorId: body.user.id,
-        expiresAt,
-      });
+      const { record, posted } = await extendShare(
+        ctx.share,
+        { shareId: state.shareId, actorId: body.user.id, expiresAt },
+        (error) =>
+          ctx.logger.warn(
+            { err: error, share: state.shareId },
+            "could not point the old message to the new links",
+          ),
+      );
       ctx.logger.info(
         {
           event: "extend",
