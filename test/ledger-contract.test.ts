@@ -15,7 +15,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLedgerTable, dynamoDbLedger } from "../src/adapters/ledger-dynamodb.js";
-import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
+import { loadSqliteDriver, openSqliteLedger, SQLITE_MIGRATIONS } from "../src/adapters/ledger-sqlite.js";
 import { isHandoutError } from "../src/domain/errors.js";
 import {
   isShareId,
@@ -82,6 +82,7 @@ function shareLedgerContract(name: string, newStorage: () => Promise<LedgerStora
         const share = aShare({
           note: "For the board",
           title: "Q1",
+          announcementText: "Figures for Thursday's board meeting.",
           mode: "announce",
           replaces: newShareId(),
         });
@@ -531,6 +532,31 @@ describe("SQLite share ledger file", () => {
     // Bytes 18 and 19 of the database header are the file format versions: 2 means WAL.
     const header = await readFile(path);
     expect([header[18], header[19]]).toEqual([2, 2]);
+  });
+
+  it("moves a file written by the first schema up, keeping its shares", async () => {
+    const path = join(folder, "first-schema.db");
+    const { Database } = await loadSqliteDriver();
+    const db = new Database(path);
+    db.exec(SQLITE_MIGRATIONS[0] as string);
+    db.exec("PRAGMA user_version = 1");
+    db.prepare(
+      "INSERT INTO shares (id, sharer_id, keys, channel_id, mode, created_at, expires_at, state, title) VALUES (?, 'U1', '[\"a.pdf\"]', 'C1', 'announce', 1, 2, 'active', 'Old')",
+    ).run("old-share-id-0000000000");
+    db.close();
+
+    const ledger = await openSqliteLedger(path);
+    try {
+      expect(await ledger.get("old-share-id-0000000000")).toMatchObject({ title: "Old", state: "active" });
+      expect((await ledger.get("old-share-id-0000000000"))?.announcementText).toBeUndefined();
+      const share = aShare({ mode: "announce", title: "New", announcementText: "Read this." });
+      await ledger.record(share);
+      expect((await ledger.get(share.id))?.announcementText).toBe("Read this.");
+    } finally {
+      await ledger.close();
+    }
+    const header = await readFile(path);
+    expect(header.readUInt32BE(60)).toBe(SQLITE_MIGRATIONS.length);
   });
 
   it("refuses a file written by a newer schema, and says what to do", async () => {

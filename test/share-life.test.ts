@@ -351,6 +351,30 @@ describe("extend", () => {
     expect(h.logs.text()).toContain("could not point the old message to the new links");
   });
 
+  it("announces an announcement again when it is extended, without pinging anyone a second time", async () => {
+    const id = await pastShare(HOUR, 12 * HOUR, {
+      mode: "announce",
+      title: "Board pack",
+      announcementText: "Read before Thursday.",
+    });
+    h.slack.reset();
+    const { view } = await extend("U0ANA", id, 7 * DAY);
+    expect(await steps.outcome(view)).toContain("Shared again in <#C0GENERAL>");
+    const posted = await h.slack.waitFor("chat.postMessage");
+    const blocks = posted.args.blocks as Block[];
+    expect(blocks[0]).toMatchObject({ type: "header", text: { text: "Board pack" } });
+    expect(JSON.stringify(blocks)).toContain("Read before Thursday.");
+    expect(JSON.stringify(blocks)).not.toMatch(/<!(channel|here)>/);
+    expect(h.slack.callsTo("pins.add")).toEqual([]);
+    const newId = new URL(buttonsOf(posted)[0] as string).searchParams.get(SHARE_ID_PARAM) as string;
+    expect(await ledgerRecord(newId)).toMatchObject({
+      mode: "announce",
+      title: "Board pack",
+      announcementText: "Read before Thursday.",
+      replaces: id,
+    });
+  });
+
   it("refuses an extension from another person", async () => {
     const { shareId } = await shareAsAna();
     h.slack.reset();

@@ -71,6 +71,7 @@ interface ShareItem {
   replaces?: string;
   note?: string;
   title?: string;
+  announcementText?: string;
   expiryNotified: boolean;
   created: string;
   kind: string;
@@ -95,6 +96,7 @@ const toRecord = (item: ShareItem): ShareRecord => ({
   replaces: item.replaces,
   note: item.note,
   title: item.title,
+  announcementText: item.announcementText,
   expiryNotified: item.expiryNotified,
 });
 
@@ -241,6 +243,7 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
         state: "pending",
         note: share.note,
         title: share.title,
+        announcementText: share.announcementText,
         replaces: share.replaces,
         expiryNotified: false,
         created: `${createdAt}#${share.id}`,

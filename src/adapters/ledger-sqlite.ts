@@ -42,7 +42,7 @@ const NODE_SQLITE = "node:sqlite";
  * node:sqlite is built into Node 22.13 and later; better-sqlite3 is a native addon, built for one Node
  * major only, installed as an optional dependency for older Nodes.
  */
-async function loadDriver(): Promise<{ driver: SqliteDriver; Database: DatabaseConstructor }> {
+export async function loadSqliteDriver(): Promise<{ driver: SqliteDriver; Database: DatabaseConstructor }> {
   try {
     const builtin = (await import(NODE_SQLITE)) as { DatabaseSync: DatabaseConstructor };
     return { driver: "node:sqlite", Database: builtin.DatabaseSync };
@@ -62,7 +62,7 @@ async function loadDriver(): Promise<{ driver: SqliteDriver; Database: DatabaseC
 }
 
 /** Each entry moves the schema one version up; `PRAGMA user_version` says how many have run. */
-const MIGRATIONS: readonly string[] = [
+export const SQLITE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE shares (
      id TEXT PRIMARY KEY,
      sharer_id TEXT NOT NULL,
@@ -85,9 +85,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX shares_by_created ON shares (created_at DESC, id DESC);
    CREATE INDEX shares_by_sharer ON shares (sharer_id, created_at DESC, id DESC);
    CREATE INDEX shares_due ON shares (expires_at, id) WHERE state IN ('pending', 'active');`,
+  "ALTER TABLE shares ADD COLUMN announcement_text TEXT;",
 ];
 
-export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
 
 interface ShareRow {
   id: string;
@@ -106,6 +107,7 @@ interface ShareRow {
   replaces: string | null;
   note: string | null;
   title: string | null;
+  announcement_text: string | null;
   expiry_notified: number;
 }
 
@@ -126,6 +128,7 @@ const toRecord = (row: ShareRow): ShareRecord => ({
   replaces: row.replaces ?? undefined,
   note: row.note ?? undefined,
   title: row.title ?? undefined,
+  announcementText: row.announcement_text ?? undefined,
   expiryNotified: row.expiry_notified === 1,
 });
 
@@ -134,18 +137,18 @@ const inStates = (states: readonly ShareState[]): string => states.map((s) => `'
 
 function migrate(db: SqliteDatabase, path: string): void {
   const version = () => (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
-  if (version() > MIGRATIONS.length) {
+  if (version() > SQLITE_MIGRATIONS.length) {
     throw new HandoutError(
       "CONFIG_INVALID",
-      `The share ledger ${path} was written by a newer Handout (schema ${version()}, this one knows ${MIGRATIONS.length}): run that version, or point the ledger at another file.`,
+      `The share ledger ${path} was written by a newer Handout (schema ${version()}, this one knows ${SQLITE_MIGRATIONS.length}): run that version, or point the ledger at another file.`,
     );
   }
-  if (version() === MIGRATIONS.length) return;
+  if (version() === SQLITE_MIGRATIONS.length) return;
   // IMMEDIATE takes the write lock first, so two processes opening a new file migrate it once.
   db.exec("BEGIN IMMEDIATE");
   try {
-    for (let next = version(); next < MIGRATIONS.length; next += 1) {
-      db.exec(MIGRATIONS[next] as string);
+    for (let next = version(); next < SQLITE_MIGRATIONS.length; next += 1) {
+      db.exec(SQLITE_MIGRATIONS[next] as string);
       db.exec(`PRAGMA user_version = ${next + 1}`);
     }
     db.exec("COMMIT");
@@ -168,7 +171,7 @@ export interface SqliteShareLedger extends ShareLedger {
  * conditional UPDATEs, atomic across them.
  */
 export async function openSqliteLedger(path: string): Promise<SqliteShareLedger> {
-  const { driver, Database } = await loadDriver();
+  const { driver, Database } = await loadSqliteDriver();
   let db: SqliteDatabase;
   try {
     db = new Database(path);
@@ -186,9 +189,9 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
   }
 
   const columns =
-    "id, sharer_id, keys, channel_id, mode, created_at, expires_at, state, note, title, replaces";
+    "id, sharer_id, keys, channel_id, mode, created_at, expires_at, state, note, title, announcement_text, replaces";
   const insert = db.prepare(
-    `INSERT INTO shares (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    `INSERT INTO shares (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   );
   const select = db.prepare("SELECT * FROM shares WHERE id = ?");
   const activate = db.prepare(
@@ -243,6 +246,7 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
         share.expiresAt.getTime(),
         share.note ?? null,
         share.title ?? null,
+        share.announcementText ?? null,
         share.replaces ?? null,
       );
       const stored = get(share.id) as ShareRecord;

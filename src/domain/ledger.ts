@@ -41,6 +41,8 @@ export interface NewShare {
   readonly note?: string | undefined;
   /** An announcement's title. */
   readonly title?: string | undefined;
+  /** An announcement's message, so that extending it announces again. */
+  readonly announcementText?: string | undefined;
   /** The share this one extends. */
   readonly replaces?: string | undefined;
 }

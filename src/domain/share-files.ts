@@ -149,6 +149,8 @@ export async function shareFiles(
     expiresAt: toWholeSecond(request.expiresAt),
     note: request.note?.trim() || undefined,
     title: request.mode === "announce" ? request.announcement?.title : undefined,
+    announcementText:
+      request.mode === "announce" ? request.announcement?.message.trim() || undefined : undefined,
     replaces: request.replaces,
   });
   // Anything that stops the share before it is posted leaves it recorded as failed, never pending.

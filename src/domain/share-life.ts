@@ -1,7 +1,7 @@
 import { HandoutError } from "./errors.js";
 import { isShareId, type RevocationList, type ShareLedger, type ShareRecord } from "./ledger.js";
 import { accessFor } from "./policy.js";
-import type { Posted, ShareMessages } from "./ports.js";
+import type { Announcement, Posted, ShareMessages } from "./ports.js";
 import { type ShareDependencies, shareFiles } from "./share-files.js";
 
 export interface LifeDependencies extends ShareDependencies {
@@ -104,6 +104,20 @@ export async function extendShare(
   };
   if (old.state === "revoked" || old.state === "failed") throw alreadyExtended(old);
   if (old.replacedBy && !(await abandoned(old.replacedBy))) throw alreadyExtended(old);
+  // An announcement is announced again, without pinging anyone a second time, and not pinned: a
+  // pinned original now points to it. A regular message when this person may not announce.
+  let announcement: Announcement | undefined;
+  if (old.mode === "announce" && old.title) {
+    const person = await deps.directory.person(request.actorId);
+    if (accessFor(deps.policy(), person).canAnnounce) {
+      announcement = {
+        title: old.title,
+        message: old.announcementText ?? "",
+        mention: "none",
+        pin: false,
+      };
+    }
+  }
 
   let claimedFor: string | undefined;
   const claim = async (record: ShareRecord) => {
@@ -125,7 +139,8 @@ export async function extendShare(
         keys: old.keys,
         expiresAt: request.expiresAt,
         channelId: old.channelId,
-        mode: old.mode === "announce" ? "post" : old.mode,
+        mode: announcement ? "announce" : old.mode === "announce" ? "post" : old.mode,
+        announcement,
         note: old.note,
         replaces: old.id,
       },

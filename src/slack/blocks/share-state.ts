@@ -89,7 +89,7 @@ export function expiresSoonBlocks(share: ShareRecord): KnownBlock[] {
     filesWithButton(share, EXTEND_ACTION, "Extend"),
     {
       type: "context",
-      elements: [mrkdwn("Extend posts these files there again with new links, as a regular message.")],
+      elements: [mrkdwn("Extend announces these files there again with new links, without the @-mention.")],
     },
   ];
 }
