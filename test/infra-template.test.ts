@@ -295,6 +295,38 @@ describe("infra/handout.yml", () => {
   });
 });
 
+describe("the expiry schedule for AWS Lambda (LambdaFunctionArn)", () => {
+  it("is made only with a function's ARN, and invokes that function every five minutes", () => {
+    const parameter = template.Parameters.LambdaFunctionArn as JsonObject;
+    expect(parameter.Default).toBe("");
+    const pattern = new RegExp(parameter.AllowedPattern as string);
+    expect(pattern.test("")).toBe(true);
+    expect(pattern.test("arn:aws:lambda:eu-west-1:123456789012:function:handout")).toBe(true);
+    expect(pattern.test("arn:aws:lambda:eu-west-1:123456789012:function:handout:live")).toBe(true);
+    expect(pattern.test("handout")).toBe(false);
+    expect(pattern.test("arn:aws:s3:::handout")).toBe(false);
+    expect(template.Conditions.OnLambda).toEqual({
+      "Fn::Not": [{ "Fn::Equals": [ref("LambdaFunctionArn"), ""] }],
+    });
+
+    const [ruleId, rule] = only("AWS::Events::Rule");
+    expect(rule.Condition).toBe("OnLambda");
+    expect(rule.Properties).toMatchObject({
+      ScheduleExpression: "rate(5 minutes)",
+      State: "ENABLED",
+      Targets: [{ Arn: ref("LambdaFunctionArn") }],
+    });
+    const [, permission] = only("AWS::Lambda::Permission");
+    expect(permission.Condition).toBe("OnLambda");
+    expect(permission.Properties).toEqual({
+      Action: "lambda:InvokeFunction",
+      FunctionName: ref("LambdaFunctionArn"),
+      Principal: "events.amazonaws.com",
+      SourceArn: getAtt(ruleId, "Arn"),
+    });
+  });
+});
+
 describe("revocation at the edge (EnableRevocation=true)", () => {
   it("is off unless asked for, and then adds the store, the function and the permission together", () => {
     expect(template.Parameters.EnableRevocation).toMatchObject({
