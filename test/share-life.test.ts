@@ -291,13 +291,13 @@ describe("extend", () => {
     expect((await ledgerRecord(shareId))?.replacedBy).toBe(newId);
   });
 
-  /** Claims Ana's share for an extension left as a crashed process leaves it: pending, or failed. */
-  async function leftClaim(shareId: string, state: "pending" | "failed"): Promise<string> {
+  /** Claims Ana's share for an extension begun `ageMs` ago and left pending, or failed. */
+  async function leftClaim(shareId: string, state: "pending" | "failed", ageMs = 1000): Promise<string> {
     const ledger = await openSqliteLedger(`${h.dir}/handout.db`);
     try {
       const id = newShareId();
       const old = (await ledger.get(shareId)) as ShareRecord;
-      await ledger.record({ ...old, id, createdAt: new Date(Date.now() - HOUR), replaces: shareId });
+      await ledger.record({ ...old, id, createdAt: new Date(Date.now() - ageMs), replaces: shareId });
       if (state === "failed") await ledger.failed(id, "the process stopped");
       expect((await ledger.markReplaced(shareId, id)).changed).toBe(true);
       return id;
@@ -314,6 +314,14 @@ describe("extend", () => {
     expect(await steps.outcome(refused.view)).toContain("is being extended right now");
     expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
     expect((await ledgerRecord(shareId))?.replacedBy).toBe(underWay);
+
+    // One that never finished: the person is told what to do instead.
+    const stuck = (await shareAsAna()).shareId;
+    await leftClaim(stuck, "pending", HOUR);
+    h.slack.reset();
+    const never = await extend("U0ANA", stuck, 7 * DAY);
+    expect(await steps.outcome(never.view)).toContain("never finished");
+    expect(await steps.outcome(never.view)).toContain("Share the files again with /share.");
 
     const other = (await shareAsAna()).shareId;
     await leftClaim(other, "failed");

@@ -74,6 +74,9 @@ async function denyAtEdge(deps: LifeDependencies, share: ShareRecord): Promise<v
   }
 }
 
+/** An extension still pending after this long did not finish (a crash between claiming and posting). */
+const STUCK_AFTER_MS = 10 * 60_000;
+
 const alreadyExtended = (share: ShareRecord): HandoutError =>
   new HandoutError(
     "INPUT_INVALID",
@@ -103,7 +106,16 @@ export async function extendShare(
     return holder === undefined || holder.state === "failed";
   };
   if (old.state === "revoked" || old.state === "failed") throw alreadyExtended(old);
-  if (old.replacedBy && !(await abandoned(old.replacedBy))) throw alreadyExtended(old);
+  if (old.replacedBy) {
+    const holder = await deps.ledger.get(old.replacedBy);
+    if (holder?.state === "pending" && deps.now().getTime() - holder.createdAt.getTime() > STUCK_AFTER_MS) {
+      throw new HandoutError(
+        "INPUT_INVALID",
+        "An earlier extension of this share never finished, so Handout cannot tell whether its links were posted. Share the files again with /share.",
+      );
+    }
+    if (holder !== undefined && holder.state !== "failed") throw alreadyExtended(old);
+  }
   // An announcement is announced again, without pinging anyone a second time, and not pinned: a
   // pinned original now points to it. A regular message when this person may not announce.
   let announcement: Announcement | undefined;
