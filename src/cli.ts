@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { runCli } from "./cli/run.js";
+import { readDotEnv } from "./env-file.js";
+
+readDotEnv();
 
 const code = await runCli(process.argv.slice(2), {
   env: process.env,

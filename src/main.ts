@@ -1,8 +1,11 @@
 import { isHandoutError } from "./domain/errors.js";
+import { readDotEnv } from "./env-file.js";
 import { createLogger } from "./logger.js";
 import { startHandout } from "./server.js";
 
+const dotEnv = readDotEnv();
 const logger = createLogger(process.env.LOG_LEVEL || "info");
+if (dotEnv) logger.info("read settings from .env (the environment's own win)");
 
 try {
   const handout = await startHandout(process.env, logger);

@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import { createPublicKey } from "node:crypto";
-import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
@@ -15,13 +15,20 @@ import { startTestBucket, type TestBucket } from "./support/s3.js";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const run = promisify(execFile);
 
-/** Runs the real command line in a child process, as an operator would. */
-async function handout(args: string[], env: Record<string, string>) {
+/** tsx's loader by path, so that the command line runs from any working directory. */
+const TSX = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
+
+/** Runs the real command line in a child process, as an operator would (from `cwd`, default the root). */
+async function handout(args: string[], env: Record<string, string>, cwd = root) {
   try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "", ...env },
-    });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ["--import", TSX, join(root, "src", "cli.ts"), ...args],
+      {
+        cwd,
+        env: { PATH: process.env.PATH ?? "", ...env },
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -205,5 +212,28 @@ describe("handout ledger init", () => {
     expect(result).toMatchObject({ code: 0, stdout: `✓ The SQLite ledger ${file} is ready.\n` });
     expect((await stat(file)).size).toBeGreaterThan(0);
     expect((await inProcess(["ledger", "drop"])).code).toBe(2);
+  });
+});
+
+describe("settings in .env", () => {
+  it("are read from the working directory, and the environment's own win", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handout-dotenv-"));
+    await mkdir(join(dir, "files"));
+    await writeFile(join(dir, "files", "welcome.txt"), "hello");
+    await writeFile(
+      join(dir, ".env"),
+      [
+        "# As .env.example has them: comments, and a comment after a value",
+        "HANDOUT_LOCAL_DIR=./files",
+        "HANDOUT_STATE_DIR=./state   # where the key pair is kept",
+        "PORT=4321",
+        "",
+      ].join("\n"),
+    );
+    const fromFile = await handout(["sign", "welcome.txt", "--expires", "1h"], {}, dir);
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toMatch(/^http:\/\/localhost:4321\/welcome\.txt\?Expires=/);
+    const overridden = await handout(["sign", "welcome.txt", "--expires", "1h"], { PORT: "4999" }, dir);
+    expect(overridden.stdout).toMatch(/^http:\/\/localhost:4999\/welcome\.txt\?/);
   });
 });
