@@ -23,6 +23,10 @@ try {
     );
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // Reads the access policy again; an invalid file is refused and the policy in force stays.
+  process.on("SIGHUP", () => {
+    void handout.reloadPolicy();
+  });
   process.on("SIGINT", () => shutdown("SIGINT"));
 } catch (error) {
   // Start-up failures are final: say what to fix, plainly, and stop.

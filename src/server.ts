@@ -26,8 +26,15 @@ export interface RunningHandout {
   readonly index: FileIndex;
   /** Undefined without Slack: there are no messages to keep up to date. */
   readonly expiry: ExpiryScheduler | undefined;
+  /** Reads the policy file again (SIGHUP); see `Handout.reloadPolicy`. */
+  reloadPolicy(): Promise<PolicyReload>;
   stop(): Promise<void>;
 }
+
+/** What reading the policy file again did: taken, or refused with the old policy kept. */
+export type PolicyReload =
+  | { readonly ok: true; readonly rules: number }
+  | { readonly ok: false; readonly error: string };
 
 /** Handout's parts, wired and started, for any Slack receiver (HTTP, Socket Mode, AWS Lambda). */
 export interface Handout {
@@ -45,6 +52,12 @@ export interface Handout {
     | undefined;
   /** What GET /healthz reports. */
   health(): Record<string, unknown>;
+  /**
+   * Reads the policy file again. A valid one takes effect for every request from now on, and the
+   * index re-lists when it grants other folders; an invalid one is refused, and the policy in force
+   * stays, so that a typo never opens or closes access by accident.
+   */
+  reloadPolicy(): Promise<PolicyReload>;
   close(): Promise<void>;
 }
 
@@ -119,7 +132,7 @@ export async function buildHandout(
   options: BuildOptions = {},
 ): Promise<Handout> {
   const config: Config = loadConfig(env, ["bucket", "signing"]);
-  const policy = await loadPolicy(config, logger);
+  let policy = await loadPolicy(config, logger);
   const ledger = await openLedger(config.ledger);
   // The embedded link server refuses revoked shares' links itself, as the CloudFront Function does.
   const storage = await openStorage(config, logger, {
@@ -198,6 +211,28 @@ export async function buildHandout(
     storage,
     index,
     slack,
+    async reloadPolicy(): Promise<PolicyReload> {
+      let next: AccessPolicy;
+      try {
+        next = await loadPolicy(config, logger);
+      } catch (error) {
+        const message = isHandoutError(error) || error instanceof Error ? error.message : String(error);
+        logger.error(
+          { policyFile: config.policyFile, err: error },
+          "the policy file was not taken; the policy in force stays",
+        );
+        return { ok: false, error: message };
+      }
+      const before = grantedRoots(policy).join("\n");
+      policy = next;
+      const roots = grantedRoots(next);
+      if (roots.join("\n") !== before) index.setRoots(roots);
+      logger.info(
+        { policyFile: config.policyFile, rules: next.rules.length },
+        "read the access policy again",
+      );
+      return { ok: true, rules: next.rules.length };
+    },
     health() {
       const status = index.status();
       return {
@@ -315,6 +350,7 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
     port: server.port,
     index: handout.index,
     expiry: slack?.expiry,
+    reloadPolicy: () => handout.reloadPolicy(),
     stop() {
       stopping ??= (async () => {
         if (app && slack?.settings.appToken) await app.stop();

@@ -390,7 +390,7 @@ describe("the image's command, on what `npm run build` produced", () => {
     throw new Error(`the app never answered ${url}:\n${app.output()}`);
   }
 
-  it("starts, passes the HEALTHCHECK, and exits 0 on SIGTERM as `docker stop` sends", async () => {
+  it("starts, passes the HEALTHCHECK, reads its policy again on SIGHUP, and exits 0 on SIGTERM", async () => {
     expect(await healthcheck()).toBe(1);
 
     app = run(image.cmd, { cwd: image.workdir, env: containerEnv });
@@ -399,6 +399,18 @@ describe("the image's command, on what `npm run build` produced", () => {
     // The ledger opened where the image's ENV says, in its volume.
     const ledger = (image.env.HANDOUT_LEDGER ?? "").replace(/^sqlite:/, "");
     expect((await stat(join(image.root, ledger))).isFile()).toBe(true);
+
+    // `docker kill -s HUP` reads the access policy again: a broken file is refused, and the app
+    // keeps serving with the policy it has.
+    const policyFile = join(image.workdir, "access.yml");
+    const policy = await readFile(policyFile, "utf8");
+    await writeFile(policyFile, "rules: [oops\n");
+    app.child.kill("SIGHUP");
+    for (let i = 0; i < 100 && !app.output().includes("the policy in force stays"); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(app.output()).toContain("the policy file was not taken; the policy in force stays");
+    expect(await healthcheck()).toBe(0);
+    await writeFile(policyFile, policy);
 
     app.child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;

@@ -747,7 +747,7 @@ export class FileIndex implements FileSearch {
   private rerun = false;
   private lastBuild: BuildReport | undefined;
   private lastError: IndexStatus["lastError"];
-  private readonly roots: string[];
+  private roots: string[];
   private readonly refreshIntervalMs: number;
   private readonly retryIntervalMs: number;
   private readonly refreshSoonDelayMs: number;
@@ -893,6 +893,15 @@ export class FileIndex implements FileSearch {
     }, ms);
     // A planned refresh alone should not keep a process (a CLI, a test run) alive.
     this.timer.unref();
+  }
+
+  /**
+   * Lists other folders from now on (the policy changed) and re-lists soon. Until then the index
+   * holds what the old roots gave: searches never go beyond the prefixes they are asked for.
+   */
+  setRoots(roots: readonly string[]): void {
+    this.roots = coveringPrefixes(roots);
+    this.refreshSoon();
   }
 
   /** Asks for a new listing shortly; calls close together share one. */
