@@ -2,7 +2,12 @@
 import { runCli } from "./cli/run.js";
 import { readDotEnv } from "./env-file.js";
 
-readDotEnv();
+try {
+  readDotEnv();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+}
 
 const code = await runCli(process.argv.slice(2), {
   env: process.env,

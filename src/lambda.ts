@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { isHandoutError } from "./domain/errors.js";
 import { createLogger } from "./logger.js";
 import { buildHandout } from "./server.js";
-import { createSlackApp } from "./slack/app.js";
+import { createSlackApp, SLACK_RETRIES } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 
 /**
@@ -92,9 +92,11 @@ export const handler = async (event: LambdaEvent, context: unknown): Promise<Lam
   });
   const started = await ready;
   if (isScheduledEvent(event)) {
-    // Stop taking shares with 5 s left: one claimed but not edited would wait for nobody.
+    // Stop taking shares while one more Slack call, retries included, still fits: a share claimed
+    // but not edited (or a reminder claimed but not sent) would wait for nobody.
     const remaining = (context as { getRemainingTimeInMillis?: () => number }).getRemainingTimeInMillis;
-    const stopAt = remaining ? Date.now() + remaining.call(context) - 5000 : Number.POSITIVE_INFINITY;
+    const margin = SLACK_RETRIES.maxRetryTime + 5000;
+    const stopAt = remaining ? Date.now() + remaining.call(context) - margin : Number.POSITIVE_INFINITY;
     const expired = await started.expiry.runNow(() => Date.now() < stopAt);
     return { statusCode: 200, body: JSON.stringify({ ok: true, expired }) };
   }

@@ -3,7 +3,13 @@ import { readDotEnv } from "./env-file.js";
 import { createLogger } from "./logger.js";
 import { startHandout } from "./server.js";
 
-const dotEnv = readDotEnv();
+let dotEnv = false;
+try {
+  dotEnv = readDotEnv();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+}
 const logger = createLogger(process.env.LOG_LEVEL || "info");
 if (dotEnv) logger.info("read settings from .env (the environment's own win)");
 

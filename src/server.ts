@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import { ErrorCode, WebClient } from "@slack/web-api";
 import { FileIndex } from "./adapters/file-index.js";
@@ -100,19 +102,27 @@ async function identifyBot(
   }
 }
 
-async function loadPolicy(config: Config, logger: Logger): Promise<AccessPolicy> {
+/**
+ * The policy file, or in the embedded default without one, the trial policy. `trialAllowed: false`
+ * refuses the fallback: a file removed while Handout runs must not open sharing to everyone.
+ */
+async function loadPolicy(
+  config: Config,
+  logger: Logger,
+  { trialAllowed = true } = {},
+): Promise<{ policy: AccessPolicy; trial: boolean }> {
   try {
-    return await loadPolicyFile(config.policyFile);
+    return { policy: await loadPolicyFile(config.policyFile), trial: false };
   } catch (error) {
     const missing = (error as { problems?: { message: string }[] }).problems?.[0]?.message.includes(
       "does not exist",
     );
-    if (!config.local || !missing) throw error;
+    if (!config.local || !missing || !trialAllowed) throw error;
     logger.warn(
       { policyFile: config.policyFile },
       "no access policy: everyone in the workspace may share every file in the local folder for up to 7 days; copy access.example.yml to access.yml to decide who may share what",
     );
-    return parsePolicy(TRIAL_POLICY, "the built-in trial policy");
+    return { policy: parsePolicy(TRIAL_POLICY, "the built-in trial policy"), trial: true };
   }
 }
 
@@ -132,7 +142,7 @@ export async function buildHandout(
   options: BuildOptions = {},
 ): Promise<Handout> {
   const config: Config = loadConfig(env, ["bucket", "signing"]);
-  let policy = await loadPolicy(config, logger);
+  let { policy, trial } = await loadPolicy(config, logger);
   const ledger = await openLedger(config.ledger);
   // The embedded link server refuses revoked shares' links itself, as the CloudFront Function does.
   const storage = await openStorage(config, logger, {
@@ -206,32 +216,42 @@ export async function buildHandout(
     slack = { settings, context, bot, expiry };
   }
 
+  let reloading: Promise<PolicyReload> = Promise.resolve({ ok: true, rules: policy.rules.length });
   return {
     config,
     storage,
     index,
     slack,
-    async reloadPolicy(): Promise<PolicyReload> {
-      let next: AccessPolicy;
-      try {
-        next = await loadPolicy(config, logger);
-      } catch (error) {
-        const message = isHandoutError(error) || error instanceof Error ? error.message : String(error);
-        logger.error(
-          { policyFile: config.policyFile, err: error },
-          "the policy file was not taken; the policy in force stays",
+    reloadPolicy(): Promise<PolicyReload> {
+      // One at a time, in the order asked: an older read finishing last must not win.
+      reloading = reloading.then(async (): Promise<PolicyReload> => {
+        let next: { policy: AccessPolicy; trial: boolean };
+        try {
+          next = await loadPolicy(config, logger, { trialAllowed: trial });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          logger.error(
+            { policyFile: config.policyFile, err: error },
+            "the policy file was not taken; the policy in force stays",
+          );
+          return { ok: false, error: message };
+        }
+        const before = grantedRoots(policy).join("\n");
+        ({ policy, trial } = next);
+        const roots = grantedRoots(policy);
+        if (roots.join("\n") !== before) index.setRoots(roots);
+        logger.info(
+          {
+            policyFile: config.policyFile,
+            rules: policy.rules.length,
+            // What was read, so that an unchanged file (a stale bind mount, say) shows.
+            sha256: trial ? undefined : await fileDigest(config.policyFile),
+          },
+          "read the access policy again",
         );
-        return { ok: false, error: message };
-      }
-      const before = grantedRoots(policy).join("\n");
-      policy = next;
-      const roots = grantedRoots(next);
-      if (roots.join("\n") !== before) index.setRoots(roots);
-      logger.info(
-        { policyFile: config.policyFile, rules: next.rules.length },
-        "read the access policy again",
-      );
-      return { ok: true, rules: next.rules.length };
+        return { ok: true, rules: policy.rules.length };
+      });
+      return reloading;
     },
     health() {
       const status = index.status();
@@ -295,6 +315,13 @@ async function checkAppToken(appToken: string, apiUrl: string | undefined, logge
     );
   }
 }
+
+/** The first 12 hex digits of a file's SHA-256, or undefined when it cannot be read. */
+const fileDigest = (path: string): Promise<string | undefined> =>
+  readFile(path).then(
+    (bytes) => createHash("sha256").update(bytes).digest("hex").slice(0, 12),
+    () => undefined,
+  );
 
 /** Builds Handout and serves: /healthz, Slack (HTTP or Socket Mode), and the embedded default's links. */
 export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningHandout> {

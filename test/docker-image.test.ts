@@ -272,9 +272,10 @@ beforeAll(async () => {
   const secrets = join(root, "run");
   await mkdir(secrets);
   await writeFile(join(secrets, "private_key.pem"), pair.privatePem, { mode: 0o600 });
-  // As README's `docker run -v "$PWD/access.yml:/app/access.yml:ro"` puts it: the default policy file.
+  // As README's `docker run -v "$PWD/policy:/app/policy:ro" -e HANDOUT_POLICY_FILE=…` puts it.
+  await mkdir(join(image.workdir, "policy"));
   await writeFile(
-    join(image.workdir, "access.yml"),
+    join(image.workdir, "policy", "access.yml"),
     "contact: Ask #it-help.\nrules:\n  - who: { everyone: true }\n    prefixes: [public/handbook/]\n",
   );
   // The image's own ENV, with its container paths seen from here, and what `docker run -e …` adds.
@@ -290,6 +291,7 @@ beforeAll(async () => {
     ...bucket.env,
     PORT: String(await freePort()),
     LOG_LEVEL: "warn",
+    HANDOUT_POLICY_FILE: join(image.workdir, "policy", "access.yml"),
     SLACK_BOT_TOKEN: slack.token,
     SLACK_SIGNING_SECRET: "docker-test-signing-secret",
     SLACK_API_URL: slack.apiUrl,
@@ -402,15 +404,18 @@ describe("the image's command, on what `npm run build` produced", () => {
 
     // `docker kill -s HUP` reads the access policy again: a broken file is refused, and the app
     // keeps serving with the policy it has.
-    const policyFile = join(image.workdir, "access.yml");
+    const policyFile = join(image.workdir, "policy", "access.yml");
     const policy = await readFile(policyFile, "utf8");
-    await writeFile(policyFile, "rules: [oops\n");
-    app.child.kill("SIGHUP");
-    for (let i = 0; i < 100 && !app.output().includes("the policy in force stays"); i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(app.output()).toContain("the policy file was not taken; the policy in force stays");
-    expect(await healthcheck()).toBe(0);
-    await writeFile(policyFile, policy);
+    try {
+      await writeFile(policyFile, "rules: [oops\n");
+      app.child.kill("SIGHUP");
+      for (let i = 0; i < 100 && !app.output().includes("the policy in force stays"); i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(app.output()).toContain("the policy file was not taken; the policy in force stays");
+      expect(await healthcheck()).toBe(0);
+    } finally {
+      await writeFile(policyFile, policy);
+    }
 
     app.child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;

@@ -91,11 +91,15 @@ describe("the expiry pass", () => {
   it("leaves an extended share's message alone when it expires: it points to the newer one", async () => {
     const { ledger, deps, sent, share } = await setUp();
     const extended = await share("post", 2 * HOUR, -HOUR);
-    await ledger.markReplaced(extended.id, newShareId());
+    const extension = await share("post", HOUR, 5 * HOUR);
+    await ledger.markReplaced(extended.id, extension.id);
+    // An extension that never got posted changed nothing: that message says its links expired.
+    const unfinished = await share("post", 2 * HOUR, -HOUR);
+    await ledger.markReplaced(unfinished.id, newShareId());
     scheduler = startExpiryScheduler(deps, { intervalMs: HOUR, timer: false }, captureLogs().logger);
-    expect(await scheduler.runNow()).toBe(1);
+    expect(await scheduler.runNow()).toBe(2);
     expect((await ledger.get(extended.id))?.state).toBe("expired");
-    expect(sent).toEqual([]);
+    expect(sent).toEqual([{ kind: "expired", id: unfinished.id }]);
   });
 
   it("rejects a pass the ledger could not answer, after trying reminders too, and says which failed", async () => {

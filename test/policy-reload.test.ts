@@ -1,7 +1,20 @@
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Harness, POLICY, type Steps, useHarness } from "./support/handout-harness.js";
+import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
+import { newShareId } from "../src/domain/ledger.js";
+import { buildHandout } from "../src/server.js";
+import {
+  DAY,
+  type Harness,
+  openedViewId,
+  POLICY,
+  type Steps,
+  useHarness,
+  type View,
+} from "./support/handout-harness.js";
+import { captureLogs } from "./support/log.js";
 
 let h: Harness;
 let steps: Steps;
@@ -28,6 +41,89 @@ describe("reading the access policy again (SIGHUP)", () => {
 
     const after = await steps.share("U0BOB", "C0GENERAL", "salaries.xlsx");
     expect(JSON.stringify(after.view.blocks)).toContain("k:hr/salaries.xlsx");
+
+    // Taking the grant away takes effect as soon: the index may still hold the folder, search does not offer it.
+    await writeFile(join(h.dir, "access.yml"), POLICY);
+    expect((await h.handout.reloadPolicy()).ok).toBe(true);
+    const narrowed = await steps.share("U0BOB", "C0GENERAL", "salaries.xlsx");
+    expect(JSON.stringify(narrowed.view.blocks)).not.toContain("k:hr/salaries.xlsx");
+    expect(JSON.stringify(narrowed.view.blocks)).toContain("No file you may share matches");
+  });
+
+  it("refuses a policy file that has gone, keeping the one in force", async () => {
+    await rename(join(h.dir, "access.yml"), join(h.dir, "access.yml.moved"));
+    try {
+      const refused = await h.handout.reloadPolicy();
+      expect(refused.ok).toBe(false);
+      const ana = await steps.share("U0ANA", "C0GENERAL", "q1 2026.pdf");
+      expect(JSON.stringify(ana.view.blocks)).toContain("k:reports/q1 2026.pdf");
+    } finally {
+      await rename(join(h.dir, "access.yml.moved"), join(h.dir, "access.yml"));
+    }
+  });
+
+  it("extends an announcement as a regular message once its sharer may no longer announce", async () => {
+    await writeFile(join(h.dir, "access.yml"), POLICY);
+    expect((await h.handout.reloadPolicy()).ok).toBe(true);
+    const ledger = await openSqliteLedger(join(h.dir, "handout.db"));
+    const id = newShareId();
+    try {
+      await ledger.record({
+        id,
+        sharerId: "U0ANA",
+        keys: ["reports/q1 2026.pdf"],
+        channelId: "C0GENERAL",
+        mode: "announce",
+        title: "Board pack",
+        announcementText: "Read before Thursday.",
+        createdAt: new Date(Date.now() - 60_000),
+        expiresAt: new Date(Date.now() + 3_600_000),
+      });
+      await ledger.posted(id, {
+        channelId: "C0GENERAL",
+        ts: "1893456000.000300",
+        via: "message",
+        pinned: false,
+      });
+    } finally {
+      await ledger.close();
+    }
+    await writeFile(join(h.dir, "access.yml"), POLICY.replace("    announce: true\n", ""));
+    expect((await h.handout.reloadPolicy()).ok).toBe(true);
+
+    h.slack.reset();
+    await h.requests.interaction(
+      h.requests.blockActions({
+        user: "U0ANA",
+        actions: [{ action_id: "handout_extend", type: "button", value: id }],
+        view: { type: "home" },
+      }),
+    );
+    const viewId = await openedViewId(await h.slack.waitFor("views.open"));
+    const filled = await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId);
+    const view = { ...(filled.args.view as View), id: viewId };
+    await h.requests.interaction(
+      h.requests.viewSubmission({
+        user: "U0ANA",
+        view: {
+          id: viewId,
+          callback_id: "handout_extend",
+          private_metadata: view.private_metadata,
+          state: {
+            values: {
+              expiry: { expiry_input: { type: "static_select", selected_option: { value: String(DAY) } } },
+              expiry_at: { expiry_at_input: { type: "datetimepicker", selected_date_time: null } },
+            },
+          },
+        },
+      }),
+    );
+    expect(await steps.outcome(view)).toContain("Shared again in <#C0GENERAL>");
+    const posted = await h.slack.waitFor("chat.postMessage");
+    expect(JSON.stringify(posted.args.blocks)).not.toContain('"type":"header"');
+    expect(JSON.stringify(posted.args.blocks)).not.toContain("Read before Thursday.");
+    await writeFile(join(h.dir, "access.yml"), POLICY);
+    expect((await h.handout.reloadPolicy()).ok).toBe(true);
   });
 
   it("refuses an invalid file and keeps the policy in force, so a typo changes nobody's access", async () => {
@@ -45,5 +141,38 @@ describe("reading the access policy again (SIGHUP)", () => {
     // Ana's grant was never in question.
     const ana = await steps.share("U0ANA", "C0GENERAL", "q1 2026.pdf");
     expect(JSON.stringify(ana.view.blocks)).toContain("k:reports/q1 2026.pdf");
+  });
+});
+
+describe("reading the policy again in the embedded default", () => {
+  it("never falls back to the trial policy once a file was in force, but keeps the trial while there is none", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "handout-reload-"));
+    const env = {
+      HANDOUT_LOCAL_DIR: join(dir, "files"),
+      HANDOUT_STATE_DIR: join(dir, "state"),
+      HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
+      HANDOUT_POLICY_FILE: join(dir, "access.yml"),
+    };
+    const logs = captureLogs();
+    const handout = await buildHandout(env, logs.logger);
+    try {
+      // No file: the trial policy, and reading again keeps it.
+      expect(await handout.reloadPolicy()).toEqual({ ok: true, rules: 1 });
+
+      await writeFile(
+        join(dir, "access.yml"),
+        "rules:\n  - who: { users: [U0ANA] }\n    prefixes: [reports/]\n",
+      );
+      expect(await handout.reloadPolicy()).toEqual({ ok: true, rules: 1 });
+      expect(logs.text()).toMatch(/"sha256":"[0-9a-f]{12}"/);
+
+      // The file removed: refused, rather than everyone sharing everything.
+      await rm(join(dir, "access.yml"));
+      const refused = await handout.reloadPolicy();
+      expect(refused.ok).toBe(false);
+      expect(refused.ok ? "" : refused.error).toMatch(/does not exist/);
+    } finally {
+      await handout.close();
+    }
   });
 });

@@ -316,12 +316,19 @@ describe("extend", () => {
     expect((await ledgerRecord(shareId))?.replacedBy).toBe(underWay);
 
     // One that never finished: the person is told what to do instead.
-    const stuck = (await shareAsAna()).shareId;
-    await leftClaim(stuck, "pending", HOUR);
+    const stuck = await shareAsAna();
+    const unfinished = await leftClaim(stuck.shareId, "pending", HOUR);
     h.slack.reset();
-    const never = await extend("U0ANA", stuck, 7 * DAY);
+    const never = await extend("U0ANA", stuck.shareId, 7 * DAY);
     expect(await steps.outcome(never.view)).toContain("never finished");
     expect(await steps.outcome(never.view)).toContain("Share the files again with /share.");
+    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+    expect((await ledgerRecord(stuck.shareId))?.replacedBy).toBe(unfinished);
+    // Its message was never turned into a pointer: a revoke still takes the links out of it.
+    h.slack.reset();
+    await click("U0ANA", "handout_revoke", stuck.shareId);
+    const edited = await h.slack.waitFor("chat.update", (call) => call.args.ts === stuck.ts);
+    expect(JSON.stringify(edited.args.blocks)).toContain("revoked by");
 
     const other = (await shareAsAna()).shareId;
     await leftClaim(other, "failed");

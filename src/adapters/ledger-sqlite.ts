@@ -137,16 +137,18 @@ const inStates = (states: readonly ShareState[]): string => states.map((s) => `'
 
 function migrate(db: SqliteDatabase, path: string): void {
   const version = () => (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
-  if (version() > SQLITE_MIGRATIONS.length) {
-    throw new HandoutError(
+  const newerSchema = (found: number) =>
+    new HandoutError(
       "CONFIG_INVALID",
-      `The share ledger ${path} was written by a newer Handout (schema ${version()}, this one knows ${SQLITE_MIGRATIONS.length}): run that version, or point the ledger at another file.`,
+      `The share ledger ${path} was written by a newer Handout (schema ${found}, this one knows ${SQLITE_MIGRATIONS.length}): run that version, or point the ledger at another file.`,
     );
-  }
+  if (version() > SQLITE_MIGRATIONS.length) throw newerSchema(version());
   if (version() === SQLITE_MIGRATIONS.length) return;
   // IMMEDIATE takes the write lock first, so two processes opening a new file migrate it once.
   db.exec("BEGIN IMMEDIATE");
   try {
+    // A newer Handout may have moved the file on while this one waited for the lock.
+    if (version() > SQLITE_MIGRATIONS.length) throw newerSchema(version());
     for (let next = version(); next < SQLITE_MIGRATIONS.length; next += 1) {
       db.exec(SQLITE_MIGRATIONS[next] as string);
       db.exec(`PRAGMA user_version = ${next + 1}`);

@@ -33,6 +33,16 @@ async function ownShare(deps: LifeDependencies, shareId: unknown, actorId: strin
 }
 
 /**
+ * Whether the share's message was turned into a pointer to its extension: only once the extension was
+ * posted. A claim left by one that never finished changed nothing, and the message still needs editing.
+ */
+async function extensionPosted(deps: LifeDependencies, share: ShareRecord): Promise<boolean> {
+  if (!share.replacedBy) return false;
+  const extension = await deps.ledger.get(share.replacedBy);
+  return extension?.state === "active" || extension?.state === "expired" || extension?.state === "revoked";
+}
+
+/**
  * Revokes a share: recorded first, then denied at the edge, then its message loses its links. Revoking
  * again repeats the edge step, which is how a failed one is retried.
  */
@@ -56,8 +66,9 @@ export async function revokeShare(
   }
   // The revoke stands whether or not the message could be edited (it may have been deleted). An
   // extended share's message holds no links, only the pointer to the newer one: it is left as it is.
-  if (!result.share.replacedBy)
+  if (!(await extensionPosted(deps, result.share).catch(() => false))) {
     await deps.messages.revoked(result.share, request.actorId).catch(onMessageError);
+  }
   return result.share;
 }
 
@@ -120,7 +131,7 @@ export async function extendShare(
   // pinned original now points to it. A regular message when this person may not announce.
   let announcement: Announcement | undefined;
   if (old.mode === "announce" && old.title) {
-    const person = await deps.directory.person(request.actorId);
+    const person = await deps.directory.person(request.actorId, { fresh: true });
     if (accessFor(deps.policy(), person).canAnnounce) {
       announcement = {
         title: old.title,
@@ -191,6 +202,7 @@ export async function remindExpiringAnnouncements(
 ): Promise<number> {
   const now = deps.now().getTime();
   let sent = 0;
+  if (!keepGoing()) return 0;
   for (const share of await deps.ledger.dueForReminder(new Date(now + windowMs))) {
     if (!keepGoing()) break; // claimed and not sent would be lost: stop before claiming
     if (share.expiresAt.getTime() <= now) continue; // expiry deals with it
@@ -223,10 +235,10 @@ export async function expireDueShares(
     if (!claimed.changed) continue; // another replica got there first
     done++;
     // An extended share's message already points to the newer one, which is what it should keep saying.
-    if (claimed.share.replacedBy) continue;
+    if (await extensionPosted(deps, claimed.share)) continue;
     // The link has stopped opening either way; a message left unedited is a blemish, not a leak.
     await deps.messages.expired(claimed.share).catch((error: unknown) => onError(claimed.share, error));
   }
-  await deps.revocations?.pruneExpired(now);
+  if (keepGoing()) await deps.revocations?.pruneExpired(now);
   return done;
 }

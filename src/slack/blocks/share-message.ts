@@ -51,7 +51,7 @@ const fileCount = (share: Share): string =>
 /** The notification text: it names the files, never carries a link. */
 export const shareText = (share: Share): string =>
   share.announcement
-    ? `${share.announcement.title}: ${fileCount(share)} from <@${share.sharerId}>`
+    ? `${escapeMrkdwn(share.announcement.title)}: ${fileCount(share)} from <@${share.sharerId}>`
     : `<@${share.sharerId}> shared ${fileCount(share)} (link expires ${slackDate(share.expiresAt)})`;
 
 export function shareBlocks(share: Share): KnownBlock[] {
