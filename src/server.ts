@@ -20,6 +20,7 @@ import { boltLogger } from "./slack/bolt-logger.js";
 import type { HandoutContext } from "./slack/context.js";
 import { KeyRefs } from "./slack/key-refs.js";
 import { MetadataSeal } from "./slack/metadata.js";
+import { slackErrorCode } from "./slack/slack-error.js";
 import { openStorage, type Storage } from "./storage.js";
 import { openLedger } from "./wiring.js";
 
@@ -91,7 +92,7 @@ async function identifyBot(
     const answer = await client.auth.test();
     return { botId: answer.bot_id ?? "", botUserId: answer.user_id ?? "", teamId: answer.team_id };
   } catch (error) {
-    const code = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
+    const code = slackErrorCode(error) ?? (error as Error).message;
     throw new HandoutError(
       "CONFIG_INVALID",
       code === "invalid_auth" || code === "not_authed" || code === "token_revoked"
@@ -284,7 +285,7 @@ async function checkAppToken(appToken: string, apiUrl: string | undefined, logge
   try {
     await client.apps.connections.open();
   } catch (error) {
-    const code = (error as { data?: { error?: string } }).data?.error;
+    const code = slackErrorCode(error);
     const status = (error as { statusCode?: number }).statusCode;
     if (
       (error as { code?: string }).code === ErrorCode.RateLimitedError ||

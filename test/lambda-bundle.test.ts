@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
 import { newShareId } from "../src/domain/ledger.js";
 import { makeKeyPair } from "./support/keys.js";
+import { recordPostedShare } from "./support/ledger.js";
 import { runProcess } from "./support/process.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
 import { type SlackDouble, startSlackDouble } from "./support/slack-double.js";
@@ -188,10 +189,10 @@ describe("the AWS Lambda bundle (npm run build:lambda)", () => {
   });
 
   it("runs the expiry pass when an EventBridge schedule invokes it, within the time it has", async () => {
-    const ledger = await openSqliteLedger(join(dir, "handout.db"));
     const id = newShareId();
-    try {
-      await ledger.record({
+    await recordPostedShare(
+      join(dir, "handout.db"),
+      {
         id,
         sharerId: "U0ANA",
         keys: ["public/handbook/handbook.pdf"],
@@ -199,16 +200,9 @@ describe("the AWS Lambda bundle (npm run build:lambda)", () => {
         mode: "post",
         createdAt: new Date(Date.now() - 2 * 3_600_000),
         expiresAt: new Date(Date.now() - 60_000),
-      });
-      await ledger.posted(id, {
-        channelId: "C0GENERAL",
-        ts: "1893456000.000900",
-        via: "message",
-        pinned: false,
-      });
-    } finally {
-      await ledger.close();
-    }
+      },
+      { channelId: "C0GENERAL", ts: "1893456000.000900", via: "message", pinned: false },
+    );
     const state = async () => {
       const after = await openSqliteLedger(join(dir, "handout.db"));
       try {

@@ -2,7 +2,6 @@ import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
 import { newShareId } from "../src/domain/ledger.js";
 import { buildHandout } from "../src/server.js";
 import {
@@ -14,6 +13,7 @@ import {
   useHarness,
   type View,
 } from "./support/handout-harness.js";
+import { recordPostedShare } from "./support/ledger.js";
 import { captureLogs } from "./support/log.js";
 
 let h: Harness;
@@ -65,10 +65,10 @@ describe("reading the access policy again (SIGHUP)", () => {
   it("extends an announcement as a regular message once its sharer may no longer announce", async () => {
     await writeFile(join(h.dir, "access.yml"), POLICY);
     expect((await h.handout.reloadPolicy()).ok).toBe(true);
-    const ledger = await openSqliteLedger(join(h.dir, "handout.db"));
     const id = newShareId();
-    try {
-      await ledger.record({
+    await recordPostedShare(
+      join(h.dir, "handout.db"),
+      {
         id,
         sharerId: "U0ANA",
         keys: ["reports/q1 2026.pdf"],
@@ -78,16 +78,9 @@ describe("reading the access policy again (SIGHUP)", () => {
         announcementText: "Read before Thursday.",
         createdAt: new Date(Date.now() - 60_000),
         expiresAt: new Date(Date.now() + 3_600_000),
-      });
-      await ledger.posted(id, {
-        channelId: "C0GENERAL",
-        ts: "1893456000.000300",
-        via: "message",
-        pinned: false,
-      });
-    } finally {
-      await ledger.close();
-    }
+      },
+      { channelId: "C0GENERAL", ts: "1893456000.000300", via: "message", pinned: false },
+    );
     await writeFile(join(h.dir, "access.yml"), POLICY.replace("    announce: true\n", ""));
     expect((await h.handout.reloadPolicy()).ok).toBe(true);
 

@@ -14,6 +14,7 @@ import {
   useHarness,
   type View,
 } from "./support/handout-harness.js";
+import { recordPostedShare } from "./support/ledger.js";
 import type { SlackCall } from "./support/slack-double.js";
 
 const HOUR = 3_600_000;
@@ -54,29 +55,23 @@ async function ledgerRecord(id: string): Promise<ShareRecord | undefined> {
  * last `leftMs` more (negative: already past), with a message to edit; its id.
  */
 async function pastShare(ageMs: number, leftMs: number, extra: Partial<NewShare> = {}): Promise<string> {
-  const ledger = await openSqliteLedger(`${h.dir}/handout.db`);
-  try {
-    const share: NewShare = {
-      id: newShareId(),
-      sharerId: "U0ANA",
-      keys: ["reports/q1 2026.pdf"],
-      channelId: "C0GENERAL",
-      mode: "post",
-      createdAt: new Date(Date.now() - ageMs),
-      expiresAt: new Date(Date.now() + leftMs),
-      ...extra,
-    };
-    await ledger.record(share);
-    await ledger.posted(share.id, {
-      channelId: "C0GENERAL",
-      ts: "1893456000.000100",
-      via: "message",
-      pinned: false,
-    });
-    return share.id;
-  } finally {
-    await ledger.close();
-  }
+  const share: NewShare = {
+    id: newShareId(),
+    sharerId: "U0ANA",
+    keys: ["reports/q1 2026.pdf"],
+    channelId: "C0GENERAL",
+    mode: "post",
+    createdAt: new Date(Date.now() - ageMs),
+    expiresAt: new Date(Date.now() + leftMs),
+    ...extra,
+  };
+  await recordPostedShare(`${h.dir}/handout.db`, share, {
+    channelId: "C0GENERAL",
+    ts: "1893456000.000100",
+    via: "message",
+    pinned: false,
+  });
+  return share.id;
 }
 
 /** An Events API callback, signed as Slack signs it. */

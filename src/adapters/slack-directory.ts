@@ -3,6 +3,7 @@ import { HandoutError } from "../domain/errors.js";
 import type { Person, UserGroup } from "../domain/policy.js";
 import type { Conversation, Directory } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
+import { slackFailure } from "../slack/slack-error.js";
 
 export interface SlackDirectoryOptions {
   readonly client: WebClient;
@@ -21,13 +22,10 @@ interface Cached<T> {
   readonly value: T;
 }
 
-const slackError = (error: unknown): string =>
-  (error as { data?: { error?: string } }).data?.error ?? (error as { code?: string }).code ?? "no answer";
-
 const unavailable = (what: string, error: unknown) =>
   new HandoutError(
     "DIRECTORY_UNAVAILABLE",
-    `Slack did not tell Handout ${what} (${slackError(error)}), so nothing was shared. Try again in a minute.`,
+    `Slack did not tell Handout ${what} (${slackFailure(error)}), so nothing was shared. Try again in a minute.`,
     { cause: error },
   );
 
@@ -69,7 +67,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
           users: g.users ?? [],
         }));
       } catch (error) {
-        const code = slackError(error);
+        const code = slackFailure(error);
         // Free workspaces have no user groups; the policy can still name channels and users.
         if (
           code === "plan_upgrade_required" ||
@@ -101,7 +99,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
           cursor = page.response_metadata?.next_cursor || undefined;
         } while (cursor);
       } catch (error) {
-        const code = slackError(error);
+        const code = slackFailure(error);
         if (code === "channel_not_found") {
           logger.warn(
             { channel },
@@ -119,7 +117,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
       try {
         return (await client.users.info({ user: userId })).user;
       } catch (error) {
-        if (slackError(error) === "user_not_found") return undefined;
+        if (slackFailure(error) === "user_not_found") return undefined;
         throw unavailable("who you are", error);
       }
     });
@@ -176,7 +174,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
             isDirect: channel.is_im === true,
           };
         } catch (error) {
-          if (slackError(error) === "channel_not_found") return undefined;
+          if (slackFailure(error) === "channel_not_found") return undefined;
           throw unavailable("about that conversation", error);
         }
       });

@@ -3,9 +3,7 @@ import { HandoutError } from "../domain/errors.js";
 import type { Origin, Posted, Poster, Share } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
 import { shareBlocks, shareText } from "../slack/blocks/share-message.js";
-
-const slackError = (error: unknown): string =>
-  (error as { data?: { error?: string } }).data?.error ?? (error as { code?: string }).code ?? "no answer";
+import { slackFailure } from "../slack/slack-error.js";
 
 const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
 
@@ -52,7 +50,7 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
       await client.chat.postEphemeral({ channel: share.channelId, user: share.sharerId, ...message(share) });
       return { channelId: share.channelId, ts: undefined, via: "ephemeral", pinned: false };
     } catch (error) {
-      if (!NOT_A_MEMBER.has(slackError(error))) throw failed(error);
+      if (!NOT_A_MEMBER.has(slackFailure(error))) throw failed(error);
     }
     if (origin?.channelId === share.channelId) {
       await viaResponseUrl(origin, share, "ephemeral");
@@ -75,7 +73,7 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
   const failed = (error: unknown) =>
     new HandoutError(
       "SLACK_UNAVAILABLE",
-      `Slack did not accept the message (${slackError(error)}), so nothing was posted. Try again in a minute.`,
+      `Slack did not accept the message (${slackFailure(error)}), so nothing was posted. Try again in a minute.`,
       { cause: error },
     );
 
@@ -86,7 +84,7 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
       try {
         ts = (await client.chat.postMessage({ channel: share.channelId, ...message(share) })).ts;
       } catch (error) {
-        if (!NOT_A_MEMBER.has(slackError(error))) throw failed(error);
+        if (!NOT_A_MEMBER.has(slackFailure(error))) throw failed(error);
         if (origin?.channelId !== share.channelId) {
           throw new HandoutError(
             "NOT_IN_CHANNEL",
@@ -104,7 +102,7 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
           pinned = true;
         } catch (error) {
           logger.warn(
-            { channel: share.channelId, reason: slackError(error) },
+            { channel: share.channelId, reason: slackFailure(error) },
             "could not pin an announcement",
           );
         }

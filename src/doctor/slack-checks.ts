@@ -1,4 +1,5 @@
 import type { AuthTestResponse, WebClient } from "@slack/web-api";
+import { slackErrorCode } from "../slack/slack-error.js";
 import { type Checked, type CheckResult, failed, passed, skipped } from "./check.js";
 
 /** The bot scopes manifest.yml asks for (a test keeps the two lists equal). */
@@ -30,7 +31,7 @@ export async function checkSlackToken(client: WebClient): Promise<Checked<AuthTe
       answer,
     );
   } catch (error) {
-    const slackError = (error as { data?: { error?: string } }).data?.error;
+    const slackError = slackErrorCode(error);
     if (slackError && REFUSED.has(slackError)) {
       return failed(
         TOKEN,

@@ -112,10 +112,8 @@ export async function extendShare(
   onMessageError: (error: unknown) => void = () => {},
 ): Promise<{ record: ShareRecord; posted: Posted }> {
   const old = await ownShare(deps, request.shareId, request.actorId);
-  const abandoned = async (holderId: string): Promise<boolean> => {
-    const holder = await deps.ledger.get(holderId);
-    return holder === undefined || holder.state === "failed";
-  };
+  // A claim held by a share that failed, or was never recorded, may be taken over.
+  const abandoned = (holder: ShareRecord | undefined) => holder === undefined || holder.state === "failed";
   if (old.state === "revoked" || old.state === "failed") throw alreadyExtended(old);
   if (old.replacedBy) {
     const holder = await deps.ledger.get(old.replacedBy);
@@ -125,7 +123,7 @@ export async function extendShare(
         "An earlier extension of this share never finished, so Handout cannot tell whether its links were posted. Share the files again with /share.",
       );
     }
-    if (holder !== undefined && holder.state !== "failed") throw alreadyExtended(old);
+    if (!abandoned(holder)) throw alreadyExtended(old);
   }
   // An announcement is announced again, without pinging anyone a second time, and not pinned: a
   // pinned original now points to it. A regular message when this person may not announce.
@@ -148,7 +146,7 @@ export async function extendShare(
     claimedFor = record.id;
     let result = await deps.ledger.markReplaced(old.id, record.id);
     const holder = result.share?.replacedBy;
-    if (!result.changed && holder && (await abandoned(holder))) {
+    if (!result.changed && holder && abandoned(await deps.ledger.get(holder))) {
       await deps.ledger.unmarkReplaced(old.id, holder);
       result = await deps.ledger.markReplaced(old.id, record.id);
     }

@@ -8,6 +8,7 @@ import type { HandoutContext } from "./context.js";
 import { fileOption } from "./file-options.js";
 import { escapeMrkdwn, splitKey } from "./format.js";
 import type { ModalState } from "./metadata.js";
+import { slackErrorCode } from "./slack-error.js";
 
 /** The form for a person, or a plain explanation when they may share nothing. Memory only: no I/O. */
 function modalFor(
@@ -32,8 +33,6 @@ function modalFor(
   });
 }
 
-const slackError = (error: unknown) => (error as { data?: { error?: string } }).data?.error;
-
 /**
  * Opens the share modal within the trigger's 3 seconds. When the directory already knows the person,
  * the form opens at once (the search is in memory). Otherwise a placeholder opens first, and the form
@@ -52,7 +51,7 @@ export async function openShareModal(
     const view = known ? modalFor(ctx, known, state, privateMetadata) : loadingView(privateMetadata);
     viewId = (await client.views.open({ trigger_id: triggerId, view })).view?.id;
   } catch (error) {
-    ctx.logger.warn({ reason: slackError(error) }, "could not open the share modal");
+    ctx.logger.warn({ reason: slackErrorCode(error) }, "could not open the share modal");
     return "trigger_expired";
   }
   if (!viewId) return "trigger_expired";
@@ -77,7 +76,7 @@ export async function openShareModal(
     await client.views.update({ view_id: viewId, view });
   } catch (error) {
     // Most often the person closed the modal already.
-    ctx.logger.info({ reason: slackError(error) }, "could not fill the share modal");
+    ctx.logger.info({ reason: slackErrorCode(error) }, "could not fill the share modal");
   }
   return "opened";
 }

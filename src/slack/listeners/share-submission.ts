@@ -10,6 +10,7 @@ import { slackDate } from "../format.js";
 import { Field } from "../ids.js";
 import type { ModalState } from "../metadata.js";
 import { type FieldErrors, readShareForm, type ShareForm } from "../share-form.js";
+import { slackErrorCode } from "../slack-error.js";
 
 /** The part of Slack's 3 seconds that a quick check against cached data may use. */
 const QUICK_CHECK_MS = 1200;
@@ -56,10 +57,7 @@ export const shareSubmission =
     try {
       await client.views.update({ view_id: view.id, view: messageView(view.private_metadata, text) });
     } catch (error) {
-      ctx.logger.info(
-        { reason: (error as { data?: { error?: string } }).data?.error },
-        "could not show the share's outcome",
-      );
+      ctx.logger.info({ reason: slackErrorCode(error) }, "could not show the share's outcome");
     }
   };
 
