@@ -135,6 +135,8 @@ async function loadPolicy(
 export interface BuildOptions {
   /** Run the expiry pass on a timer (default); AWS Lambda runs it when a schedule invokes it instead. */
   readonly expiryTimer?: boolean;
+  /** The clock every part reads: shares' times, expiry, and the embedded default's link checks. */
+  readonly now?: () => Date;
 }
 
 export async function buildHandout(
@@ -142,11 +144,13 @@ export async function buildHandout(
   logger: Logger,
   options: BuildOptions = {},
 ): Promise<Handout> {
+  const now = options.now ?? (() => new Date());
   const config: Config = loadConfig(env, ["bucket", "signing"]);
   let { policy, trial } = await loadPolicy(config, logger);
   const ledger = await openLedger(config.ledger);
   // The embedded link server refuses revoked shares' links itself, as the CloudFront Function does.
   const storage = await openStorage(config, logger, {
+    now,
     isRevoked: async (id) => (await ledger.get(id))?.state === "revoked",
   });
   const settings = config.slack;
@@ -190,7 +194,7 @@ export async function buildHandout(
         signer: storage.signer,
         poster: slackPoster(client, logger),
         ledger,
-        messages: slackShareMessages(client, () => new Date()),
+        messages: slackShareMessages(client, now),
         revocations: config.revocationStoreArn
           ? keyValueStoreRevocationList({
               client: new CloudFrontKeyValueStoreClient({}),
@@ -198,7 +202,7 @@ export async function buildHandout(
             })
           : undefined,
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
-        now: () => new Date(),
+        now,
         fileGone: (key) => index.fileGone(key),
       },
     };
@@ -325,8 +329,12 @@ const fileDigest = (path: string): Promise<string | undefined> =>
   );
 
 /** Builds Handout and serves: /healthz, Slack (HTTP or Socket Mode), and the embedded default's links. */
-export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Promise<RunningHandout> {
-  const handout = await buildHandout(env, logger);
+export async function startHandout(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  options: Pick<BuildOptions, "now"> = {},
+): Promise<RunningHandout> {
+  const handout = await buildHandout(env, logger, options);
   const slack = handout.slack;
   const receiver = slack ? slackReceiver(slack.settings, logger) : undefined;
   const app =

@@ -45,7 +45,7 @@ function assertNotServed(dir: string, path: string, what: string): void {
 export async function openStorage(
   config: Config,
   logger: Logger,
-  options: { isRevoked?: (shareId: string) => Promise<boolean> } = {},
+  options: { isRevoked?: (shareId: string) => Promise<boolean>; now?: () => Date } = {},
 ): Promise<Storage> {
   if (config.local) {
     const { dir, stateDir, scheme, host } = config.local;
@@ -72,6 +72,7 @@ export async function openStorage(
         domain: host,
         scheme,
         logger,
+        ...(options.now ? { now: options.now } : {}),
         ...(options.isRevoked ? { isRevoked: options.isRevoked } : {}),
       }),
       description: `the local folder ${dir}, with links served at ${scheme}://${host}/`,

@@ -10,6 +10,7 @@ import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
 import { parsePrivateKey } from "../src/adapters/private-key.js";
 import { runHandout } from "./support/cli.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
+import { childEnv } from "./support/process.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -26,7 +27,7 @@ async function handout(args: string[], env: Record<string, string>, cwd = root) 
       ["--import", TSX, join(root, "src", "cli.ts"), ...args],
       {
         cwd,
-        env: { PATH: process.env.PATH ?? "", ...env },
+        env: childEnv(env),
       },
     );
     return { code: 0, stdout, stderr };
@@ -78,14 +79,17 @@ describe("handout sign", () => {
   });
 
   it("prints JSON with --json, and a custom policy with --starts", async () => {
+    // A date and a start time a month and a year from now, whatever the clock says.
+    const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+    const [starts, expires] = [day(30), day(365)];
     const result = await handout(
       [
         "sign",
         "reports/q1 2026 (final).pdf",
         "--expires",
-        "2099-01-31",
+        expires,
         "--starts",
-        "2099-01-01T09:00:00Z",
+        `${starts}T09:00:00Z`,
         "--json",
       ],
       env,
@@ -93,14 +97,21 @@ describe("handout sign", () => {
     expect(result.code).toBe(0);
     const output = JSON.parse(result.stdout) as { url: string; key: string; expiresAt: string };
     expect(output.key).toBe("reports/q1 2026 (final).pdf");
-    expect(output.expiresAt).toBe("2099-01-31T00:00:00.000Z");
+    expect(output.expiresAt).toBe(`${expires}T00:00:00.000Z`);
     expect(output.url).toContain("?Policy=");
     const verdict = verifySignedUrl(
       output.url,
       new Map([[pair.keyPairId, pair.publicKey]]),
-      new Date("2099-01-02T00:00:00Z"),
+      new Date(`${starts}T10:00:00Z`),
     );
     expect(verdict.ok).toBe(true);
+    expect(
+      verifySignedUrl(
+        output.url,
+        new Map([[pair.keyPairId, pair.publicKey]]),
+        new Date(`${starts}T08:00:00Z`),
+      ),
+    ).toEqual({ ok: false, reason: "not-yet-valid" });
   });
 
   it("refuses an object that is not in the bucket, unless --no-check", async () => {

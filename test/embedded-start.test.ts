@@ -6,6 +6,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cloudFrontSigner } from "../src/adapters/cloudfront-signer.js";
+import { ensureLocalKeyPair } from "../src/adapters/local-keys.js";
+import { parsePrivateKey } from "../src/adapters/private-key.js";
+import { childEnv } from "./support/process.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const run = promisify(execFile);
@@ -38,15 +42,14 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "handout-embedded-"));
   port = await freePort();
   // Nothing but the folders: no bucket, no CloudFront, no Slack, no policy file.
-  env = {
-    PATH: process.env.PATH,
+  env = childEnv({
     HOME: process.env.HOME,
     PORT: String(port),
     HANDOUT_LOCAL_DIR: join(dir, "files"),
     HANDOUT_STATE_DIR: join(dir, "state"),
     HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
     HANDOUT_POLICY_FILE: join(dir, "access.yml"),
-  };
+  });
   // The README's run command.
   server = spawn("npm", ["start"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
   server.stdout?.on("data", (chunk) => {
@@ -121,13 +124,24 @@ describe("the embedded default, from nothing", () => {
     const otherKey = url.replace("/welcome.txt?", "/reports/2026/q1%20summary.txt?");
     expect((await fetch(otherKey)).status).toBe(403);
 
-    const soon = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000).toISOString();
-    const short = (await sign("welcome.txt", "--expires", soon)).replace("localhost", "127.0.0.1");
-    expect((await fetch(short)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, Date.parse(soon) - Date.now() + 1100));
-    const expired = await fetch(short);
+    // `handout sign` refuses a past expiry, so this link is signed here, with the server's own key.
+    const { keyPairId, privateKeyPath } = await ensureLocalKeyPair(join(dir, "state"));
+    const privateKey = parsePrivateKey(await readFile(privateKeyPath, "utf8"), privateKeyPath);
+    const signer = cloudFrontSigner({
+      domain: `localhost:${port}`,
+      scheme: "http",
+      algorithm: "SHA1",
+      signingKey: () => ({ keyPairId, privateKey }),
+    });
+    const link = (expiresAt: Date) =>
+      signer.sign("welcome.txt", { expiresAt }).url.replace("localhost", "127.0.0.1");
+    expect((await fetch(link(new Date(Date.now() + 60_000)))).status).toBe(200);
+    const past = link(new Date(Date.now() - 1000));
+    const expired = await fetch(past);
     expect(expired.status).toBe(403);
-    expect(await expired.text()).not.toContain(signature);
+    const page = await expired.text();
+    expect(page).toContain("This link has expired");
+    expect(page).not.toContain(new URL(past).searchParams.get("Signature"));
   });
 
   it("refuses to sign a file that is not in the folder", async () => {

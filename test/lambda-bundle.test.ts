@@ -7,7 +7,7 @@ import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
 import { newShareId } from "../src/domain/ledger.js";
 import { makeKeyPair } from "./support/keys.js";
 import { recordPostedShare } from "./support/ledger.js";
-import { runProcess } from "./support/process.js";
+import { childEnv, runProcess } from "./support/process.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
 import { type SlackDouble, startSlackDouble } from "./support/slack-double.js";
 import { type SlackRequests, slackRequests } from "./support/slack-requests.js";
@@ -105,8 +105,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "handout-lambda-"));
   await writeFile(join(dir, "private_key.pem"), pair.privatePem, { mode: 0o600 });
   await writeFile(join(dir, "access.yml"), POLICY);
-  env = {
-    PATH: process.env.PATH,
+  env = childEnv({
     ...bucket.env,
     LOG_LEVEL: "warn",
     SLACK_BOT_TOKEN: slack.token,
@@ -117,7 +116,7 @@ beforeAll(async () => {
     CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
     HANDOUT_POLICY_FILE: join(dir, "access.yml"),
     HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
-  };
+  });
   requests = slackRequests({
     baseUrl: "http://127.0.0.1:9",
     signingSecret: SIGNING_SECRET,
@@ -138,7 +137,7 @@ beforeEach(() => {
 describe("the AWS Lambda bundle (npm run build:lambda)", () => {
   it("is one ES module exporting a two-argument handler, as Lambda's Node.js 24 runtime requires", async () => {
     expect((await stat(BUNDLE)).isFile()).toBe(true);
-    const started = await coldStart({ PATH: process.env.PATH });
+    const started = await coldStart(childEnv());
     expect(started.type).toBe("function");
     expect(started.arity).toBeLessThanOrEqual(2);
     // A figure to read, not to assert on: `npm run bench` measures it properly.

@@ -398,9 +398,11 @@ describe("extend", () => {
 
 describe("expiry", () => {
   it("edits an expired share's message, offers Share again, and records it", async () => {
-    const { shareId, ts } = await shareAsAna({ at: Math.floor(Date.now() / 1000) + 2 });
+    const { shareId, ts } = await shareAsAna({ at: Math.floor(h.clock.now().getTime() / 1000) + 2 });
     h.slack.reset();
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await h.handout.expiry?.runNow();
+    expect((await ledgerRecord(shareId))?.state).toBe("active");
+    h.clock.advance(3000);
     expect(await h.handout.expiry?.runNow()).toBeGreaterThanOrEqual(1);
     const update = await h.slack.waitFor("chat.update", (call) => call.args.ts === ts);
     const text = JSON.stringify(update.args.blocks);

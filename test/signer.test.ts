@@ -63,6 +63,12 @@ const queryParam = (url: string, name: string): string | undefined =>
 const pathOf = (url: string): string => url.slice(`https://${DOMAIN}/`.length, url.indexOf("?"));
 
 /** openssl over the same policy text: an implementation that shares no code with the signer. */
+/**
+ * aws-cloudfront-sign refuses an expiry before the real clock, so what is compared with it expires a day
+ * from now, on a whole second.
+ */
+const aDayFromNow = (): Date => new Date((Math.floor(Date.now() / 1000) + 86_400) * 1000);
+
 const opensslSignature = (policy: string, algorithm: "sha1" | "sha256"): string => {
   const raw = execFileSync("openssl", ["dgst", `-${algorithm}`, "-sign", keyFile], { input: policy });
   return raw.toString("base64").replace(/\+/g, "-").replace(/=/g, "_").replace(/\//g, "~");
@@ -102,7 +108,7 @@ describe("signed links for awkward keys", () => {
       });
 
       it("carries a Signature byte-identical to aws-cloudfront-sign's for the same URL, key and expiry", () => {
-        const whole = new Date("2026-12-03T12:34:56.000Z");
+        const whole = aDayFromNow();
         const link = signerFor("SHA1").sign(key, { expiresAt: whole });
         const reference = independentSign(resourceUrl("https", DOMAIN, key), {
           keypairId: pair.keyPairId,
@@ -232,12 +238,17 @@ describe("share ids in links", () => {
       ok: true,
       resource: expect.stringContaining("?hid=sh_8Kd2-x"),
     });
+    const whole = aDayFromNow();
+    const compared = signerFor("SHA1").sign("reports/q1 2026.pdf", {
+      expiresAt: whole,
+      shareId: "sh_8Kd2-x",
+    });
     const reference = independentSign(resourceUrl("https", DOMAIN, "reports/q1 2026.pdf", "sh_8Kd2-x"), {
       keypairId: pair.keyPairId,
       privateKeyString: pair.privatePem,
-      expireTime: expiresAt.getTime(),
+      expireTime: whole.getTime(),
     });
-    expect(queryParam(link.url, "Signature")).toBe(new URL(reference).searchParams.get("Signature"));
+    expect(queryParam(compared.url, "Signature")).toBe(new URL(reference).searchParams.get("Signature"));
   });
 
   it("fails verification when the share id is removed or changed", () => {

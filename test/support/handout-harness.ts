@@ -87,7 +87,28 @@ export interface Choice {
   title?: string;
 }
 
+/** The clock Handout is handed: the real time, moved on by `advance` so that tests need not wait. */
+export interface TestClock {
+  now(): Date;
+  advance(ms: number): void;
+  reset(): void;
+}
+
+function testClock(): TestClock {
+  let offsetMs = 0;
+  return {
+    now: () => new Date(Date.now() + offsetMs),
+    advance: (ms) => {
+      offsetMs += ms;
+    },
+    reset: () => {
+      offsetMs = 0;
+    },
+  };
+}
+
 export interface Harness {
+  readonly clock: TestClock;
   readonly bucket: TestBucket;
   readonly slack: SlackDouble;
   readonly pair: TestKeyPair;
@@ -150,6 +171,7 @@ export async function startHarness(
     HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
     ...extraEnv,
   };
+  const clock = testClock();
   let handout: RunningHandout;
   try {
     handout = await startHandout(
@@ -157,6 +179,7 @@ export async function startHarness(
         Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
       ),
       logs.logger,
+      { now: clock.now },
     );
   } catch (error) {
     await slack.stop();
@@ -170,6 +193,7 @@ export async function startHarness(
   });
   await handout.index.refresh();
   return {
+    clock,
     bucket,
     slack,
     pair,
@@ -299,7 +323,7 @@ export type Steps = ReturnType<typeof flow>;
 
 /**
  * One harness for a test file: started before its tests, stopped after them, the double's record of
- * calls cleared before each. `ready` receives it once started.
+ * calls and its clock's advances cleared before each. `ready` receives it once started.
  */
 export function useHarness(
   ready: (started: { h: Harness; steps: Steps }) => void,
@@ -315,5 +339,6 @@ export function useHarness(
   });
   beforeEach(() => {
     harness?.slack.reset();
+    harness?.clock.reset();
   });
 }

@@ -27,3 +27,23 @@ export function runProcess(
     child.stdin.end(options.input ?? "");
   });
 }
+
+/**
+ * `faketime` moves the clock through these variables; a child given an environment of its own keeps
+ * them, so that it sees the same time as the test that started it.
+ */
+const CLOCK_VARIABLES = [
+  "LD_PRELOAD",
+  "FAKETIME",
+  "FAKETIME_SHARED",
+  "FAKETIME_NO_CACHE",
+  "DONT_FAKE_MONOTONIC",
+];
+
+/** An environment for a child process: `PATH`, the clock the test runs under, and `env`. */
+export function childEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const clock = CLOCK_VARIABLES.filter((name) => process.env[name] !== undefined).map(
+    (name) => [name, process.env[name]] as const,
+  );
+  return { PATH: process.env.PATH, ...Object.fromEntries(clock), ...env };
+}
