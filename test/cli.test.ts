@@ -40,7 +40,8 @@ async function handout(args: string[], env: Record<string, string>, cwd = root) 
 /** Runs a command in-process, from the repository's root. */
 const inProcess = (args: string[], env: NodeJS.ProcessEnv = {}, cwd = root) => runHandout(args, env, cwd);
 
-describe("handout sign", () => {
+// Each run starts Node with tsx, which takes seconds on a busy machine.
+describe("handout sign", { timeout: 60_000 }, () => {
   let bucket: TestBucket;
   let pair: TestKeyPair;
   let env: Record<string, string>;
@@ -226,7 +227,7 @@ describe("handout ledger init", () => {
   });
 });
 
-describe("settings in .env", () => {
+describe("settings in .env", { timeout: 60_000 }, () => {
   it("are read from the working directory, and the environment's own win", async () => {
     const dir = await mkdtemp(join(tmpdir(), "handout-dotenv-"));
     await mkdir(join(dir, "files"));

@@ -573,7 +573,7 @@ describe("the file index over a real S3 server", () => {
       expect(index.search("report", ["team 9/"], 100).files).toEqual([]);
 
       release();
-      await vi.waitFor(() => expect(index.status().complete).toBe(true));
+      await vi.waitFor(() => expect(index.status().complete).toBe(true), { timeout: 10_000 });
       expect(index.search("report", ["team 9/"], 100)).toMatchObject({ partial: false });
       expect(index.search("report", ["team 9/"], 100).files).toHaveLength(100);
       // Other tests add files beside these: compare with a plain listing of the bucket now.
@@ -591,13 +591,13 @@ describe("the file index over a real S3 server", () => {
     const index = new FileIndex({ source: source(), roots: ["gone/"], refreshSoonDelayMs: 10 });
     index.start();
     try {
-      await vi.waitFor(() => expect(index.status().complete).toBe(true));
+      await vi.waitFor(() => expect(index.status().complete).toBe(true), { timeout: 10_000 });
       const first = index.status().refreshedAt;
       await remove("gone/lost.txt");
       index.fileGone("gone/lost.txt");
       expect(index.search("lost", [""], 10).files).toEqual([]);
       expect(index.status().files).toBe(1);
-      await vi.waitFor(() => expect(index.status().refreshedAt).not.toEqual(first));
+      await vi.waitFor(() => expect(index.status().refreshedAt).not.toEqual(first), { timeout: 10_000 });
       expect(sortedKeys(index.search("", [""], 10).files)).toEqual(["gone/keep.txt"]);
     } finally {
       await index.stop();
@@ -633,7 +633,7 @@ describe("the file index over a real S3 server", () => {
     const index = new FileIndex({ source: source(), roots: ["tick/"], refreshIntervalMs: 30 });
     index.start();
     try {
-      await vi.waitFor(() => expect(index.status().complete).toBe(true));
+      await vi.waitFor(() => expect(index.status().complete).toBe(true), { timeout: 10_000 });
       await bucket.put("tick/second.txt");
       await vi.waitFor(() => expect(index.search("second", [""], 10).files).toHaveLength(1), {
         timeout: 10_000,
