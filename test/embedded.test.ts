@@ -185,11 +185,15 @@ describe("a local folder as the bucket", () => {
     expect(await localFileCatalog(join(root, "no such folder")).stat("a.txt")).toBeUndefined();
   });
 
-  it("follows a symlink only to a visible file inside the folder, and never a symlinked folder", async () => {
+  it("offers and states no symlink, not even one to a file inside the folder, nor anything through a symlinked folder", async () => {
     const root = visibleTree();
     const outside = dirname(root);
     put(outside, "secret.txt", "the secret");
     put(outside, "elsewhere/file.txt", "elsewhere");
+    put(root, "finance/invoice-001.pdf", "finance's invoice");
+    mkdirSync(join(root, "eng"));
+    // A grant of eng/ must not reach finance's file through a link.
+    symlinkSync(join(root, "finance", "invoice-001.pdf"), join(root, "eng", "quarterly-link.txt"));
     symlinkSync(join(root, "z.txt"), join(root, "inside-link.txt"));
     symlinkSync(join(outside, "secret.txt"), join(root, "out-link.txt"));
     symlinkSync(join(root, ".handout", "private_key.pem"), join(root, "key-link.txt"));
@@ -197,15 +201,23 @@ describe("a local folder as the bucket", () => {
     symlinkSync(join(root, "a"), join(root, "in-dir"));
     const catalog = localFileCatalog(root);
 
-    expect(await catalog.stat("inside-link.txt")).toMatchObject({ size: "z.txt".length });
-    for (const key of ["out-link.txt", "key-link.txt", "out-dir/file.txt", "in-dir/x.txt"]) {
+    for (const key of [
+      "eng/quarterly-link.txt",
+      "inside-link.txt",
+      "out-link.txt",
+      "key-link.txt",
+      "out-dir/file.txt",
+      "in-dir/x.txt",
+    ]) {
       expect(await catalog.stat(key), key).toBeUndefined();
       expect(await openLocalFile(root, key), key).toBeUndefined();
     }
+    expect(await catalog.stat("finance/invoice-001.pdf")).toMatchObject({ size: "finance's invoice".length });
     const listing = await listAll(localPageSource(root), { prefix: "" });
-    expect(listing.keys).toEqual([...VISIBLE, "inside-link.txt"].sort(byteOrder));
+    expect(listing.keys).toEqual([...VISIBLE, "finance/invoice-001.pdf"].sort(byteOrder));
+    expect((await listAll(localPageSource(root), { prefix: "eng/" })).keys).toEqual([]);
     const folders = await listAll(localPageSource(root), { prefix: "", delimited: true });
-    expect(folders.folders).toEqual(["a/", "b/", "handbook/", "reports/"]);
+    expect(folders.folders).toEqual(["a/", "b/", "finance/", "handbook/", "reports/"]);
     expect((await listAll(localPageSource(root), { prefix: "out-dir/" })).keys).toEqual([]);
   });
 
@@ -342,6 +354,7 @@ describe("the link server", () => {
       put(root, key, content);
     });
     symlinkSync(join(outside, "secret.txt"), join(root, "leak.txt"));
+    symlinkSync(join(root, ...(AWKWARD_KEYS[0] as string).split("/")), join(root, "inside-link.txt"));
     const pair = await ensureLocalKeyPair(join(root, ".handout"));
     keyPairId = pair.keyPairId;
     privateKey = parsePrivateKey(readFileSync(pair.privateKeyPath, "utf8"), "test");
@@ -554,6 +567,7 @@ describe("the link server", () => {
       "/..%2Fsecret.txt",
       "/reports/..%2F..%2Fsecret.txt",
       "/leak.txt",
+      "/inside-link.txt",
       "/.handout/private_key.pem",
       "/.handout%2Fprivate_key.pem",
       `/${encodeURIComponent(join(outside, "secret.txt"))}`,
