@@ -288,6 +288,13 @@ const AWKWARD_KEYS = [
 const urlSafe = (bytes: Buffer): string =>
   bytes.toString("base64").replace(/\+/g, "-").replace(/=/g, "_").replace(/\//g, "~");
 
+/** A custom policy's query, signed the way CloudFront specifies, independently of the SDK. */
+function signCustom(policy: unknown, keyPairId: string, privateKey: KeyObject): string {
+  const text = JSON.stringify(policy);
+  const signature = urlSafe(createSign("RSA-SHA1").update(text).sign(privateKey));
+  return `Policy=${encodeURIComponent(urlSafe(Buffer.from(text)))}&Signature=${encodeURIComponent(signature)}&Key-Pair-Id=${keyPairId}`;
+}
+
 /** Signs a policy the way CloudFront specifies, independently of the SDK and of encodeKeyPath's checks. */
 function signPolicy(
   resource: string,
@@ -296,19 +303,16 @@ function signPolicy(
   privateKey: KeyObject,
   custom: boolean,
 ): string {
-  const policy = JSON.stringify({
-    Statement: [
-      {
-        Resource: resource,
-        Condition: { DateLessThan: { "AWS:EpochTime": Math.floor(expiresAt.getTime() / 1000) } },
-      },
-    ],
-  });
-  const signature = urlSafe(createSign("RSA-SHA1").update(policy).sign(privateKey));
-  const head = custom
-    ? `Policy=${encodeURIComponent(urlSafe(Buffer.from(policy)))}`
-    : `Expires=${Math.floor(expiresAt.getTime() / 1000)}`;
-  return `${head}&Signature=${encodeURIComponent(signature)}&Key-Pair-Id=${keyPairId}`;
+  const epochTime = Math.floor(expiresAt.getTime() / 1000);
+  if (custom) {
+    const policy = {
+      Statement: [{ Resource: resource, Condition: { DateLessThan: { "AWS:EpochTime": epochTime } } }],
+    };
+    return signCustom(policy, keyPairId, privateKey);
+  }
+  const canned = `{"Statement":[{"Resource":${JSON.stringify(resource)},"Condition":{"DateLessThan":{"AWS:EpochTime":${epochTime}}}}]}`;
+  const signature = urlSafe(createSign("RSA-SHA1").update(canned).sign(privateKey));
+  return `Expires=${epochTime}&Signature=${encodeURIComponent(signature)}&Key-Pair-Id=${keyPairId}`;
 }
 
 /** A request with the path exactly as given: fetch would resolve `%2E%2E` and other spellings first. */
@@ -582,6 +586,37 @@ describe("the link server", () => {
     const signed = await fetch(sign(".handout/private_key.pem", { expiresAt: inAnHour() }));
     expect(signed.status).toBe(404);
     expect(await signed.text()).not.toContain("PRIVATE KEY");
+  });
+
+  it("refuses a custom policy with a condition or statement it does not evaluate, such as an address range", async () => {
+    const path = `/${encodeKeyPath("a+b=c&d.txt")}`;
+    const resource = `${base}${path}`;
+    const until = { "AWS:EpochTime": Math.floor(inAnHour().getTime() / 1000) };
+    const plain = { Resource: resource, Condition: { DateLessThan: until } };
+    const ok = await rawGet(
+      running.port,
+      `${path}?${signCustom({ Statement: [plain] }, keyPairId, privateKey)}`,
+    );
+    expect(ok.status).toBe(200);
+    for (const policy of [
+      // The request comes from loopback, outside the range: CloudFront would refuse it.
+      {
+        Statement: [
+          {
+            Resource: resource,
+            Condition: { DateLessThan: until, IpAddress: { "AWS:SourceIp": "192.0.2.0/24" } },
+          },
+        ],
+      },
+      { Statement: [{ ...plain, Condition: { DateLessThan: { ...until, "AWS:SourceIp": "192.0.2.1" } } }] },
+      { Statement: [{ ...plain, Effect: "Deny" }] },
+      { Statement: [plain, plain] },
+      { Statement: [plain], Version: "2012-10-17" },
+    ]) {
+      const refused = await rawGet(running.port, `${path}?${signCustom(policy, keyPairId, privateKey)}`);
+      expect(refused.status, JSON.stringify(policy)).toBe(403);
+      expect(refused.body).toContain("conditions this server does not check");
+    }
   });
 
   it("leaves /healthz, /slack/… and other methods to the app, and never logs a query string", async () => {
