@@ -20,6 +20,7 @@ import { boltLogger } from "./slack/bolt-logger.js";
 import type { HandoutContext } from "./slack/context.js";
 import { KeyRefs } from "./slack/key-refs.js";
 import { MetadataSeal } from "./slack/metadata.js";
+import { responseUrlCheck } from "./slack/response-url.js";
 import { slackErrorCode } from "./slack/slack-error.js";
 import { openStorage, type Storage } from "./storage.js";
 import { openLedger } from "./wiring.js";
@@ -180,11 +181,13 @@ export async function buildHandout(
       cacheSeconds: 60,
       logger,
     });
+    const acceptsResponseUrl = responseUrlCheck(settings.apiUrl);
     const context: HandoutContext = {
       policy: () => policy,
       directory,
       search: index,
       seal: new MetadataSeal(settings.signingSecret ?? settings.botToken),
+      acceptsResponseUrl,
       refs: new KeyRefs(index),
       logger,
       share: {
@@ -192,7 +195,7 @@ export async function buildHandout(
         policy: () => policy,
         catalog: storage.catalog,
         signer: storage.signer,
-        poster: slackPoster(client, logger),
+        poster: slackPoster(client, logger, acceptsResponseUrl),
         ledger,
         messages: slackShareMessages(client, now),
         revocations: config.revocationStoreArn

@@ -185,11 +185,15 @@ describe("a local folder as the bucket", () => {
     expect(await localFileCatalog(join(root, "no such folder")).stat("a.txt")).toBeUndefined();
   });
 
-  it("follows a symlink only to a visible file inside the folder, and never a symlinked folder", async () => {
+  it("offers and states no symlink, not even one to a file inside the folder, nor anything through a symlinked folder", async () => {
     const root = visibleTree();
     const outside = dirname(root);
     put(outside, "secret.txt", "the secret");
     put(outside, "elsewhere/file.txt", "elsewhere");
+    put(root, "finance/invoice-001.pdf", "finance's invoice");
+    mkdirSync(join(root, "eng"));
+    // A grant of eng/ must not reach finance's file through a link.
+    symlinkSync(join(root, "finance", "invoice-001.pdf"), join(root, "eng", "quarterly-link.txt"));
     symlinkSync(join(root, "z.txt"), join(root, "inside-link.txt"));
     symlinkSync(join(outside, "secret.txt"), join(root, "out-link.txt"));
     symlinkSync(join(root, ".handout", "private_key.pem"), join(root, "key-link.txt"));
@@ -197,15 +201,23 @@ describe("a local folder as the bucket", () => {
     symlinkSync(join(root, "a"), join(root, "in-dir"));
     const catalog = localFileCatalog(root);
 
-    expect(await catalog.stat("inside-link.txt")).toMatchObject({ size: "z.txt".length });
-    for (const key of ["out-link.txt", "key-link.txt", "out-dir/file.txt", "in-dir/x.txt"]) {
+    for (const key of [
+      "eng/quarterly-link.txt",
+      "inside-link.txt",
+      "out-link.txt",
+      "key-link.txt",
+      "out-dir/file.txt",
+      "in-dir/x.txt",
+    ]) {
       expect(await catalog.stat(key), key).toBeUndefined();
       expect(await openLocalFile(root, key), key).toBeUndefined();
     }
+    expect(await catalog.stat("finance/invoice-001.pdf")).toMatchObject({ size: "finance's invoice".length });
     const listing = await listAll(localPageSource(root), { prefix: "" });
-    expect(listing.keys).toEqual([...VISIBLE, "inside-link.txt"].sort(byteOrder));
+    expect(listing.keys).toEqual([...VISIBLE, "finance/invoice-001.pdf"].sort(byteOrder));
+    expect((await listAll(localPageSource(root), { prefix: "eng/" })).keys).toEqual([]);
     const folders = await listAll(localPageSource(root), { prefix: "", delimited: true });
-    expect(folders.folders).toEqual(["a/", "b/", "handbook/", "reports/"]);
+    expect(folders.folders).toEqual(["a/", "b/", "finance/", "handbook/", "reports/"]);
     expect((await listAll(localPageSource(root), { prefix: "out-dir/" })).keys).toEqual([]);
   });
 
@@ -276,6 +288,13 @@ const AWKWARD_KEYS = [
 const urlSafe = (bytes: Buffer): string =>
   bytes.toString("base64").replace(/\+/g, "-").replace(/=/g, "_").replace(/\//g, "~");
 
+/** A custom policy's query, signed the way CloudFront specifies, independently of the SDK. */
+function signCustom(policy: unknown, keyPairId: string, privateKey: KeyObject): string {
+  const text = JSON.stringify(policy);
+  const signature = urlSafe(createSign("RSA-SHA1").update(text).sign(privateKey));
+  return `Policy=${encodeURIComponent(urlSafe(Buffer.from(text)))}&Signature=${encodeURIComponent(signature)}&Key-Pair-Id=${keyPairId}`;
+}
+
 /** Signs a policy the way CloudFront specifies, independently of the SDK and of encodeKeyPath's checks. */
 function signPolicy(
   resource: string,
@@ -284,19 +303,16 @@ function signPolicy(
   privateKey: KeyObject,
   custom: boolean,
 ): string {
-  const policy = JSON.stringify({
-    Statement: [
-      {
-        Resource: resource,
-        Condition: { DateLessThan: { "AWS:EpochTime": Math.floor(expiresAt.getTime() / 1000) } },
-      },
-    ],
-  });
-  const signature = urlSafe(createSign("RSA-SHA1").update(policy).sign(privateKey));
-  const head = custom
-    ? `Policy=${encodeURIComponent(urlSafe(Buffer.from(policy)))}`
-    : `Expires=${Math.floor(expiresAt.getTime() / 1000)}`;
-  return `${head}&Signature=${encodeURIComponent(signature)}&Key-Pair-Id=${keyPairId}`;
+  const epochTime = Math.floor(expiresAt.getTime() / 1000);
+  if (custom) {
+    const policy = {
+      Statement: [{ Resource: resource, Condition: { DateLessThan: { "AWS:EpochTime": epochTime } } }],
+    };
+    return signCustom(policy, keyPairId, privateKey);
+  }
+  const canned = `{"Statement":[{"Resource":${JSON.stringify(resource)},"Condition":{"DateLessThan":{"AWS:EpochTime":${epochTime}}}}]}`;
+  const signature = urlSafe(createSign("RSA-SHA1").update(canned).sign(privateKey));
+  return `Expires=${epochTime}&Signature=${encodeURIComponent(signature)}&Key-Pair-Id=${keyPairId}`;
 }
 
 /** A request with the path exactly as given: fetch would resolve `%2E%2E` and other spellings first. */
@@ -342,6 +358,7 @@ describe("the link server", () => {
       put(root, key, content);
     });
     symlinkSync(join(outside, "secret.txt"), join(root, "leak.txt"));
+    symlinkSync(join(root, ...(AWKWARD_KEYS[0] as string).split("/")), join(root, "inside-link.txt"));
     const pair = await ensureLocalKeyPair(join(root, ".handout"));
     keyPairId = pair.keyPairId;
     privateKey = parsePrivateKey(readFileSync(pair.privateKeyPath, "utf8"), "test");
@@ -554,6 +571,7 @@ describe("the link server", () => {
       "/..%2Fsecret.txt",
       "/reports/..%2F..%2Fsecret.txt",
       "/leak.txt",
+      "/inside-link.txt",
       "/.handout/private_key.pem",
       "/.handout%2Fprivate_key.pem",
       `/${encodeURIComponent(join(outside, "secret.txt"))}`,
@@ -568,6 +586,37 @@ describe("the link server", () => {
     const signed = await fetch(sign(".handout/private_key.pem", { expiresAt: inAnHour() }));
     expect(signed.status).toBe(404);
     expect(await signed.text()).not.toContain("PRIVATE KEY");
+  });
+
+  it("refuses a custom policy with a condition or statement it does not evaluate, such as an address range", async () => {
+    const path = `/${encodeKeyPath("a+b=c&d.txt")}`;
+    const resource = `${base}${path}`;
+    const until = { "AWS:EpochTime": Math.floor(inAnHour().getTime() / 1000) };
+    const plain = { Resource: resource, Condition: { DateLessThan: until } };
+    const ok = await rawGet(
+      running.port,
+      `${path}?${signCustom({ Statement: [plain] }, keyPairId, privateKey)}`,
+    );
+    expect(ok.status).toBe(200);
+    for (const policy of [
+      // The request comes from loopback, outside the range: CloudFront would refuse it.
+      {
+        Statement: [
+          {
+            Resource: resource,
+            Condition: { DateLessThan: until, IpAddress: { "AWS:SourceIp": "192.0.2.0/24" } },
+          },
+        ],
+      },
+      { Statement: [{ ...plain, Condition: { DateLessThan: { ...until, "AWS:SourceIp": "192.0.2.1" } } }] },
+      { Statement: [{ ...plain, Effect: "Deny" }] },
+      { Statement: [plain, plain] },
+      { Statement: [plain], Version: "2012-10-17" },
+    ]) {
+      const refused = await rawGet(running.port, `${path}?${signCustom(policy, keyPairId, privateKey)}`);
+      expect(refused.status, JSON.stringify(policy)).toBe(403);
+      expect(refused.body).toContain("conditions this server does not check");
+    }
   });
 
   it("leaves /healthz, /slack/… and other methods to the app, and never logs a query string", async () => {

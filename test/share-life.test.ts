@@ -385,6 +385,17 @@ describe("extend", () => {
     });
   });
 
+  it("updates only its own modal, whatever view id the submission names", async () => {
+    const { shareId } = await shareAsAna();
+    const bobs = await steps.share("U0BOB", "C0GENERAL");
+    const before = h.slack.views.get(bobs.view.id);
+    h.slack.reset();
+    const view = await openExtend("U0ANA", shareId);
+    await submitExtend("U0ANA", { ...view, id: bobs.view.id }, 7 * DAY);
+    expect(await steps.outcome(view)).toContain("Shared again in <#C0GENERAL>");
+    expect(h.slack.views.get(bobs.view.id)).toEqual(before);
+  });
+
   it("refuses an extension from another person", async () => {
     const { shareId } = await shareAsAna();
     h.slack.reset();

@@ -186,9 +186,9 @@ describe("forged and tampered input", () => {
 
   it("refuses a submission whose private_metadata was changed", async () => {
     const { view } = await share("U0ANA", "C0GENERAL");
-    const [body, mac] = view.private_metadata.split(".");
-    const state = JSON.parse(Buffer.from(body as string, "base64url").toString());
-    const changed = `${Buffer.from(JSON.stringify({ ...state, channelId: "C0QUIET" })).toString("base64url")}.${mac}`;
+    const bytes = Buffer.from(view.private_metadata, "base64url");
+    bytes[20] = (bytes[20] as number) ^ 1;
+    const changed = bytes.toString("base64url");
     const ack = await submit(view, "U0ANA", { files: ["k:reports/q1 2026.pdf"] }, changed);
     expect(ack.body).toMatchObject({
       response_action: "errors",
@@ -197,6 +197,15 @@ describe("forged and tampered input", () => {
     const stolen = await submit(view, "U0BOB", { files: ["k:public/handbook/handbook.pdf"] });
     expect(stolen.body).toMatchObject({ response_action: "errors" });
     expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+  });
+
+  it("updates only the modal its seal was made for, whatever view id the submission names", async () => {
+    const anas = await share("U0ANA", "C0GENERAL");
+    const bobs = await share("U0BOB", "C0GENERAL");
+    const before = h.slack.views.get(anas.view.id);
+    await submit({ ...bobs.view, id: anas.view.id }, "U0BOB", { files: ["k:public/handbook/handbook.pdf"] });
+    expect(await outcome(bobs.view)).toContain("Shared the file in <#C0GENERAL>");
+    expect(h.slack.views.get(anas.view.id)).toEqual(before);
   });
 
   it("answers an expiry beyond the maximum, or in the past, next to the field", async () => {

@@ -4,6 +4,7 @@ import { boltLogger } from "../src/slack/bolt-logger.js";
 import { formatSize, slackDate, splitKey } from "../src/slack/format.js";
 import { KeyRefs } from "../src/slack/key-refs.js";
 import { MetadataSeal } from "../src/slack/metadata.js";
+import { responseUrlCheck, responseUrlHost } from "../src/slack/response-url.js";
 import { readShareForm } from "../src/slack/share-form.js";
 import { captureLogs } from "./support/log.js";
 
@@ -11,6 +12,7 @@ describe("modal metadata seal", () => {
   const seal = new MetadataSeal("secret");
   const state = {
     userId: "U1",
+    viewRef: "handout-view-1",
     channelId: "C1",
     responseUrl: "https://hooks.slack.com/commands/T/1/x",
     query: "report",
@@ -22,18 +24,66 @@ describe("modal metadata seal", () => {
 
   it("refuses changed, foreign, truncated or missing metadata", () => {
     const sealed = seal.seal(state);
-    const [body, mac] = sealed.split(".") as [string, string];
-    const changed = Buffer.from(JSON.stringify({ ...state, userId: "U2" })).toString("base64url");
-    expect(seal.open(`${changed}.${mac}`)).toBeUndefined();
+    const bytes = Buffer.from(sealed, "base64url");
+    for (const at of [0, 12, bytes.length - 1]) {
+      const changed = Buffer.from(bytes);
+      changed[at] = (changed[at] as number) ^ 1;
+      expect(seal.open(changed.toString("base64url")), `byte ${at}`).toBeUndefined();
+    }
     expect(new MetadataSeal("other secret").open(sealed)).toBeUndefined();
-    expect(seal.open(body)).toBeUndefined();
+    expect(seal.open(sealed.slice(0, -4))).toBeUndefined();
     expect(seal.open(`${sealed}.x`)).toBeUndefined();
+    expect(seal.open(`${sealed}A`)).toBeUndefined();
     expect(seal.open(undefined)).toBeUndefined();
     expect(seal.open("")).toBeUndefined();
   });
 
+  it("lets no one read what it carries: the response URL is in no decoding of the sealed text", () => {
+    const sealed = seal.seal(state);
+    for (const part of [sealed, ...sealed.split(".")]) {
+      for (const encoding of ["base64url", "base64"] as const) {
+        expect(Buffer.from(part, encoding).toString("latin1")).not.toContain("hooks.slack.com");
+      }
+    }
+    expect(sealed).not.toContain("hooks.slack.com");
+    // The same state seals differently each time, so equal states cannot be told apart either.
+    expect(seal.seal(state)).not.toBe(sealed);
+  });
+
   it("stays well within Slack's 3,000 characters, however long the query", () => {
     expect(seal.seal({ ...state, query: "q".repeat(5000) }).length).toBeLessThan(1000);
+  });
+});
+
+describe("response URLs", () => {
+  const accepts = responseUrlCheck("http://127.0.0.1:4000/api/");
+
+  it("accepts Slack's hooks, GovSlack's, and SLACK_API_URL's origin", () => {
+    for (const url of [
+      "https://hooks.slack.com/commands/T0001/123/abc",
+      "https://hooks.slack-gov.com/commands/T0001/123/abc",
+      "http://127.0.0.1:4000/response/r-1",
+    ]) {
+      expect(accepts(url), url).toBe(true);
+    }
+  });
+
+  it("refuses any other place, however it is spelled, and says only its host", () => {
+    for (const url of [
+      "http://hooks.slack.com/commands/T0001/123/abc",
+      "https://hooks.slack.com.example.com/commands/T0001/123/abc",
+      "https://hooks.slack.com:8443/commands/T0001/123/abc",
+      "https://example.com/hooks.slack.com/commands",
+      "https://user@hooks.slack.com/commands/T0001/123/abc",
+      "http://127.0.0.1:4001/response/r-1",
+      "hooks.slack.com/commands/T0001/123/abc",
+      "",
+      undefined,
+    ]) {
+      expect(accepts(url), String(url)).toBe(false);
+    }
+    expect(responseUrlCheck(undefined)("http://127.0.0.1:4000/response/r-1")).toBe(false);
+    expect(responseUrlHost("https://example.com/secret/path")).toBe("example.com");
   });
 });
 

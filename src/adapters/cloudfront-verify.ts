@@ -7,16 +7,51 @@ export type Refusal =
   | "bad-signature"
   | "wrong-resource"
   | "expired"
-  | "not-yet-valid";
+  | "not-yet-valid"
+  | "unsupported-policy";
 
 export type Verdict = { ok: true; resource: string; expiresAt: Date } | { ok: false; reason: Refusal };
 
+/** What a policy's one statement says, in the parts this verifier evaluates. */
 interface PolicyStatement {
-  Resource?: string;
-  Condition?: {
-    DateLessThan?: { "AWS:EpochTime"?: number };
-    DateGreaterThan?: { "AWS:EpochTime"?: number };
-  };
+  readonly resource: string;
+  readonly lessThan: number;
+  readonly greaterThan: number | undefined;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const onlyKeys = (value: Record<string, unknown>, allowed: readonly string[]): boolean =>
+  Object.keys(value).every((key) => allowed.includes(key));
+
+/**
+ * The policy's one statement; "unsupported" when the policy holds anything this verifier does not
+ * evaluate (an IpAddress condition, a second statement), since serving it would grant what the policy
+ * withholds. CloudFront evaluates those; Handout never signs them.
+ */
+function readStatement(policyText: string): PolicyStatement | "malformed" | "unsupported" {
+  let policy: unknown;
+  try {
+    policy = JSON.parse(policyText);
+  } catch {
+    return "malformed";
+  }
+  if (!isRecord(policy) || !Array.isArray(policy.Statement)) return "malformed";
+  if (!onlyKeys(policy, ["Statement"]) || policy.Statement.length !== 1) return "unsupported";
+  const statement: unknown = policy.Statement[0];
+  if (!isRecord(statement) || !isRecord(statement.Condition)) return "malformed";
+  const { Resource: resource, Condition: condition } = statement;
+  if (!onlyKeys(statement, ["Resource", "Condition"])) return "unsupported";
+  if (!onlyKeys(condition, ["DateLessThan", "DateGreaterThan"])) return "unsupported";
+  const times = [condition.DateLessThan, condition.DateGreaterThan];
+  if (times.some((time) => isRecord(time) && !onlyKeys(time, ["AWS:EpochTime"]))) return "unsupported";
+  const [lessThan, greaterThan] = times.map((time) =>
+    isRecord(time) ? time["AWS:EpochTime"] : time === undefined ? undefined : null,
+  );
+  if (typeof resource !== "string" || resource === "" || typeof lessThan !== "number") return "malformed";
+  if (greaterThan !== undefined && typeof greaterThan !== "number") return "malformed";
+  return { resource, lessThan, greaterThan };
 }
 
 const SIGNING_PARAMS = new Set(["Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm"]);
@@ -72,18 +107,13 @@ export function verifySignedUrl(url: string, publicKeys: ReadonlyMap<string, Key
     return { ok: false, reason: "bad-signature" };
   }
 
-  let statement: PolicyStatement | undefined;
-  try {
-    statement = (JSON.parse(policyText) as { Statement?: PolicyStatement[] }).Statement?.[0];
-  } catch {
-    return { ok: false, reason: "malformed" };
-  }
-  const lessThan = statement?.Condition?.DateLessThan?.["AWS:EpochTime"];
-  if (!statement?.Resource || typeof lessThan !== "number") return { ok: false, reason: "malformed" };
-  if (!wildcardMatches(statement.Resource, resource)) return { ok: false, reason: "wrong-resource" };
+  const statement = readStatement(policyText);
+  if (statement === "malformed") return { ok: false, reason: "malformed" };
+  if (statement === "unsupported") return { ok: false, reason: "unsupported-policy" };
+  const { lessThan, greaterThan } = statement;
+  if (!wildcardMatches(statement.resource, resource)) return { ok: false, reason: "wrong-resource" };
   const seconds = Math.floor(now.getTime() / 1000);
   if (seconds >= lessThan) return { ok: false, reason: "expired" };
-  const greaterThan = statement.Condition?.DateGreaterThan?.["AWS:EpochTime"];
-  if (typeof greaterThan === "number" && seconds < greaterThan) return { ok: false, reason: "not-yet-valid" };
+  if (greaterThan !== undefined && seconds < greaterThan) return { ok: false, reason: "not-yet-valid" };
   return { ok: true, resource, expiresAt: new Date(lessThan * 1000) };
 }

@@ -1,6 +1,6 @@
 import { constants, type Dirent } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, realpath, stat, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { type FileHandle, lstat, mkdir, open, readdir, realpath, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { HandoutError } from "../domain/errors.js";
 import { keyProblem, MAX_KEY_BYTES } from "../domain/object-key.js";
 import type { FileCatalog, FileInfo } from "../domain/ports.js";
@@ -8,9 +8,9 @@ import type { ListedObject, ListPage, ListRequest, PageSource } from "./s3-liste
 
 /*
  * A folder on disk served as if it were a bucket. A key is a path below the folder with `/`
- * separators. Names starting with `.` are never keys (the `.handout/` folder keeps the signing key),
- * symlinked folders are not followed (no cycles, and listing and serving agree), and a symlinked file
- * counts only when it leads to a visible file inside the folder.
+ * separators. Names starting with `.` are never keys (the `.handout/` folder keeps the signing key).
+ * Symbolic links are never followed, to files or folders: S3 has no links, and a link would let a
+ * file be shared under a key the policy judges apart from the file it leads to.
  */
 
 const MISSING = new Set(["ENOENT", "ENOTDIR", "ELOOP", "ENAMETOOLONG"]);
@@ -38,17 +38,9 @@ const CONTROL = /\p{Cc}/u;
 /** A name that may be part of a key: visible, and a valid path segment. */
 const isKeySegment = (name: string): boolean => name !== "" && !name.startsWith(".") && !CONTROL.test(name);
 
-/** `path` lies strictly inside `realRoot` and no step below the root is hidden. */
-function isVisibleInside(realRoot: string, path: string): boolean {
-  const rel = relative(realRoot, path);
-  if (rel === "" || isAbsolute(rel)) return false;
-  return rel.split(sep).every((segment) => segment !== "" && !segment.startsWith("."));
-}
-
 /**
  * The real path of the file a key names, or undefined when the key names nothing that may be served:
- * an invalid or hidden key, a path through a symlinked folder, or a symlink leading out of the root
- * or into a hidden folder.
+ * an invalid or hidden key, or a path with a symlink anywhere below the root.
  */
 async function resolveLocalFile(root: string, key: string): Promise<string | undefined> {
   if (keyProblem(key) !== undefined) return undefined;
@@ -60,9 +52,9 @@ async function resolveLocalFile(root: string, key: string): Promise<string | und
   // A folder whose real path differs was reached through a symlink.
   if ((await unlessMissing(parent, () => realpath(parent))) !== parent) return undefined;
   const target = join(parent, segments[segments.length - 1] as string);
-  const realTarget = await unlessMissing(target, () => realpath(target));
-  if (realTarget === undefined || !isVisibleInside(realRoot, realTarget)) return undefined;
-  return realTarget;
+  // The parent is real, so a target whose real path differs is itself a symlink.
+  if ((await unlessMissing(target, () => realpath(target))) !== target) return undefined;
+  return target;
 }
 
 export interface OpenedLocalFile {
@@ -100,7 +92,7 @@ export function localFileCatalog(root: string): FileCatalog {
     async stat(key): Promise<FileInfo | undefined> {
       const path = await resolveLocalFile(base, key);
       if (path === undefined) return undefined;
-      const facts = await unlessMissing(path, () => stat(path));
+      const facts = await unlessMissing(path, () => lstat(path));
       if (facts === undefined || !facts.isFile()) return undefined;
       return { key, size: facts.size, lastModified: facts.mtime };
     },
@@ -115,7 +107,6 @@ interface Child {
   readonly name: string;
   readonly bytes: Buffer;
   readonly folder: boolean;
-  readonly symlink: boolean;
 }
 
 /**
@@ -156,15 +147,15 @@ async function children(dirPath: string, keyPrefix: string, namePrefix: string):
     const name = entry.name.toString("utf8");
     // A name that is not valid UTF-8 cannot be written as a key.
     if (!utf8(name).equals(entry.name) || !isKeySegment(name) || !name.startsWith(namePrefix)) continue;
+    // Entries are not followed: a symlink is neither a folder nor a file here, and is left out.
     const folder = entry.isDirectory();
-    if (!folder && !entry.isFile() && !entry.isSymbolicLink()) continue;
+    if (!folder && !entry.isFile()) continue;
     const full = `${keyPrefix}${name}${folder ? "/" : ""}`;
     result.push({
       path: join(dirPath, name),
       name: full,
       bytes: utf8(full),
       folder,
-      symlink: entry.isSymbolicLink(),
     });
   }
   return result.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
@@ -176,19 +167,12 @@ interface Candidate {
 }
 
 interface Walk {
-  readonly realRoot: string;
   readonly signal: AbortSignal | undefined;
 }
 
-/** A file entry that may be listed: a symlink only when it leads to a visible file inside the root. */
-async function candidate(child: Child, walk: Walk): Promise<Candidate | undefined> {
-  if (child.bytes.length > MAX_KEY_BYTES) return undefined;
-  if (!child.symlink) return { key: child.name, path: child.path };
-  const real = await unlessMissing(child.path, () => realpath(child.path));
-  if (real === undefined || !isVisibleInside(walk.realRoot, real)) return undefined;
-  const facts = await unlessMissing(real, () => stat(real));
-  return facts?.isFile() ? { key: child.name, path: real } : undefined;
-}
+/** A file entry that may be listed: one whose key is not too long. */
+const candidate = (child: Child): Candidate | undefined =>
+  child.bytes.length > MAX_KEY_BYTES ? undefined : { key: child.name, path: child.path };
 
 /** Every listable file below a folder, in key order, after the cursor. */
 async function* filesUnder(
@@ -205,7 +189,7 @@ async function* filesUnder(
       if (block === "none") continue;
       yield* filesUnder(walk, child.path, child.name, "", block === "all" ? undefined : cursor);
     } else if (keyAfter(child, cursor)) {
-      const file = await candidate(child, walk);
+      const file = candidate(child);
       if (file) yield file;
     }
   }
@@ -238,7 +222,7 @@ async function* delimitedEntries(
       ).next();
       if (!first.done) yield { kind: "folder", name: child.name };
     } else if (keyAfter(child, cursor)) {
-      const file = await candidate(child, walk);
+      const file = candidate(child);
       if (file) yield { kind: "file", file };
     }
   }
@@ -249,17 +233,14 @@ async function* undelimitedEntries(...args: Parameters<typeof filesUnder>): Asyn
 }
 
 /** The folder below the root that a prefix's folder part names; undefined when hidden, invalid or symlinked. */
-async function prefixFolder(
-  root: string,
-  folderKey: string,
-): Promise<{ realRoot: string; path: string } | undefined> {
+async function prefixFolder(root: string, folderKey: string): Promise<string | undefined> {
   const segments = folderKey === "" ? [] : folderKey.slice(0, -1).split("/");
   if (!segments.every(isKeySegment)) return undefined;
   const realRoot = await unlessMissing(root, () => realpath(root));
   if (realRoot === undefined) return undefined;
   const path = join(realRoot, ...segments);
   if (segments.length > 0 && (await unlessMissing(path, () => realpath(path))) !== path) return undefined;
-  return { realRoot, path };
+  return path;
 }
 
 function cursorOf(request: ListRequest): Cursor | undefined {
@@ -293,10 +274,10 @@ export function localPageSource(root: string, pageSize = 1000): PageSource {
       const namePrefix = request.prefix.slice(split);
       const folder = await prefixFolder(base, folderKey);
       if (folder === undefined) return { objects: [], folders: [], continuationToken: undefined };
-      const walk: Walk = { realRoot: folder.realRoot, signal };
+      const walk: Walk = { signal };
       const entries = (request.delimited ? delimitedEntries : undelimitedEntries)(
         walk,
-        folder.path,
+        folder,
         folderKey,
         namePrefix,
         cursor,
@@ -311,7 +292,7 @@ export function localPageSource(root: string, pageSize = 1000): PageSource {
         taken.push(entry);
       }
       const files = taken.flatMap((entry) => (entry.kind === "file" ? [entry.file] : []));
-      const facts = await Promise.all(files.map((file) => unlessMissing(file.path, () => stat(file.path))));
+      const facts = await Promise.all(files.map((file) => unlessMissing(file.path, () => lstat(file.path))));
       const objects: ListedObject[] = [];
       files.forEach((file, i) => {
         const found = facts[i];

@@ -3,6 +3,7 @@ import { HandoutError } from "../domain/errors.js";
 import type { Origin, Posted, Poster, Share } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
 import { shareBlocks, shareText } from "../slack/blocks/share-message.js";
+import { type ResponseUrlCheck, responseUrlHost } from "../slack/response-url.js";
 import { slackFailure } from "../slack/slack-error.js";
 
 const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
@@ -10,9 +11,21 @@ const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
 /**
  * Posts shares with the Web API. Where Handout is not a member of the conversation but the share began
  * there with /share, it answers through the command's response URL, which Slack honours in any
- * conversation; otherwise it says how to let Handout in.
+ * conversation; otherwise it says how to let Handout in. A response URL that is not Slack's counts as
+ * none: signed links go nowhere else.
  */
-export function slackPoster(client: WebClient, logger: Logger): Poster {
+export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUrl: ResponseUrlCheck): Poster {
+  /** The command's origin, when the share goes back where it began and its response URL is Slack's. */
+  function answerableOrigin(origin: Origin | undefined, share: Share): Origin | undefined {
+    if (origin?.channelId !== share.channelId) return undefined;
+    if (acceptsResponseUrl(origin.responseUrl)) return origin;
+    logger.warn(
+      { user: share.sharerId, host: responseUrlHost(origin.responseUrl) },
+      "refused to post to a response URL that is not Slack's",
+    );
+    return undefined;
+  }
+
   async function viaResponseUrl(
     origin: Origin,
     share: Share,
@@ -52,8 +65,9 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
     } catch (error) {
       if (!NOT_A_MEMBER.has(slackFailure(error))) throw failed(error);
     }
-    if (origin?.channelId === share.channelId) {
-      await viaResponseUrl(origin, share, "ephemeral");
+    const answerable = answerableOrigin(origin, share);
+    if (answerable) {
+      await viaResponseUrl(answerable, share, "ephemeral");
       return { channelId: share.channelId, ts: undefined, via: "response_url", pinned: false };
     }
     // Nowhere else to show it to the person alone: their direct messages with Handout.
@@ -85,14 +99,15 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
         ts = (await client.chat.postMessage({ channel: share.channelId, ...message(share) })).ts;
       } catch (error) {
         if (!NOT_A_MEMBER.has(slackFailure(error))) throw failed(error);
-        if (origin?.channelId !== share.channelId) {
+        const answerable = answerableOrigin(origin, share);
+        if (!answerable) {
           throw new HandoutError(
             "NOT_IN_CHANNEL",
             `Handout is not in <#${share.channelId}>, so it cannot post there. Type /invite @Handout in that conversation, then share again — or type /share there, which lets Handout answer without joining.`,
             { cause: error },
           );
         }
-        await viaResponseUrl(origin, share, "in_channel");
+        await viaResponseUrl(answerable, share, "in_channel");
         return { channelId: share.channelId, ts: undefined, via: "response_url", pinned: false };
       }
       let pinned = false;

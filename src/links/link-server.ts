@@ -34,6 +34,8 @@ const REFUSALS: Record<Refusal, string> = {
   "wrong-resource": "This link's signature is not valid for this file.",
   expired: "This link has expired. Ask whoever shared it for a new one.",
   "not-yet-valid": "This link is not valid yet: try again later.",
+  "unsupported-policy":
+    "This link asks for conditions this server does not check (such as an address range), so it does not open here. Ask for a new link.",
 };
 
 const CONTENT_TYPES: Record<string, string> = {

@@ -4,6 +4,7 @@ import type { LifeDependencies } from "../domain/share-life.js";
 import type { Logger } from "../logger.js";
 import type { KeyRefs } from "./key-refs.js";
 import type { MetadataSeal } from "./metadata.js";
+import type { ResponseUrlCheck } from "./response-url.js";
 
 /** What every listener may use; built once in the composition root. */
 export interface HandoutContext {
@@ -12,6 +13,8 @@ export interface HandoutContext {
   readonly search: FileSearch;
   readonly share: LifeDependencies;
   readonly seal: MetadataSeal;
+  /** Whether a payload's response URL is Slack's, and so may be posted to. */
+  readonly acceptsResponseUrl: ResponseUrlCheck;
   readonly refs: KeyRefs;
   readonly logger: Logger;
   /**

@@ -7,7 +7,7 @@ import { loadingView, messageView, noAccessView, shareFormView } from "./blocks/
 import type { HandoutContext } from "./context.js";
 import { fileOption } from "./file-options.js";
 import { escapeMrkdwn, splitKey } from "./format.js";
-import type { ModalState } from "./metadata.js";
+import { type ModalState, newViewRef } from "./metadata.js";
 import { slackErrorCode } from "./slack-error.js";
 
 /** The form for a person, or a plain explanation when they may share nothing. Memory only: no I/O. */
@@ -42,14 +42,17 @@ export async function openShareModal(
   ctx: HandoutContext,
   client: WebClient,
   triggerId: string,
-  state: ModalState,
+  opening: Omit<ModalState, "viewRef">,
 ): Promise<"opened" | "trigger_expired"> {
+  const state: ModalState = { ...opening, viewRef: newViewRef() };
   const privateMetadata = ctx.seal.seal(state);
   const known = ctx.directory.known(state.userId);
   let viewId: string | undefined;
   try {
     const view = known ? modalFor(ctx, known, state, privateMetadata) : loadingView(privateMetadata);
-    viewId = (await client.views.open({ trigger_id: triggerId, view })).view?.id;
+    viewId = (
+      await client.views.open({ trigger_id: triggerId, view: { ...view, external_id: state.viewRef } })
+    ).view?.id;
   } catch (error) {
     ctx.logger.warn({ reason: slackErrorCode(error) }, "could not open the share modal");
     return "trigger_expired";

@@ -157,7 +157,7 @@ export async function startHarness(
 
   // The AWS SDK reads its endpoint and credentials from the process environment.
   Object.assign(process.env, bucket.env);
-  const logs = captureLogs("info");
+  const logs = captureLogs(extraEnv.LOG_LEVEL ?? "info");
   const env: Record<string, string | undefined> = {
     ...bucket.env,
     SLACK_BOT_TOKEN: slack.token,
@@ -271,6 +271,7 @@ export function flow(h: Harness) {
       user,
       view: {
         id: view.id,
+        external_id: slack.views.get(view.id)?.external_id ?? "",
         callback_id: "handout_share",
         private_metadata: metadata,
         state: {
@@ -304,17 +305,16 @@ export function flow(h: Harness) {
     requests.interaction(submission(view, user, choice, metadata));
 
   /** The modal's final words after a submission was accepted: neither the form nor the progress note. */
-  const outcome = async (view: View) =>
-    viewText(
+  const outcome = async (view: View) => {
+    const externalId = slack.views.get(view.id)?.external_id;
+    return viewText(
       await slack.waitFor("views.update", (call) => {
         const text = viewText(call);
-        return (
-          call.args.view_id === view.id &&
-          !text.includes(":hourglass_flowing_sand:") &&
-          !text.includes('"type":"input"')
-        );
+        const updated = externalId ? call.args.external_id === externalId : call.args.view_id === view.id;
+        return updated && !text.includes(":hourglass_flowing_sand:") && !text.includes('"type":"input"');
       }),
     );
+  };
 
   return { share, submission, submit, outcome };
 }

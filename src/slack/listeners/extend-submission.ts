@@ -78,7 +78,7 @@ export const extendSubmission =
       await ack({ response_action: "update", view: messageView(view.private_metadata, text) });
     } else {
       await client.views
-        .update({ view_id: view.id, view: messageView(view.private_metadata, text) })
+        .update({ external_id: state.viewRef, view: messageView(view.private_metadata, text) })
         .catch(() => {});
     }
     await publishHome(ctx, client, body.user.id).catch(() => {});

@@ -7,6 +7,7 @@ import { extendView } from "../blocks/extend-modal.js";
 import { loadingView, messageView } from "../blocks/share-modal.js";
 import type { HandoutContext } from "../context.js";
 import { publishHome } from "../home.js";
+import { newViewRef } from "../metadata.js";
 
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
@@ -56,15 +57,21 @@ export const extendButton =
   async ({ ack, body, action, client }: ButtonArgs): Promise<void> => {
     await ack();
     const shareId = action.value;
+    const viewRef = newViewRef();
     const privateMetadata = ctx.seal.seal({
       userId: body.user.id,
+      viewRef,
       query: "",
       ...(isShareId(shareId) ? { shareId } : {}),
     });
     const opened = await client.views
       .open({
         trigger_id: body.trigger_id,
-        view: { ...loadingView(privateMetadata), title: { type: "plain_text", text: "Share again" } },
+        view: {
+          ...loadingView(privateMetadata),
+          title: { type: "plain_text", text: "Share again" },
+          external_id: viewRef,
+        },
       })
       .catch(() => undefined);
     const viewId = opened?.view?.id;

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import type { HandoutContext } from "../context.js";
 import { openShareModal } from "../open-share-modal.js";
+import { responseUrlHost } from "../response-url.js";
 
 export const HELP = [
   "*Share files from the team bucket*",
@@ -23,13 +24,20 @@ export const shareCommand =
       return;
     }
     await ack();
+    const responseUrl = ctx.acceptsResponseUrl(command.response_url) ? command.response_url : undefined;
+    if (!responseUrl) {
+      ctx.logger.warn(
+        { user: command.user_id, host: responseUrlHost(command.response_url) },
+        "refused a response URL that is not Slack's: Handout posts nothing to it",
+      );
+    }
     const outcome = await openShareModal(ctx, client, command.trigger_id, {
       userId: command.user_id,
       channelId: command.channel_id,
-      responseUrl: command.response_url,
+      ...(responseUrl ? { responseUrl } : {}),
       query,
     });
-    if (outcome === "trigger_expired") {
+    if (outcome === "trigger_expired" && responseUrl) {
       await respond({
         response_type: "ephemeral",
         text: "Slack took too long to open the share dialog. Type /share again.",

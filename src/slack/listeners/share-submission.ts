@@ -55,7 +55,11 @@ export const shareSubmission =
     });
     const text = await share(ctx, body.user.id, state, form);
     try {
-      await client.views.update({ view_id: view.id, view: messageView(view.private_metadata, text) });
+      // The modal the seal was made for, not the payload's view id: no other modal can be reached.
+      await client.views.update({
+        external_id: state.viewRef,
+        view: messageView(view.private_metadata, text),
+      });
     } catch (error) {
       ctx.logger.info({ reason: slackErrorCode(error) }, "could not show the share's outcome");
     }
