@@ -57,7 +57,7 @@ export interface FileSearch {
    * query answers the most recent files.
    */
   search(query: string, prefixes: readonly string[], limit: number): SearchResult;
-  /** A file turned out to be missing (a share found it gone): stop offering it, and re-list soon. */
+  /** A file turned out to be missing (a share found it gone): stop offering it; re-list soon if it was offered. */
   fileGone(key: string): void;
   status(): FileSearchStatus;
 }
