@@ -27,6 +27,7 @@ import {
 import {
   GetSecretValueCommand,
   type GetSecretValueCommandInput,
+  InvalidRequestException,
   ResourceNotFoundException,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
@@ -387,6 +388,31 @@ describe("handout doctor", () => {
     expect(scopes.line).toBe("✗ Slack scopes — the token lacks chat:write.public, pins:write");
     expect(scopes.fix).toMatch(/Bot Token Scopes .* reinstall the app/);
     expect(code).toBe(1);
+  });
+
+  it("tells a secret with no value yet, and one scheduled for deletion, from a missing one, with the command that fixes each", async () => {
+    account.secret = new ResourceNotFoundException({
+      message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+      $metadata: { httpStatusCode: 400 },
+    });
+    const empty = check((await doctor()).stdout, "Private key");
+    expect(empty.line).toBe(
+      `✗ Private key — Cannot read the secret ${SECRET_ID}: it exists but holds no value yet`,
+    );
+    expect(empty.fix).toBe(
+      `Store the private key in it: \`aws secretsmanager put-secret-value --secret-id ${SECRET_ID} --region us-east-1 --secret-string file://keys/private_key.pem\`.`,
+    );
+    account.secret = new InvalidRequestException({
+      message: "You can't perform this operation on the secret because it was marked for deletion.",
+      $metadata: { httpStatusCode: 400 },
+    });
+    const deleted = check((await doctor()).stdout, "Private key");
+    expect(deleted.line).toBe(
+      `✗ Private key — Cannot read the secret ${SECRET_ID}: it is scheduled for deletion`,
+    );
+    expect(deleted.fix).toBe(
+      `Restore it with \`aws secretsmanager restore-secret --secret-id ${SECRET_ID} --region us-east-1\`, or point CLOUDFRONT_PRIVATE_KEY_SECRET_ID at another secret.`,
+    );
   });
 
   it("reports a secret that does not exist, skips what needs the key, and still fetches unsigned", async () => {
