@@ -50,7 +50,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
 
   /**
    * An answer asked for less than `maxAge` ago, or a new one. A request under way is joined when it
-   * began within the fresh bound, whatever `maxAgeMs`: its answer is as recent as a decision needs.
+   * began within the fresh bound, whatever `maxAge`: its answer is as recent as a decision needs.
    */
   async function remember<T>(key: string, maxAge: number, load: () => Promise<T>): Promise<T> {
     const hit = cache.get(key) as Cached<T> | undefined;
