@@ -90,6 +90,9 @@ const interval = (example: string) =>
     })
     .refine((v) => (parseDuration(v) as number) <= MAX_INTERVAL_SECONDS, "must be at most 24d");
 
+/** A CloudFront public key ID (`K…`; `APKA…` for the legacy key pairs of an account's root user). */
+export const CLOUDFRONT_KEY_ID = /^(K|APKA)[A-Z0-9]{5,}$/;
+
 // Messages name the variable and the fix and never repeat a value: some of these are secrets.
 const envSchema = z.object({
   SLACK_BOT_TOKEN: optional(
@@ -144,7 +147,7 @@ const envSchema = z.object({
     z
       .string()
       .regex(
-        /^(K|APKA)[A-Z0-9]{5,}$/,
+        CLOUDFRONT_KEY_ID,
         "must be a CloudFront public key ID such as K2JCJMDEHXQW5F (CloudFront → Public keys)",
       ),
   ),

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import { ErrorCode, WebClient } from "@slack/web-api";
+import { createKeyValueStoreClient } from "./adapters/aws-clients.js";
 import { FileIndex } from "./adapters/file-index.js";
 import { keyValueStoreRevocationList } from "./adapters/revocation-store.js";
 import { slackDirectory } from "./adapters/slack-directory.js";
@@ -200,7 +200,7 @@ export async function buildHandout(
         messages: slackShareMessages(client, now),
         revocations: config.revocationStoreArn
           ? keyValueStoreRevocationList({
-              client: new CloudFrontKeyValueStoreClient({}),
+              client: createKeyValueStoreClient(),
               kvsArn: config.revocationStoreArn,
             })
           : undefined,

@@ -12,6 +12,7 @@ import { runHandout } from "./support/cli.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
 import { childEnv } from "./support/process.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
+import { type SecretsManagerDouble, startSecretsManagerDouble } from "./support/secrets-manager.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const run = promisify(execFile);
@@ -19,12 +20,15 @@ const run = promisify(execFile);
 /** tsx's loader by path, so that the command line runs from any working directory. */
 const TSX = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
 
-/** Runs the real command line in a child process, as an operator would (from `cwd`, default the root). */
-async function handout(args: string[], env: Record<string, string>, cwd = root) {
+/**
+ * Runs the real command line in a child process, as an operator would (from `cwd`, default the root);
+ * `script` `main.ts` starts the server instead.
+ */
+async function handout(args: string[], env: Record<string, string>, cwd = root, script = "cli.ts") {
   try {
     const { stdout, stderr } = await run(
       process.execPath,
-      ["--import", TSX, join(root, "src", "cli.ts"), ...args],
+      ["--import", TSX, join(root, "src", script), ...args],
       {
         cwd,
         env: childEnv(env),
@@ -148,6 +152,71 @@ describe("handout sign", { timeout: 60_000 }, () => {
     expect(result.stderr).toContain("CLOUDFRONT_DOMAIN is not set");
     expect(result.stderr).toContain("CLOUDFRONT_PRIVATE_KEY_SECRET_ID is not set");
   });
+});
+
+describe("advice for the secret that holds the private key", () => {
+  let secrets: SecretsManagerDouble;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    secrets = await startSecretsManagerDouble();
+    secrets.empty.add("handout/empty");
+    secrets.deleted.add("handout/deleted");
+    const dir = await mkdtemp(join(tmpdir(), "handout-secret-"));
+    await writeFile(
+      join(dir, "access.yml"),
+      "rules:\n  - who: { everyone: true }\n    prefixes: [reports/]\n",
+    );
+    env = {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_MAX_ATTEMPTS: "1",
+      HANDOUT_BUCKET: "handout-test",
+      CLOUDFRONT_DOMAIN: "d111111abcdef8.cloudfront.net",
+      CLOUDFRONT_PUBLIC_KEY_ID: "K2JCJMDEHXQW5F",
+      HANDOUT_POLICY_FILE: join(dir, "access.yml"),
+      HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
+    };
+  });
+  afterAll(() => secrets.stop());
+
+  const sign = (secretId: string) =>
+    handout(["sign", "reports/q1.pdf", "--expires", "1h", "--no-check"], {
+      ...env,
+      CLOUDFRONT_PRIVATE_KEY_SECRET_ID: secretId,
+    });
+  const start = (secretId: string) =>
+    handout([], { ...env, CLOUDFRONT_PRIVATE_KEY_SECRET_ID: secretId }, root, "main.ts");
+
+  for (const { state, secretId, says, command, notSaid } of [
+    {
+      state: "a secret with no value yet needs the key put in it",
+      secretId: "handout/empty",
+      says: "it exists but holds no value yet.",
+      command:
+        "put-secret-value --secret-id handout/empty --region us-east-1 --secret-string file://keys/private_key.pem",
+      notSaid: "no such secret",
+    },
+    {
+      state: "a secret scheduled for deletion needs restoring",
+      secretId: "handout/deleted",
+      says: "it is scheduled for deletion.",
+      command: "restore-secret --secret-id handout/deleted --region us-east-1",
+      notSaid: "check the network",
+    },
+  ]) {
+    it(`says ${state}, in handout sign and at start-up`, async () => {
+      for (const result of await Promise.all([sign(secretId), start(secretId)])) {
+        expect(result.code).toBe(1);
+        const said = result.stdout + result.stderr;
+        expect(said).toContain(`Cannot read the secret ${secretId}: ${says}`);
+        expect(said).toContain(`\`aws secretsmanager ${command}\``);
+        expect(said).not.toContain(notSaid);
+      }
+    });
+  }
 });
 
 describe("handout keys generate", () => {

@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CloudFrontClient,
+  DescribeFunctionCommand,
+  type DescribeFunctionCommandInput,
   type DistributionConfig,
   type DistributionSummary,
   GetDistributionConfigCommand,
@@ -19,6 +21,13 @@ import {
   NoSuchPublicKey,
 } from "@aws-sdk/client-cloudfront";
 import {
+  CloudFrontKeyValueStoreClient,
+  DeleteKeyCommand,
+  DescribeKeyValueStoreCommand,
+  PutKeyCommand,
+  ResourceNotFoundException as StoreNotFound,
+} from "@aws-sdk/client-cloudfront-keyvaluestore";
+import {
   ListObjectsV2Command,
   type ListObjectsV2CommandInput,
   S3Client,
@@ -27,6 +36,7 @@ import {
 import {
   GetSecretValueCommand,
   type GetSecretValueCommandInput,
+  InvalidRequestException,
   ResourceNotFoundException,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
@@ -45,6 +55,8 @@ const BUCKET = "handout-files";
 const SECRET_ID = "cloudfront/handout";
 const DISTRIBUTION_ID = "E2DOCTORTEST";
 const OBJECTS = ["handbook/guide.pdf", "reports/", "reports/q1 2026.pdf"];
+const KVS_ARN = "arn:aws:cloudfront::123456789012:key-value-store/0c2a6e1d-1111-2222-3333-444455556666";
+const FUNCTION_ARN = "arn:aws:cloudfront::123456789012:function/handout-revocation";
 
 /**
  * Plays CloudFront in front of the bucket: a signed URL is checked as CloudFront checks it against the
@@ -133,6 +145,10 @@ interface Account {
   keyGroups: Map<string, { name: string; items: string[] }>;
   objects: string[];
   listError: Error | undefined;
+  /** CloudFront Functions published LIVE: name → the KeyValueStores each reads. */
+  functions: Map<string, string[]>;
+  kvsError: Error | undefined;
+  putKeyError: Error | undefined;
 }
 
 const summary = (id: string, domain: string, aliases: string[], status = "Deployed") =>
@@ -159,6 +175,8 @@ describe("handout doctor", () => {
   const cf = mockClient(cloudFront);
   const s3Mock = mockClient(s3);
   const sm = mockClient(secrets);
+  const keyValueStore = new CloudFrontKeyValueStoreClient({ region: "us-east-1" });
+  const kvs = mockClient(keyValueStore);
 
   /** The bot token's scopes, as Slack sends them in the x-oauth-scopes header. */
   let grantedScopes: readonly string[];
@@ -189,6 +207,7 @@ describe("handout doctor", () => {
         cloudFront,
         s3: () => s3,
         secretsManager: () => secrets,
+        keyValueStore: () => keyValueStore,
         fetch: edgeOnly,
         scheme: "http",
         timeoutMs: 5000,
@@ -253,6 +272,9 @@ describe("handout doctor", () => {
       keyGroups: new Map([["KG1", { name: "handout", items: [pair.keyPairId] }]]),
       objects: OBJECTS,
       listError: undefined,
+      functions: new Map([["handout-revocation", [KVS_ARN]]]),
+      kvsError: undefined,
+      putKeyError: undefined,
     };
     edge.trusted = new Map([[pair.keyPairId, pair.publicKey]]);
     edge.restricted = true;
@@ -317,6 +339,43 @@ describe("handout doctor", () => {
       };
     });
 
+    cf.on(DescribeFunctionCommand).callsFake(async (input: DescribeFunctionCommandInput) => {
+      const stores = account.functions.get(input.Name ?? "");
+      if (!stores || input.Stage !== "LIVE") throw new Error(`unexpected function ${input.Name}`);
+      return {
+        FunctionSummary: {
+          Name: input.Name,
+          FunctionConfig: {
+            Comment: "",
+            Runtime: "cloudfront-js-2.0",
+            KeyValueStoreAssociations: {
+              Quantity: stores.length,
+              Items: stores.map((KeyValueStoreARN) => ({ KeyValueStoreARN })),
+            },
+          },
+          FunctionMetadata: { FunctionARN: FUNCTION_ARN, Stage: "LIVE", LastModifiedTime: new Date() },
+        },
+      };
+    });
+
+    kvs.reset();
+    kvs.on(DescribeKeyValueStoreCommand).callsFake(async () => {
+      if (account.kvsError) throw account.kvsError;
+      return {
+        KvsARN: KVS_ARN,
+        ETag: "ETAG1",
+        ItemCount: 3,
+        TotalSizeInBytes: 90,
+        Created: new Date(),
+        Status: "READY",
+      };
+    });
+    kvs.on(PutKeyCommand).callsFake(async () => {
+      if (account.putKeyError) throw account.putKeyError;
+      return { ETag: "ETAG2", ItemCount: 4, TotalSizeInBytes: 120 };
+    });
+    kvs.on(DeleteKeyCommand).resolves({ ETag: "ETAG3", ItemCount: 3, TotalSizeInBytes: 90 });
+
     s3Mock.reset();
     s3Mock.on(ListObjectsV2Command).callsFake(async (input: ListObjectsV2CommandInput) => {
       if (account.listError) throw account.listError;
@@ -362,6 +421,104 @@ describe("handout doctor", () => {
     expect(stdout).not.toContain(pair.privatePem.split("\n")[1]);
   });
 
+  describe("with revocation at the edge", () => {
+    const revoking = { HANDOUT_REVOCATION_KVS_ARN: KVS_ARN };
+    beforeEach(() => {
+      account.config.DefaultCacheBehavior = {
+        ...(account.config.DefaultCacheBehavior as NonNullable<DistributionConfig["DefaultCacheBehavior"]>),
+        FunctionAssociations: {
+          Quantity: 1,
+          Items: [{ EventType: "viewer-request", FunctionARN: FUNCTION_ARN }],
+        },
+      };
+    });
+
+    it("checks the store, the function that reads it on every request, and that Handout can write to it", async () => {
+      const { code, stdout } = await doctor(revoking);
+      expect(stdout).toContain(`✓ Revocation store — ${KVS_ARN} holds 3 revoked links`);
+      expect(stdout).toContain(
+        `✓ Revocation function — handout-revocation reads the store on every request to ${DISTRIBUTION_ID}`,
+      );
+      expect(stdout).toContain("✓ Revocation writes — Handout can add an entry to the store and remove it");
+      expect(code).toBe(0);
+      // The entry it wrote is gone again, and was written as Handout writes: with the store's ETag.
+      const put = kvs.commandCalls(PutKeyCommand)[0]?.args[0].input;
+      expect(put).toMatchObject({ KvsARN: KVS_ARN, Key: "handout-doctor-check", IfMatch: "ETAG1" });
+      expect(kvs.commandCalls(DeleteKeyCommand)[0]?.args[0].input).toMatchObject({
+        Key: "handout-doctor-check",
+      });
+    });
+
+    it("reports a store that does not exist, and writes nothing", async () => {
+      account.kvsError = new StoreNotFound({
+        message: "Resource not found",
+        $metadata: { httpStatusCode: 404 },
+      });
+      const { code, stdout } = await doctor(revoking);
+      const store = check(stdout, "Revocation store");
+      expect(store.line).toBe(`✗ Revocation store — there is no KeyValueStore ${KVS_ARN}`);
+      expect(store.fix).toContain("HandoutRevocationKvsArn");
+      expect(check(stdout, "Revocation writes").line).toBe(
+        "- Revocation writes — skipped: no store to write to",
+      );
+      expect(kvs.commandCalls(PutKeyCommand)).toHaveLength(0);
+      expect(code).toBe(1);
+    });
+
+    it("reports a distribution whose behaviours do not all run a function reading the store", async () => {
+      account.config.CacheBehaviors = {
+        Quantity: 1,
+        Items: [
+          {
+            PathPattern: "exports/*",
+            TargetOriginId: "files",
+            ViewerProtocolPolicy: "https-only",
+            TrustedKeyGroups: { Enabled: true, Quantity: 1, Items: ["KG1"] },
+          },
+        ],
+      };
+      const missing = check((await doctor(revoking)).stdout, "Revocation function");
+      expect(missing.line).toBe(
+        `✗ Revocation function — revoked links still open through ${DISTRIBUTION_ID}: the behaviour exports/* runs no viewer-request function`,
+      );
+      expect(missing.fix).toContain("infra/deploy.sh");
+
+      account.config.CacheBehaviors = { Quantity: 0, Items: [] };
+      account.functions.set("handout-revocation", ["arn:aws:cloudfront::123456789012:key-value-store/other"]);
+      const other = check((await doctor(revoking)).stdout, "Revocation function");
+      expect(other.line).toBe(
+        `✗ Revocation function — revoked links still open through ${DISTRIBUTION_ID}: the default behaviour runs handout-revocation, which reads arn:aws:cloudfront::123456789012:key-value-store/other`,
+      );
+    });
+
+    it("reports a store Handout may not write to, with the permissions to grant", async () => {
+      account.putKeyError = Object.assign(new Error("not allowed"), {
+        name: "AccessDeniedException",
+        $metadata: { httpStatusCode: 403 },
+      });
+      const { code, stdout } = await doctor(revoking);
+      const writes = check(stdout, "Revocation writes");
+      expect(writes.line).toContain(
+        `✗ Revocation writes — Could not update the revocation list (CloudFront KeyValueStore ${KVS_ARN}, AccessDeniedException)`,
+      );
+      expect(writes.fix).toBe(
+        "Allow cloudfront-keyvaluestore:DescribeKeyValueStore, PutKey, DeleteKey and ListKeys on it.",
+      );
+      expect(code).toBe(1);
+    });
+  });
+
+  it("reports a key ID stored in the secret that is not a CloudFront public key ID", async () => {
+    account.secret = JSON.stringify({ privateKey: pair.privatePem, keyPairId: "handout-key" });
+    const { code, stdout } = await doctor();
+    const key = check(stdout, "Private key");
+    expect(key.line).toBe(
+      `✗ Private key — the key ID stored in the secret ${SECRET_ID} is not a CloudFront public key ID (K…), and Handout signs with it`,
+    );
+    expect(key.fix).toContain("as keyPairId in the secret");
+    expect(code).toBe(1);
+  });
+
   it("keeps its list of scopes equal to manifest.yml's bot scopes", async () => {
     const manifest = parse(await readFile(new URL("../manifest.yml", import.meta.url), "utf8")) as {
       oauth_config: { scopes: { bot: string[] } };
@@ -387,6 +544,31 @@ describe("handout doctor", () => {
     expect(scopes.line).toBe("✗ Slack scopes — the token lacks chat:write.public, pins:write");
     expect(scopes.fix).toMatch(/Bot Token Scopes .* reinstall the app/);
     expect(code).toBe(1);
+  });
+
+  it("tells a secret with no value yet, and one scheduled for deletion, from a missing one, with the command that fixes each", async () => {
+    account.secret = new ResourceNotFoundException({
+      message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+      $metadata: { httpStatusCode: 400 },
+    });
+    const empty = check((await doctor()).stdout, "Private key");
+    expect(empty.line).toBe(
+      `✗ Private key — Cannot read the secret ${SECRET_ID}: it exists but holds no value yet`,
+    );
+    expect(empty.fix).toBe(
+      `Store the private key in it: \`aws secretsmanager put-secret-value --secret-id ${SECRET_ID} --region us-east-1 --secret-string file://keys/private_key.pem\`.`,
+    );
+    account.secret = new InvalidRequestException({
+      message: "You can't perform this operation on the secret because it was marked for deletion.",
+      $metadata: { httpStatusCode: 400 },
+    });
+    const deleted = check((await doctor()).stdout, "Private key");
+    expect(deleted.line).toBe(
+      `✗ Private key — Cannot read the secret ${SECRET_ID}: it is scheduled for deletion`,
+    );
+    expect(deleted.fix).toBe(
+      `Restore it with \`aws secretsmanager restore-secret --secret-id ${SECRET_ID} --region us-east-1\`, or point CLOUDFRONT_PRIVATE_KEY_SECRET_ID at another secret.`,
+    );
   });
 
   it("reports a secret that does not exist, skips what needs the key, and still fetches unsigned", async () => {

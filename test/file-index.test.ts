@@ -588,7 +588,12 @@ describe("the file index over a real S3 server", () => {
 
   it("stops offering a file reported gone at once, and re-lists soon", async () => {
     await Promise.all(["gone/keep.txt", "gone/lost.txt"].map((k) => bucket.put(k)));
-    const index = new FileIndex({ source: source(), roots: ["gone/"], refreshSoonDelayMs: 10 });
+    const index = new FileIndex({
+      source: source(),
+      roots: ["gone/"],
+      refreshSoonDelayMs: 10,
+      goneRelistIntervalMs: 10,
+    });
     index.start();
     try {
       await vi.waitFor(() => expect(index.status().complete).toBe(true), { timeout: 10_000 });
@@ -601,6 +606,50 @@ describe("the file index over a real S3 server", () => {
       expect(sortedKeys(index.search("", [""], 10).files)).toEqual(["gone/keep.txt"]);
     } finally {
       await index.stop();
+    }
+  });
+
+  it("re-lists for a file found gone only when the index held it, and at most once a minute", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    let files = ["kept/a.txt", "kept/b.txt", "kept/c.txt"].map((key) => ({ key, size: 1, lastModified: 0 }));
+    const remove = (key: string) => {
+      files = files.filter((file) => file.key !== key);
+    };
+    const { source: counted, requests } = recording({
+      listPage: (request, signal) => memoryPageSource(files).listPage(request, signal),
+    });
+    const index = new FileIndex({ source: counted, roots: [""] });
+    index.start();
+    try {
+      await vi.advanceTimersByTimeAsync(0);
+      expect(index.status().complete).toBe(true);
+      const listing = requests.length;
+
+      // Made-up keys, however many, are no reason to list the bucket.
+      for (let i = 0; i < 50; i++) index.fileGone(`kept/made-up ${i}.txt`);
+      await vi.advanceTimersByTimeAsync(9 * 60_000);
+      expect(requests.length).toBe(listing);
+
+      // One that was indexed: a listing a few seconds later (the last began nine minutes ago).
+      remove("kept/a.txt");
+      index.fileGone("kept/a.txt");
+      index.fileGone("kept/a.txt");
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(requests.length).toBe(2 * listing);
+
+      // Another, ten seconds after that listing began, waits until a minute after it began.
+      await vi.advanceTimersByTimeAsync(10_000);
+      remove("kept/b.txt");
+      index.fileGone("kept/b.txt");
+      expect(sortedKeys(index.search("", [""], 10).files)).toEqual(["kept/c.txt"]);
+      await vi.advanceTimersByTimeAsync(49_000);
+      expect(requests.length).toBe(2 * listing);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(requests.length).toBe(3 * listing);
+      expect(sortedKeys(index.search("", [""], 10).files)).toEqual(["kept/c.txt"]);
+    } finally {
+      await index.stop();
+      vi.useRealTimers();
     }
   });
 

@@ -64,6 +64,17 @@ const getAtt = (resource: string, attribute: string) => ({ "Fn::GetAtt": [resour
 let text: string;
 let template: Template;
 
+/** The API calls a source file imports from `@aws-sdk/<sdk>`: `PutKeyCommand` is `PutKey`, `paginateListKeys` `ListKeys`. */
+async function commandsImported(file: string, sdk: string): Promise<string[]> {
+  const source = await readFile(join(ROOT, file), "utf8");
+  const names = new RegExp(`import \\{([^}]*)\\} from "@aws-sdk/${sdk}"`).exec(source)?.[1] ?? "";
+  return names
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => !name.startsWith("type ") && /Command$|^paginate/.test(name))
+    .map((name) => name.replace(/Command$/, "").replace(/^paginate/, ""));
+}
+
 /** The one resource of `type`, with its logical ID. */
 function only(type: string): [string, Resource] {
   const found = Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
@@ -256,7 +267,7 @@ describe("infra/handout.yml", () => {
     expect(config.revocationStoreArn).toMatch(/key-value-store/);
   });
 
-  it("grants Handout reading its bucket and its signing key, and keeping the revocation list", () => {
+  it("grants Handout reading its bucket and its signing key, and keeping the revocation list and the ledger", async () => {
     const [bucketId] = only("AWS::S3::Bucket");
     const [secretId] = only("AWS::SecretsManager::Secret");
     const [storeId] = only("AWS::CloudFront::KeyValueStore");
@@ -284,13 +295,41 @@ describe("infra/handout.yml", () => {
       {
         when: "RevocationEnabled",
         Effect: "Allow",
-        Action: expect.arrayContaining([
-          "cloudfront-keyvaluestore:PutKey",
-          "cloudfront-keyvaluestore:DeleteKey",
-        ]),
+        Action: expect.any(Array),
         Resource: getAtt(storeId, "Arn"),
       },
+      {
+        when: "HasLedgerTable",
+        Effect: "Allow",
+        Action: expect.any(Array),
+        Resource: [
+          {
+            "Fn::Sub": `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/\${LedgerTable}`,
+          },
+          {
+            "Fn::Sub": `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/\${LedgerTable}/index/*`,
+          },
+        ],
+      },
     ]);
+    // Exactly the calls the code makes: an action it never calls is a grant nobody needs.
+    const kvsActions = await commandsImported(
+      "src/adapters/revocation-store.ts",
+      "client-cloudfront-keyvaluestore",
+    );
+    const actions = (i: number) => [...((grants[i]?.Action as string[] | undefined) ?? [])].sort();
+    expect(actions(3)).toEqual(kvsActions.map((command) => `cloudfront-keyvaluestore:${command}`).sort());
+    // The document client's commands are DynamoDB's item actions under shorter names.
+    const item: Record<string, string> = {
+      Get: "GetItem",
+      Put: "PutItem",
+      Update: "UpdateItem",
+      Query: "Query",
+    };
+    const ledgerActions = await commandsImported("src/adapters/ledger-dynamodb.ts", "lib-dynamodb");
+    expect(actions(4)).toEqual(
+      ledgerActions.map((command) => `dynamodb:${item[command] ?? `${command}?`}`).sort(),
+    );
     expect(Object.values(template.Outputs).map((output) => output.Value)).toContainEqual(ref(policyId));
   });
 });

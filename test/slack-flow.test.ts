@@ -1,5 +1,5 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
 import { decodeKeyPath } from "../src/domain/object-key.js";
 import {
@@ -233,12 +233,21 @@ describe("forged and tampered input", () => {
     expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
   });
 
-  it("refuses a person removed from their group since the modal opened", async () => {
+  it("refuses a person removed from their group well within a minute before they submit", async () => {
     const { view } = await share("U0DAN", "C0GENERAL");
     (h.slack.workspace.usergroups.get("S0AUD") as { users: string[] }).users = [];
-    const ack = await submit(view, "U0DAN", { files: ["k:reports/q1 2026.pdf"] });
-    expect(ack.body).toMatchObject({ response_action: "update" }); // the cached directory still says yes
-    expect(await outcome(view)).toContain("You may not share");
+    // Only the calendar moves: what the directory learnt as the modal opened is now 45 s old, young
+    // enough for the form's quick check, too old for the share's own decision.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 45_000);
+      const ack = await submit(view, "U0DAN", { files: ["k:reports/q1 2026.pdf"] });
+      expect(ack.body).toMatchObject({ response_action: "update" }); // the form's quick check still says yes
+      expect(await outcome(view)).toContain("You may not share");
+    } finally {
+      vi.useRealTimers();
+      (h.slack.workspace.usergroups.get("S0AUD") as { users: string[] }).users = ["U0DAN"];
+    }
     expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
   });
 

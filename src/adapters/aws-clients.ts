@@ -1,3 +1,4 @@
+import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { BucketSettings } from "../config.js";
@@ -15,3 +16,7 @@ export const createS3Client = (bucket: BucketSettings): S3Client =>
   });
 
 export const createSecretsManagerClient = (): SecretsManagerClient => new SecretsManagerClient({});
+
+/** The KeyValueStore API is signed with SigV4A: revocation-store.ts imports its implementation. */
+export const createKeyValueStoreClient = (): CloudFrontKeyValueStoreClient =>
+  new CloudFrontKeyValueStoreClient({});

@@ -709,6 +709,8 @@ export interface FileIndexOptions {
   readonly retryIntervalMs?: number;
   /** Delay before the listing `refreshSoon` asks for; requests within it share one listing. Default 5 s. */
   readonly refreshSoonDelayMs?: number;
+  /** Least time from the start of one listing to a listing that files found gone ask for. Default 1 minute. */
+  readonly goneRelistIntervalMs?: number;
   readonly concurrency?: number;
   readonly splitDepth?: number;
   /** Files per segment; sealing one holds the event loop about 35 ms per 10,000. Default 10,000. */
@@ -733,7 +735,8 @@ interface Build {
  * The bucket's files in memory, for type-ahead search within Slack's 3 seconds. `start()` lists the
  * bucket in the background and returns at once; until the first listing ends, searches answer from
  * what is listed so far and say so (`partial`). The index is re-listed every `refreshIntervalMs`, and
- * soon after `fileGone`; a failed listing keeps the last good index.
+ * soon after `fileGone` names an indexed file (at most once a `goneRelistIntervalMs`); a failed listing
+ * keeps the last good index.
  */
 export class FileIndex implements FileSearch {
   private live: readonly Segment[] = [];
@@ -744,13 +747,16 @@ export class FileIndex implements FileSearch {
   private nextAt = Number.POSITIVE_INFINITY;
   private started = false;
   private stopped = false;
-  private rerun = false;
+  /** A listing asked for while one ran: the earliest time it may start. */
+  private rerunAt: number | undefined;
+  private lastStartedAt = Number.NEGATIVE_INFINITY;
   private lastBuild: BuildReport | undefined;
   private lastError: IndexStatus["lastError"];
   private roots: string[];
   private readonly refreshIntervalMs: number;
   private readonly retryIntervalMs: number;
   private readonly refreshSoonDelayMs: number;
+  private readonly goneRelistIntervalMs: number;
   private readonly sealIntervalMs: number;
 
   private get segments(): readonly Segment[] {
@@ -767,6 +773,7 @@ export class FileIndex implements FileSearch {
     this.refreshIntervalMs = options.refreshIntervalMs ?? 10 * 60_000;
     this.retryIntervalMs = Math.min(options.retryIntervalMs ?? 60_000, this.refreshIntervalMs);
     this.refreshSoonDelayMs = options.refreshSoonDelayMs ?? 5_000;
+    this.goneRelistIntervalMs = options.goneRelistIntervalMs ?? 60_000;
     this.sealIntervalMs = options.sealIntervalMs ?? 1_000;
   }
 
@@ -804,6 +811,7 @@ export class FileIndex implements FileSearch {
     });
     const controller = new AbortController();
     const startedAt = new Date();
+    this.lastStartedAt = startedAt.getTime();
     const promise = listBucket(this.options.source, this.roots, {
       ...(this.options.concurrency !== undefined ? { concurrency: this.options.concurrency } : {}),
       ...(this.options.splitDepth !== undefined ? { splitDepth: this.options.splitDepth } : {}),
@@ -877,11 +885,13 @@ export class FileIndex implements FileSearch {
   }
 
   private planNext(ms: number): void {
-    if (this.rerun) {
-      this.rerun = false;
-      ms = Math.min(ms, this.refreshSoonDelayMs);
+    const now = Date.now();
+    let at = now + ms;
+    if (this.rerunAt !== undefined) {
+      at = Math.min(at, Math.max(this.rerunAt, now + this.refreshSoonDelayMs));
+      this.rerunAt = undefined;
     }
-    this.schedule(ms);
+    this.schedule(at - now);
   }
 
   private schedule(ms: number): void {
@@ -906,18 +916,30 @@ export class FileIndex implements FileSearch {
 
   /** Asks for a new listing shortly; calls close together share one. */
   refreshSoon(): void {
+    this.refreshBy(Date.now() + this.refreshSoonDelayMs);
+  }
+
+  /** Plans a listing to start by `at`, unless one is planned sooner; calls close together share one. */
+  private refreshBy(at: number): void {
     if (this.stopped) return;
     if (this.current) {
-      this.rerun = true;
+      this.rerunAt = Math.min(this.rerunAt ?? Number.POSITIVE_INFINITY, at);
       return;
     }
-    if (this.nextAt > Date.now() + this.refreshSoonDelayMs) this.schedule(this.refreshSoonDelayMs);
+    if (this.nextAt > at) this.schedule(Math.max(0, at - Date.now()));
   }
 
   fileGone(key: string): void {
-    for (const segment of this.segments) segment.markGone(key);
+    let indexed = false;
+    for (const segment of this.segments) if (segment.markGone(key)) indexed = true;
     this.current?.gone.add(key);
-    this.refreshSoon();
+    // A key the index never held (made up, or already reported) says nothing about the listing, and
+    // re-listing for it would let anyone make Handout list the bucket at will; once a minute is plenty.
+    if (indexed) {
+      this.refreshBy(
+        Math.max(Date.now() + this.refreshSoonDelayMs, this.lastStartedAt + this.goneRelistIntervalMs),
+      );
+    }
   }
 
   /** Indexed keys that start with `prefix`, segment by segment: how a long key's option value is found again. */

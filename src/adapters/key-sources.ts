@@ -26,7 +26,23 @@ export function secretsManagerKeySource(client: SecretsManagerClient, secretId: 
         answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
       } catch (error) {
         const name = (error as { name?: string }).name ?? "Error";
+        const said = (error as { message?: string }).message ?? "";
         const region = await client.config.region().catch(() => "?");
+        const command = (verb: string, rest = "") =>
+          `\`aws secretsmanager ${verb} --secret-id ${secretId}${region === "?" ? "" : ` --region ${region}`}${rest}\``;
+        // A secret created without a value (as infra/handout.yml leaves it) has no AWSCURRENT version.
+        if (name === "ResourceNotFoundException" && /secret value|staging label/i.test(said)) {
+          throw unavailable(
+            `Cannot read ${description}: it exists but holds no value yet. Store the private key in it: ${command("put-secret-value", " --secret-string file://keys/private_key.pem")}.`,
+            error,
+          );
+        }
+        if (name === "InvalidRequestException" && /marked (for )?delet/i.test(said)) {
+          throw unavailable(
+            `Cannot read ${description}: it is scheduled for deletion. Restore it with ${command("restore-secret")}, or point CLOUDFRONT_PRIVATE_KEY_SECRET_ID at another secret.`,
+            error,
+          );
+        }
         if (name === "ResourceNotFoundException") {
           throw unavailable(
             `Cannot read ${description}: there is no such secret in region ${region}. Check CLOUDFRONT_PRIVATE_KEY_SECRET_ID and AWS_REGION.`,

@@ -11,6 +11,12 @@ export interface SlackDirectoryOptions {
   readonly policyChannels: () => readonly string[];
   /** How long an answer is reused where no decision to share is made (type-ahead, opening the modal). */
   readonly cacheSeconds: number;
+  /**
+   * How long an answer is reused where a decision to share is made (default 30 s): Slack allows about
+   * 20 `usergroups.list` calls a minute for the whole app, and a change in the directory still counts
+   * within a minute.
+   */
+  readonly freshSeconds?: number;
   readonly logger: Logger;
   /** The workspace the app is installed in (auth.test's team_id): people from elsewhere count as guests. */
   readonly teamId?: string | undefined;
@@ -31,34 +37,42 @@ const unavailable = (what: string, error: unknown) =>
 
 /**
  * The workspace directory: user groups, guest status and channel membership, from Slack's Web API.
- * Answers are cached briefly; `fresh` asks again. Concurrent questions share one request.
+ * Answers are cached briefly, `fresh` ones more briefly; concurrent questions share one request.
  */
 export function slackDirectory(options: SlackDirectoryOptions): Directory {
   const { client, logger } = options;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
+  const maxAgeMs = (fresh: boolean) => (fresh ? (options.freshSeconds ?? 30) : options.cacheSeconds) * 1000;
   const cache = new Map<string, Cached<unknown>>();
-  const inFlight = new Map<string, Promise<unknown>>();
+  const inFlight = new Map<string, Cached<Promise<unknown>>>();
   const people = new Map<string, Cached<Person>>();
   let groupsUnavailableLogged = false;
 
-  async function remember<T>(key: string, fresh: boolean, load: () => Promise<T>): Promise<T> {
+  /**
+   * An answer asked for less than `maxAge` ago, or a new one. A request under way is joined when it
+   * began within the fresh bound, whatever `maxAge`: its answer is as recent as a decision needs.
+   */
+  async function remember<T>(key: string, maxAge: number, load: () => Promise<T>): Promise<T> {
     const hit = cache.get(key) as Cached<T> | undefined;
-    if (!fresh && hit && now() - hit.at < options.cacheSeconds * 1000) return hit.value;
-    const pending = inFlight.get(key) as Promise<T> | undefined;
-    if (pending) return pending;
+    if (hit && now() - hit.at < maxAge) return hit.value;
+    const pending = inFlight.get(key) as Cached<Promise<T>> | undefined;
+    if (pending && now() - pending.at < Math.max(maxAge, maxAgeMs(true))) return pending.value;
     const started = now();
     const promise = load()
       .then((value) => {
-        cache.set(key, { at: started, value });
+        const newer = cache.get(key);
+        if (!newer || newer.at <= started) cache.set(key, { at: started, value });
         return value;
       })
-      .finally(() => inFlight.delete(key));
-    inFlight.set(key, promise);
+      .finally(() => {
+        if (inFlight.get(key)?.value === promise) inFlight.delete(key);
+      });
+    inFlight.set(key, { at: started, value: promise });
     return promise;
   }
 
   const groups = (fresh: boolean) =>
-    remember("usergroups", fresh, async (): Promise<(UserGroup & { users: string[] })[]> => {
+    remember("usergroups", maxAgeMs(fresh), async (): Promise<(UserGroup & { users: string[] })[]> => {
       try {
         const answer = await client.usergroups.list({ include_users: true });
         return (answer.usergroups ?? []).map((g) => ({
@@ -85,7 +99,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
     });
 
   const members = (channel: string, fresh: boolean) =>
-    remember(`members:${channel}`, fresh, async (): Promise<Set<string>> => {
+    remember(`members:${channel}`, maxAgeMs(fresh), async (): Promise<Set<string>> => {
       const found = new Set<string>();
       try {
         let cursor: string | undefined;
@@ -113,7 +127,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
     });
 
   const user = (userId: string, fresh: boolean) =>
-    remember(`user:${userId}`, fresh, async () => {
+    remember(`user:${userId}`, maxAgeMs(fresh), async () => {
       try {
         return (await client.users.info({ user: userId })).user;
       } catch (error) {
@@ -154,7 +168,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
 
     known(userId) {
       const hit = people.get(userId);
-      return hit && now() - hit.at < options.cacheSeconds * 1000 ? hit.value : undefined;
+      return hit && now() - hit.at < maxAgeMs(false) ? hit.value : undefined;
     },
 
     async isMember(channelId, userId) {
@@ -163,7 +177,7 @@ export function slackDirectory(options: SlackDirectoryOptions): Directory {
 
     async conversation(channelId): Promise<Conversation | undefined> {
       // Asked afresh each time: a person who has just invited Handout should not wait for a cache.
-      return remember(`conversation:${channelId}`, true, async () => {
+      return remember(`conversation:${channelId}`, 0, async () => {
         try {
           const { channel } = await client.conversations.info({ channel: channelId });
           if (!channel) return undefined;

@@ -1,7 +1,11 @@
 import { parseArgs } from "node:util";
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { LogLevel, WebClient } from "@slack/web-api";
-import { createS3Client, createSecretsManagerClient } from "../adapters/aws-clients.js";
+import {
+  createKeyValueStoreClient,
+  createS3Client,
+  createSecretsManagerClient,
+} from "../adapters/aws-clients.js";
 import { type DoctorClients, formatReport, runDoctor } from "../doctor/doctor.js";
 import { type CliIo, UsageError } from "./io.js";
 
@@ -14,6 +18,7 @@ const defaultClients = (): DoctorClients => ({
   cloudFront: new CloudFrontClient({ region: "us-east-1" }),
   s3: createS3Client,
   secretsManager: createSecretsManagerClient,
+  keyValueStore: createKeyValueStoreClient,
   slack: (settings) =>
     new WebClient(settings.botToken, {
       ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),

@@ -1,4 +1,5 @@
 import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
+import type { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { AuthTestResponse, WebClient } from "@slack/web-api";
@@ -25,6 +26,7 @@ import {
 } from "./cloudfront-checks.js";
 import { checkPrivateKey, checkPublicKey, type LoadedKey } from "./key-checks.js";
 import { checkSignedLink, checkUnsignedLink, type LiveTarget, type SignedLinkHints } from "./live-checks.js";
+import { checkRevocationFunction, checkRevocationStore, checkRevocationWrites } from "./revocation-checks.js";
 import { checkSlackScopes, checkSlackToken } from "./slack-checks.js";
 
 /** The outside world, passed in so that tests answer for AWS, Slack and CloudFront. */
@@ -32,6 +34,7 @@ export interface DoctorClients {
   readonly cloudFront: CloudFrontClient;
   readonly s3: (bucket: BucketSettings) => S3Client;
   readonly secretsManager: () => SecretsManagerClient;
+  readonly keyValueStore: () => CloudFrontKeyValueStoreClient;
   readonly slack: (settings: SlackSettings) => WebClient;
   readonly fetch: typeof fetch;
   /** `https` for CloudFront; `http` only for a local stand-in. */
@@ -178,6 +181,8 @@ async function awsChecks(
     return guard("Origin", async () => checkOrigin(inspected, bucket.name));
   });
 
+  const revocation = revocationChecks(deps, config.revocationStoreArn, distribution);
+
   const sample = bucket ? fileSampler(deps.s3(bucket), bucket.name) : undefined;
   const listing: Promise<Checked<string>> =
     bucket && sample
@@ -258,12 +263,36 @@ async function awsChecks(
     distribution,
     keyGroup,
     origin,
+    revocation,
     listing,
     policy,
     rules,
     live,
   ]);
   return results.flat();
+}
+
+/** With HANDOUT_REVOCATION_KVS_ARN set: the store, the function at the edge that reads it, and writing to it. */
+async function revocationChecks(
+  deps: DoctorDeps,
+  kvsArn: string | undefined,
+  distribution: Promise<Checked<FoundDistribution>>,
+): Promise<CheckResult[]> {
+  if (!kvsArn) return [];
+  const client = deps.keyValueStore();
+  const store = guard("Revocation store", () => checkRevocationStore(client, kvsArn));
+  const reader = distribution.then((found) => {
+    const inspected = found.found;
+    return inspected
+      ? guard("Revocation function", () => checkRevocationFunction(deps.cloudFront, inspected, kvsArn))
+      : skipped("Revocation function", "no distribution to inspect");
+  });
+  const writes = store.then((found) =>
+    found.ok === true
+      ? guard("Revocation writes", () => checkRevocationWrites(client, kvsArn, deps.now()))
+      : skipped("Revocation writes", "no store to write to"),
+  );
+  return Promise.all([store, reader, writes]);
 }
 
 const MARK = { true: "✓", false: "✗", skipped: "-" } as const;

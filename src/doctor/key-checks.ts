@@ -2,6 +2,7 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { type CloudFrontClient, GetPublicKeyCommand } from "@aws-sdk/client-cloudfront";
 import type { KeyTextSource } from "../adapters/key-sources.js";
 import { parsePrivateKey, readKeyMaterial } from "../adapters/private-key.js";
+import { CLOUDFRONT_KEY_ID } from "../config.js";
 import { HandoutError } from "../domain/errors.js";
 import { awsProblem, type Checked, type CheckResult, failed, passed, splitMessage } from "./check.js";
 
@@ -22,6 +23,13 @@ export async function checkPrivateKey(
   try {
     const material = readKeyMaterial(await source.read(), source.description);
     const privateKey = parsePrivateKey(material.pem, source.description);
+    if (material.keyPairId !== undefined && !CLOUDFRONT_KEY_ID.test(material.keyPairId)) {
+      return failed(
+        PRIVATE_KEY,
+        `the key ID stored in ${source.description} is not a CloudFront public key ID (K…), and Handout signs with it`,
+        "Store the ID of the CloudFront public key made from this private key (CloudFront → Public keys, such as K2JCJMDEHXQW5F) as keyPairId in the secret.",
+      );
+    }
     const keyPairId = material.keyPairId ?? configuredKeyPairId;
     const bits = privateKey.asymmetricKeyDetails?.modulusLength;
     // Handout, too, prefers the ID stored with the key; say so, since the setting is then ignored.

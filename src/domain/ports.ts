@@ -57,7 +57,7 @@ export interface FileSearch {
    * query answers the most recent files.
    */
   search(query: string, prefixes: readonly string[], limit: number): SearchResult;
-  /** A file turned out to be missing (a share found it gone): stop offering it, and re-list soon. */
+  /** A file turned out to be missing (a share found it gone): stop offering it; re-list soon if it was offered. */
   fileGone(key: string): void;
   status(): FileSearchStatus;
 }
@@ -74,14 +74,15 @@ export interface Conversation {
 export interface Directory {
   /**
    * The person as the workspace knows them now: groups, membership of the channels the policy
-   * names, guest status. `fresh` skips any cache: used where a decision to share is made.
+   * names, guest status. `fresh` takes only answers from Slack younger than a minute: used where a
+   * decision to share is made.
    */
   person(userId: string, options?: { fresh?: boolean }): Promise<Person>;
   /** The person as last looked up, while that answer is still fresh enough to reuse; no request is made. */
   known(userId: string): Person | undefined;
   /** Undefined when the conversation does not exist or the app cannot see it. */
   conversation(channelId: string): Promise<Conversation | undefined>;
-  /** Whether the person is in the conversation now (asked afresh: a decision to post rests on it). */
+  /** Whether the person is in the conversation (a fresh answer: a decision to post rests on it). */
   isMember(channelId: string, userId: string): Promise<boolean>;
 }
 

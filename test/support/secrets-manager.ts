@@ -9,6 +9,10 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 export interface SecretsManagerDouble {
   readonly endpoint: string;
   readonly secrets: Map<string, string>;
+  /** Secrets that exist without a value (created, never given one). */
+  readonly empty: Set<string>;
+  /** Secrets scheduled for deletion. */
+  readonly deleted: Set<string>;
   readonly requests: string[];
   client(): SecretsManagerClient;
   stop(): Promise<void>;
@@ -16,6 +20,8 @@ export interface SecretsManagerDouble {
 
 export async function startSecretsManagerDouble(): Promise<SecretsManagerDouble> {
   const secrets = new Map<string, string>();
+  const empty = new Set<string>();
+  const deleted = new Set<string>();
   const requests: string[] = [];
   const server: Server = createServer((request, response) => {
     let body = "";
@@ -31,8 +37,19 @@ export async function startSecretsManagerDouble(): Promise<SecretsManagerDouble>
         response.end(JSON.stringify(payload));
       };
       const value = SecretId === undefined ? undefined : secrets.get(SecretId);
+      // The errors Secrets Manager gives for these states, as documented.
       if (target !== "secretsmanager.GetSecretValue") {
         reply(400, { __type: "InvalidRequestException", message: `unsupported ${target}` });
+      } else if (SecretId !== undefined && deleted.has(SecretId)) {
+        reply(400, {
+          __type: "InvalidRequestException",
+          message: "You can't perform this operation on the secret because it was marked for deletion.",
+        });
+      } else if (SecretId !== undefined && empty.has(SecretId)) {
+        reply(400, {
+          __type: "ResourceNotFoundException",
+          message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+        });
       } else if (value === undefined) {
         reply(400, {
           __type: "ResourceNotFoundException",
@@ -53,6 +70,8 @@ export async function startSecretsManagerDouble(): Promise<SecretsManagerDouble>
   return {
     endpoint,
     secrets,
+    empty,
+    deleted,
     requests,
     client: () =>
       new SecretsManagerClient({
