@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
-import { type RunningHandout, startHandout } from "../../src/server.js";
+import { type RunningHandout, type StartOptions, startHandout } from "../../src/server.js";
 import { makeKeyPair, type TestKeyPair } from "./keys.js";
 import { captureLogs } from "./log.js";
 import { startTestBucket, type TestBucket } from "./s3.js";
@@ -100,11 +100,12 @@ export interface Harness {
 
 /**
  * `extraEnv` adds to the environment Handout starts with (a key set to undefined is left out);
- * `prepare` runs on the Slack double before Handout starts.
+ * `prepare` runs on the Slack double before Handout starts; `options` go to `startHandout`.
  */
 export async function startHarness(
   extraEnv: Record<string, string | undefined> = {},
   prepare?: (slack: SlackDouble) => void | Promise<void>,
+  options: StartOptions = {},
 ): Promise<Harness> {
   const bucket = await startTestBucket();
   await Promise.all(FILES.map((key) => bucket.put(key)));
@@ -157,6 +158,7 @@ export async function startHarness(
         Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
       ),
       logs.logger,
+      options,
     );
   } catch (error) {
     await slack.stop();
