@@ -104,6 +104,7 @@ export async function shareFiles(
   assertWellFormed(request);
   const policy = deps.policy();
   const person = await deps.directory.person(request.userId, { fresh: true });
+  assertNotStopped(steps.stop);
   const access = accessFor(policy, person);
 
   const refused = request.keys.filter((key) => !access.allows(key));
@@ -139,6 +140,7 @@ export async function shareFiles(
     );
   }
 
+  assertNotStopped(steps.stop);
   const files = await Promise.all(request.keys.map((key) => deps.catalog.stat(key)));
   const gone = request.keys.filter((_, i) => files[i] === undefined);
   if (gone.length > 0) {
