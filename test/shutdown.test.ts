@@ -2,14 +2,18 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLedger } from "../src/wiring.js";
 import { answered, DAY, filledView, flow, type Harness, startHarness } from "./support/handout-harness.js";
-import { type SocketModeServer, shareCommandPayload, startSocketModeServer } from "./support/socket-mode.js";
+import {
+  delay,
+  type SocketModeServer,
+  shareCommandPayload,
+  startSocketModeServer,
+} from "./support/socket-mode.js";
 
 /**
  * What `docker stop` does to a share under way: SIGTERM (here `stop()`, which main.ts's SIGTERM handler
  * calls) a millisecond after the person was told "Sharing…". The share is finished and its outcome
  * shown; or, once the grace period runs out, stopped where it safely can be and the person told.
  */
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Slack answers `method` only after `ms`, so that the share is still under way when the signal comes. */
 const slow = (h: Harness, method: string, ms: number) =>

@@ -1,20 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MetadataSeal } from "../src/slack/metadata.js";
 import { DAY, flow, type Harness, startHarness, type View } from "./support/handout-harness.js";
-import { type SocketModeServer, shareCommandPayload, startSocketModeServer } from "./support/socket-mode.js";
+import {
+  delay,
+  type SocketModeServer,
+  shareCommandPayload,
+  startSocketModeServer,
+  until,
+} from "./support/socket-mode.js";
 
 /**
  * The life of the Socket Mode connection, driven by the Socket Mode double as Slack drives it: refreshes,
  * drops and a revoked app token, with envelopes in flight; and what /healthz says meanwhile, by a clock
  * the test moves.
  */
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const until = async (done: () => boolean, what: string, timeoutMs = 5000) => {
-  for (const started = Date.now(); !done(); await delay(10)) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} within ${timeoutMs} ms`);
-  }
-};
 
 describe("a Socket Mode connection that is always there", () => {
   let socket: SocketModeServer;

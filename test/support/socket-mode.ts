@@ -50,6 +50,8 @@ export interface SocketModeServer {
   disconnect(reason: string, on?: Which): void;
   /** Drops a connection without a word, as a network failure does. */
   drop(on?: Which): void;
+  /** The connection stops answering pings (and sends nothing more), as a half-open link does. */
+  silence(on?: Which): void;
   stop(): Promise<void>;
 }
 
@@ -70,15 +72,17 @@ export const shareCommandPayload = (text: string, trigger: string, responseUrl: 
   trigger_id: trigger,
 });
 
-const wait = async (done: () => boolean, what: string, timeoutMs: number) => {
-  for (const started = Date.now(); !done(); await new Promise((resolve) => setTimeout(resolve, 10))) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`Socket Mode double: ${what} within ${timeoutMs} ms`);
+export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once `done()` is true; rejects, saying `what` did not happen, after `timeoutMs`. */
+export const until = async (done: () => boolean, what: string, timeoutMs = 5000) => {
+  for (const started = Date.now(); !done(); await delay(10)) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${what} within ${timeoutMs} ms`);
   }
 };
 
 export async function startSocketModeServer(appId = "A0001"): Promise<SocketModeServer> {
-  const server = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/link/" });
+  const server = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/link/", autoPong: false });
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const sockets: WebSocket[] = [];
   const numbers = new Map<WebSocket, number>();
@@ -87,6 +91,7 @@ export async function startSocketModeServer(appId = "A0001"): Promise<SocketMode
   let greeted = 0;
   let opened = 0;
   let helloDelayMs = 0;
+  const silent = new Set<WebSocket>();
 
   server.on("connection", (socket) => {
     const number = ++opened;
@@ -96,6 +101,9 @@ export async function startSocketModeServer(appId = "A0001"): Promise<SocketMode
     socket.on("close", () => {
       sockets.splice(sockets.indexOf(socket), 1);
       timeline.push(`close ${number}`);
+    });
+    socket.on("ping", (data) => {
+      if (!silent.has(socket)) socket.pong(data);
     });
     socket.on("message", (data) => {
       const ack = JSON.parse(String(data)) as SocketAck;
@@ -145,9 +153,9 @@ export async function startSocketModeServer(appId = "A0001"): Promise<SocketMode
       helloDelayMs = ms;
     },
     connected: (count = 1, timeoutMs = 5000) =>
-      wait(() => sockets.length >= count, `${count} connection(s) not made`, timeoutMs),
+      until(() => sockets.length >= count, `Socket Mode double: ${count} connection(s) not made`, timeoutMs),
     disconnected: (timeoutMs = 5000) =>
-      wait(() => sockets.length === 0, "the app did not disconnect", timeoutMs),
+      until(() => sockets.length === 0, "Socket Mode double: the app did not disconnect", timeoutMs),
     send(type, payload, timeoutMs = 5000, on = "newest") {
       const socket = pick(on);
       if (!socket) return Promise.reject(new Error("Socket Mode double: no app is connected"));
@@ -179,6 +187,10 @@ export async function startSocketModeServer(appId = "A0001"): Promise<SocketMode
     },
     drop(on) {
       pick(on)?.terminate();
+    },
+    silence(on) {
+      const socket = pick(on);
+      if (socket) silent.add(socket);
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
