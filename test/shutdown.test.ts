@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLedger } from "../src/wiring.js";
@@ -7,6 +9,7 @@ import {
   type SocketModeServer,
   shareCommandPayload,
   startSocketModeServer,
+  until,
 } from "./support/socket-mode.js";
 
 /**
@@ -77,6 +80,63 @@ describe("stopping in Socket Mode", () => {
     await s.disconnected();
     const shares = await sharesIn(h);
     expect(shares.map((share) => share.state)).toEqual(["active"]);
+  });
+});
+
+describe("SIGTERM to the running process (node src/main.ts)", () => {
+  // Starting a child under tsx takes seconds on a busy machine.
+  it("exits 0 after posting a share acknowledged a millisecond before the signal, and showing its outcome", {
+    timeout: 60_000,
+  }, async () => {
+    socket = await startSocketModeServer();
+    // The harness's own Handout (HTTP mode) stays idle; the child takes the Slack double's Socket Mode.
+    const h = await startHarness();
+    harness = h;
+    h.slack.workspace.socketModeUrl = socket.url;
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      env: {
+        ...process.env,
+        ...h.env,
+        SLACK_APP_TOKEN: "xapp-test",
+        SLACK_SIGNING_SECRET: "",
+        PORT: "0",
+        HANDOUT_LEDGER: `sqlite:${join(h.dir, "child.db")}`,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    const exited = once(child, "exit");
+    try {
+      await socket.connected(1, 20_000);
+      await until(() => socket?.greeted === 1, "the child was not greeted");
+      const trigger = "3101.1.sigterm";
+      await socket.send("slash_commands", shareCommandPayload("", trigger, h.slack.responseUrl("sigterm")));
+      const { view } = await filledView(
+        h,
+        await h.slack.waitFor("views.open", (call) => call.args.trigger_id === trigger),
+      );
+      slow(h, "chat.postMessage", 300);
+      const ack = await socket.send(
+        "interactive",
+        flow(h).submission(view, "U0ANA", { files: ["k:reports/q1 2026.pdf"], expirySeconds: DAY }),
+      );
+      expect(JSON.stringify(ack.payload)).toContain("Sharing…");
+      await delay(1);
+      child.kill("SIGTERM");
+      expect(await flow(h).outcome(view)).toContain("Shared the file in <#C0GENERAL>");
+      const [code, signal] = await exited;
+      expect({ code, signal }, output).toEqual({ code: 0, signal: null });
+      expect(output).toContain("stopping: no new work; the work under way finishes first");
+      expect(h.slack.messages.filter((m) => m.channel === "C0GENERAL")).toHaveLength(1);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
   });
 });
 

@@ -95,6 +95,8 @@ export interface Harness {
   readonly requests: SlackRequests;
   readonly logs: ReturnType<typeof captureLogs>;
   readonly dir: string;
+  /** The environment Handout was started with, for starting another process like it. */
+  readonly env: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -151,12 +153,13 @@ export async function startHarness(
     HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
     ...extraEnv,
   };
+  const given = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   let handout: RunningHandout;
   try {
     handout = await startHandout(
-      Object.fromEntries(
-        Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
-      ),
+      given,
       logs.logger,
       options,
     );
@@ -179,6 +182,7 @@ export async function startHarness(
     requests,
     logs,
     dir,
+    env: given,
     async stop() {
       await handout.stop();
       await slack.stop();
