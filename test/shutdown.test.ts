@@ -3,7 +3,15 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openLedger } from "../src/wiring.js";
-import { answered, DAY, filledView, flow, type Harness, startHarness } from "./support/handout-harness.js";
+import {
+  answered,
+  DAY,
+  filledView,
+  flow,
+  type Harness,
+  startHarness,
+  type View,
+} from "./support/handout-harness.js";
 import {
   delay,
   type SocketModeServer,
@@ -24,6 +32,26 @@ const slow = (h: Harness, method: string, ms: number) =>
     await delay(ms);
     return fallback();
   });
+
+/**
+ * `/share` and a submission over the socket, with Slack slow to take the post: resolves a millisecond
+ * after the person was told "Sharing…", with the modal.
+ */
+async function acknowledgedShare(h: Harness, s: SocketModeServer, trigger: string): Promise<View> {
+  await s.send("slash_commands", shareCommandPayload("", trigger, h.slack.responseUrl(trigger)));
+  const { view } = await filledView(
+    h,
+    await h.slack.waitFor("views.open", (call) => call.args.trigger_id === trigger),
+  );
+  slow(h, "chat.postMessage", 300);
+  const ack = await s.send(
+    "interactive",
+    flow(h).submission(view, "U0ANA", { files: ["k:reports/q1 2026.pdf"], expirySeconds: DAY }),
+  );
+  expect(JSON.stringify(ack.payload)).toContain("Sharing…");
+  await delay(1);
+  return view;
+}
 
 const sharesIn = async (h: Harness) => {
   const ledger = await openLedger({ kind: "sqlite", path: join(h.dir, "handout.db") });
@@ -55,19 +83,7 @@ describe("stopping in Socket Mode", () => {
     );
     harness = h;
     await s.connected();
-    const trigger = "3001.1.stop";
-    await s.send("slash_commands", shareCommandPayload("", trigger, h.slack.responseUrl("stop")));
-    const { view } = await filledView(
-      h,
-      await h.slack.waitFor("views.open", (call) => call.args.trigger_id === trigger),
-    );
-    slow(h, "chat.postMessage", 300);
-    const ack = await s.send(
-      "interactive",
-      flow(h).submission(view, "U0ANA", { files: ["k:reports/q1 2026.pdf"], expirySeconds: DAY }),
-    );
-    expect(JSON.stringify(ack.payload)).toContain("Sharing…");
-    await delay(1);
+    const view = await acknowledgedShare(h, s, "3001.1.stop");
     const stopped = h.handout.stop();
 
     // No new work once stopping: Slack's next envelope is not taken.
@@ -115,19 +131,7 @@ describe("SIGTERM to the running process (node src/main.ts)", () => {
     try {
       await socket.connected(1, 20_000);
       await until(() => socket?.greeted === 1, "the child was not greeted");
-      const trigger = "3101.1.sigterm";
-      await socket.send("slash_commands", shareCommandPayload("", trigger, h.slack.responseUrl("sigterm")));
-      const { view } = await filledView(
-        h,
-        await h.slack.waitFor("views.open", (call) => call.args.trigger_id === trigger),
-      );
-      slow(h, "chat.postMessage", 300);
-      const ack = await socket.send(
-        "interactive",
-        flow(h).submission(view, "U0ANA", { files: ["k:reports/q1 2026.pdf"], expirySeconds: DAY }),
-      );
-      expect(JSON.stringify(ack.payload)).toContain("Sharing…");
-      await delay(1);
+      const view = await acknowledgedShare(h, socket, "3101.1.sigterm");
       child.kill("SIGTERM");
       expect(await flow(h).outcome(view)).toContain("Shared the file in <#C0GENERAL>");
       const [code, signal] = await exited;

@@ -158,11 +158,7 @@ export async function startHarness(
   );
   let handout: RunningHandout;
   try {
-    handout = await startHandout(
-      given,
-      logs.logger,
-      options,
-    );
+    handout = await startHandout(given, logs.logger, options);
   } catch (error) {
     await slack.stop();
     await bucket.stop();
