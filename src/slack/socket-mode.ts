@@ -202,6 +202,8 @@ export class SocketModeReceiver implements Receiver {
         if (failures > 0) this.logger.info({ attempts: failures + 1 }, "Socket Mode is connected again");
         return;
       } catch (error) {
+        // A connection still being greeted when Handout stops fails; that is no news.
+        if (this.draining) return;
         failures++;
         const first = this.options.backoffMs ?? 1000;
         const wait = Math.max(
