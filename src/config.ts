@@ -52,6 +52,10 @@ export interface Config {
   readonly expiryCheckSeconds: number;
   /** How long before an announcement's links expire its sharer is reminded; undefined: no reminders. */
   readonly announcementReminderSeconds: number | undefined;
+  /** How long a shutdown waits for work already acknowledged to finish. */
+  readonly shutdownGraceSeconds: number;
+  /** How long Socket Mode may be without a connection before /healthz answers 503. */
+  readonly socketDownLimitSeconds: number;
   readonly slack: SlackSettings | undefined;
   readonly bucket: BucketSettings | undefined;
   readonly signing: SigningSettings | undefined;
@@ -92,6 +96,21 @@ const interval = (example: string) =>
 
 /** A CloudFront public key ID (`K…`; `APKA…` for the legacy key pairs of an account's root user). */
 export const CLOUDFRONT_KEY_ID = /^(K|APKA)[A-Z0-9]{5,}$/;
+
+/** `8s`, or a duration such as `2m`; seconds, up to `maxSeconds`. */
+const seconds = (text: string): number | undefined => {
+  const match = /^(\d{1,6})\s*s$/.exec(text.trim().toLowerCase());
+  return match ? Number(match[1]) : parseDuration(text);
+};
+
+const secondsSetting = (example: string, maxSeconds: number, maxText: string) =>
+  z
+    .string()
+    .refine((v) => seconds(v) !== undefined, {
+      message: `must be a number of seconds or a duration such as ${example}`,
+      abort: true,
+    })
+    .refine((v) => (seconds(v) as number) <= maxSeconds, `must be at most ${maxText}`);
 
 // Messages name the variable and the fix and never repeat a value: some of these are secrets.
 const envSchema = z.object({
@@ -185,6 +204,8 @@ const envSchema = z.object({
   ),
   HANDOUT_EXPIRY_CHECK: optional(interval("1m or 5m")),
   HANDOUT_ANNOUNCEMENT_REMINDER: optional(interval("1d or 12h")),
+  HANDOUT_SHUTDOWN_GRACE: optional(secondsSetting("8s or 1m", 600, "10m")),
+  HANDOUT_SOCKET_DOWN_LIMIT: optional(secondsSetting("60s or 5m", MAX_INTERVAL_SECONDS, "24d")),
   LOG_LEVEL: optional(
     z.enum(
       ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
@@ -280,6 +301,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
     announcementReminderSeconds: e.HANDOUT_ANNOUNCEMENT_REMINDER
       ? parseDuration(e.HANDOUT_ANNOUNCEMENT_REMINDER)
       : undefined,
+    shutdownGraceSeconds: seconds(e.HANDOUT_SHUTDOWN_GRACE ?? "8s") as number,
+    socketDownLimitSeconds: seconds(e.HANDOUT_SOCKET_DOWN_LIMIT ?? "60s") as number,
     slack: e.SLACK_BOT_TOKEN
       ? {
           botToken: e.SLACK_BOT_TOKEN,

@@ -10,8 +10,8 @@ import { isSignedLink } from "./links/link-server.js";
 
 export interface HttpServerOptions {
   readonly port: number;
-  /** What GET /healthz reports (always with `ok: true`: the process is up and answering). */
-  readonly health: () => Record<string, unknown>;
+  /** What GET /healthz reports; it answers 503 when `ok` is false, so that the HEALTHCHECK sees it. */
+  readonly health: () => { readonly ok: boolean } & Record<string, unknown>;
   /** Handout's own signed links (the embedded default); answers true when it took the request. */
   readonly links?: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   /** Slack's events in HTTP mode, on /slack/events. */
@@ -20,7 +20,10 @@ export interface HttpServerOptions {
 
 export interface RunningHttpServer {
   readonly port: number;
-  stop(): Promise<void>;
+  /** Takes no new connections; requests under way finish, and idle kept-alive connections close. */
+  stopAccepting(): void;
+  /** Stops, cutting off whatever is still under way after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -54,8 +57,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (isSignedLink(req.url) && options.links?.(req, res)) return;
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
-      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-      res.end(req.method === "HEAD" ? undefined : JSON.stringify({ ok: true, ...options.health() }));
+      const health = options.health();
+      res.writeHead(health.ok ? 200 : 503, {
+        "content-type": "application/json",
+        "cache-control": "no-store",
+      });
+      res.end(req.method === "HEAD" ? undefined : JSON.stringify(health));
       return;
     }
     if (path?.startsWith("/slack/") && options.slack) {
@@ -78,12 +85,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     server.once("error", reject);
     server.listen(options.port, () => resolve());
   });
+  const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));
+  let closing = false;
+  const stopAccepting = () => {
+    if (!closing) server.close();
+    closing = true;
+    server.closeIdleConnections();
+  };
+  // A kept-alive connection that finishes a request once the server is closing closes then, not later.
+  server.on("request", (_req, res) => {
+    if (closing) res.shouldKeepAlive = false;
+  });
   return {
     port: (server.address() as AddressInfo).port,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    stopAccepting,
+    async stop(graceMs = 0) {
+      stopAccepting();
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed.finally(() => clearTimeout(force));
+    },
   };
 }

@@ -13,27 +13,37 @@ try {
 const logger = createLogger(process.env.LOG_LEVEL || "info");
 if (dotEnv) logger.info("read settings from .env (the environment's own win)");
 
+// Nothing ends the process unseen: an error no code handled is logged, and Handout stops as on SIGTERM.
+let shutdown: ((signal: string, code?: number) => void) | undefined;
+const fail = (what: string, error: unknown) => {
+  logger.fatal({ err: error }, `${what}; stopping`);
+  if (shutdown) shutdown("error", 1);
+  else process.exit(1);
+};
+process.on("unhandledRejection", (error) => fail("a promise failed and nothing handled it", error));
+process.on("uncaughtException", (error) => fail("an error reached the top and nothing handled it", error));
+
 try {
   const handout = await startHandout(process.env, logger);
   let stopping = false;
-  const shutdown = (signal: string) => {
+  shutdown = (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "stopping");
+    logger.info({ signal }, "stopping: no new work; the work under way finishes first");
     handout.stop().then(
-      () => process.exit(0),
+      () => process.exit(code),
       (error: unknown) => {
         logger.error({ err: error }, "could not stop cleanly");
         process.exit(1);
       },
     );
   };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGTERM", () => shutdown?.("SIGTERM"));
   // Reads the access policy again; an invalid file is refused and the policy in force stays.
   process.on("SIGHUP", () => {
     void handout.reloadPolicy();
   });
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGINT", () => shutdown?.("SIGINT"));
 } catch (error) {
   // Start-up failures are final: say what to fix, plainly, and stop.
   process.stderr.write(

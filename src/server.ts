@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { ErrorCode, WebClient } from "@slack/web-api";
+import { WebClient } from "@slack/web-api";
 import { createKeyValueStoreClient } from "./adapters/aws-clients.js";
 import { FileIndex } from "./adapters/file-index.js";
 import { keyValueStoreRevocationList } from "./adapters/revocation-store.js";
@@ -16,12 +16,13 @@ import { startHttpServer } from "./http-server.js";
 import type { Logger } from "./logger.js";
 import { loadPolicyFile, parsePolicy } from "./policy-file.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "./slack/app.js";
-import { boltLogger } from "./slack/bolt-logger.js";
 import type { HandoutContext } from "./slack/context.js";
 import { KeyRefs } from "./slack/key-refs.js";
 import { MetadataSeal } from "./slack/metadata.js";
 import { responseUrlCheck } from "./slack/response-url.js";
 import { slackErrorCode } from "./slack/slack-error.js";
+import { SocketModeReceiver } from "./slack/socket-mode.js";
+import { WorkInFlight } from "./slack/work-in-flight.js";
 import { openStorage, type Storage } from "./storage.js";
 import { openLedger } from "./wiring.js";
 
@@ -52,9 +53,11 @@ export interface Handout {
         readonly context: HandoutContext;
         readonly bot: { botId: string; botUserId: string };
         readonly expiry: ExpiryScheduler;
+        /** The listeners' work under way, which a shutdown lets finish. */
+        readonly work: WorkInFlight;
       }
     | undefined;
-  /** What GET /healthz reports. */
+  /** What GET /healthz reports of the index. */
   health(): Record<string, unknown>;
   /**
    * Reads the policy file again. A valid one takes effect for every request from now on, and the
@@ -182,7 +185,9 @@ export async function buildHandout(
       logger,
     });
     const acceptsResponseUrl = responseUrlCheck(settings.apiUrl);
+    const work = new WorkInFlight();
     const context: HandoutContext = {
+      overdue: work.overdue,
       policy: () => policy,
       directory,
       search: index,
@@ -221,7 +226,7 @@ export async function buildHandout(
       },
       logger,
     );
-    slack = { settings, context, bot, expiry };
+    slack = { settings, context, bot, expiry, work };
   }
 
   let reloading: Promise<PolicyReload> = Promise.resolve({ ok: true, rules: policy.rules.length });
@@ -264,7 +269,6 @@ export async function buildHandout(
     health() {
       const status = index.status();
       return {
-        slack: slack ? "connected" : "not configured",
         index: { files: status.files, complete: status.complete, building: status.building },
       };
     },
@@ -277,53 +281,6 @@ export async function buildHandout(
   };
 }
 
-/**
- * Asks Slack once, without retrying, for a Socket Mode connection with the app token, so that a bad
- * token or an unreachable Slack stops start-up with what to fix: the Socket Mode client itself retries
- * most failures for as long as it runs.
- */
-async function checkAppToken(appToken: string, apiUrl: string | undefined, logger: Logger): Promise<void> {
-  const client = new WebClient(appToken, {
-    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    logger: boltLogger(logger),
-  });
-  try {
-    await client.apps.connections.open();
-  } catch (error) {
-    const code = slackErrorCode(error);
-    const status = (error as { statusCode?: number }).statusCode;
-    if (
-      (error as { code?: string }).code === ErrorCode.RateLimitedError ||
-      (status !== undefined && status >= 500)
-    ) {
-      throw new HandoutError(
-        "CONFIG_INVALID",
-        `Slack is busy and would not open a Socket Mode connection now (${status ?? "rate limited"}): start Handout again in a minute.`,
-        { cause: error },
-      );
-    }
-    if (code === undefined) {
-      throw new HandoutError(
-        "CONFIG_INVALID",
-        `Could not reach Slack to open a Socket Mode connection (${(error as Error).message}): check the network${apiUrl ? " and SLACK_API_URL" : ""}.`,
-        { cause: error },
-      );
-    }
-    throw new HandoutError(
-      "CONFIG_INVALID",
-      code === "invalid_auth" ||
-        code === "not_authed" ||
-        code === "token_revoked" ||
-        code === "account_inactive"
-        ? `Slack refused SLACK_APP_TOKEN (${code}): create an app-level token with the connections:write scope on the Slack app's Basic Information page.`
-        : `Slack would not open a Socket Mode connection (${code}): check that Socket Mode is on in the Slack app's settings.`,
-      { cause: error },
-    );
-  }
-}
-
 /** The first 12 hex digits of a file's SHA-256, or undefined when it cannot be read. */
 const fileDigest = (path: string): Promise<string | undefined> =>
   readFile(path).then(
@@ -331,30 +288,60 @@ const fileDigest = (path: string): Promise<string | undefined> =>
     () => undefined,
   );
 
+/** The clock every part reads, /healthz's measure of Socket Mode's time without a connection among them. */
+export type StartOptions = Pick<BuildOptions, "now">;
+
+/** After the grace period, how long work cut off has to tell the people waiting on it. */
+const FINAL_WORD_MS = 1000;
+
 /** Builds Handout and serves: /healthz, Slack (HTTP or Socket Mode), and the embedded default's links. */
 export async function startHandout(
   env: NodeJS.ProcessEnv,
   logger: Logger,
-  options: Pick<BuildOptions, "now"> = {},
+  options: StartOptions = {},
 ): Promise<RunningHandout> {
   const handout = await buildHandout(env, logger, options);
-  const slack = handout.slack;
-  const receiver = slack ? slackReceiver(slack.settings, logger) : undefined;
+  const { config, slack } = handout;
+  const now = options.now;
+  const receiver = slack
+    ? slackReceiver(slack.settings, logger, {
+        downLimitMs: config.socketDownLimitSeconds * 1000,
+        ...(now ? { now: () => now().getTime() } : {}),
+      })
+    : undefined;
+  const socket = receiver instanceof SocketModeReceiver ? receiver : undefined;
   const app =
     slack && receiver
-      ? createSlackApp({ ...slack, logger, receiver, botId: slack.bot.botId, botUserId: slack.bot.botUserId })
+      ? createSlackApp({
+          ...slack,
+          logger,
+          receiver,
+          botId: slack.bot.botId,
+          botUserId: slack.bot.botUserId,
+          work: slack.work,
+        })
       : undefined;
+  let stopping: Promise<void> | undefined;
+  const health = () => {
+    const connection = socket?.health();
+    const { healthy, ...shown } = connection ?? { healthy: true };
+    return {
+      ok: stopping === undefined && healthy,
+      ...(stopping ? { stopping: true } : {}),
+      slack: slack ? (socket ? { mode: "socket", ...shown } : { mode: "http" }) : "not configured",
+      ...handout.health(),
+    };
+  };
   let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   try {
     http = await startHttpServer({
-      port: handout.config.port,
-      health: () => handout.health(),
+      port: config.port,
+      health,
       links: handout.storage.links,
       slack: receiver && "requestListener" in receiver ? receiver.requestListener : undefined,
     });
     // Socket Mode connects out to Slack; in HTTP mode the server above receives Slack's requests.
-    if (app && slack?.settings.appToken) {
-      await checkAppToken(slack.settings.appToken, slack.settings.apiUrl, logger);
+    if (app && socket) {
       await app.start().catch((error: unknown) => {
         throw isHandoutError(error)
           ? error
@@ -374,7 +361,7 @@ export async function startHandout(
   logger.info(
     {
       port: server.port,
-      slack: slack ? (slack.settings.appToken ? "socket mode" : "http") : "not configured",
+      slack: slack ? (socket ? "socket mode" : "http") : "not configured",
     },
     `Handout is running on port ${server.port}, sharing ${handout.storage.description}`,
   );
@@ -383,16 +370,23 @@ export async function startHandout(
       "Slack is not connected: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), then restart. Until then `handout sign` makes links that this server serves.",
     );
   }
-  // A second SIGTERM, or a stop during one, waits for the same stop.
-  let stopping: Promise<void> | undefined;
+  const graceMs = config.shutdownGraceSeconds * 1000;
   return {
     port: server.port,
     index: handout.index,
     expiry: slack?.expiry,
     reloadPolicy: () => handout.reloadPolicy(),
+    // A second SIGTERM, or a stop during one, waits for the same stop.
     stop() {
       stopping ??= (async () => {
-        if (app && slack?.settings.appToken) await app.stop();
+        // No new work: Socket Mode takes no more envelopes, the HTTP server no more connections.
+        socket?.drain();
+        server.stopAccepting();
+        const running = slack?.work.size ?? 0;
+        if (running > 0) logger.info({ running, graceMs }, "letting the work under way finish");
+        const unfinished = (await slack?.work.settle(graceMs, FINAL_WORD_MS)) ?? 0;
+        if (unfinished > 0) logger.warn({ unfinished }, "stopped with work still under way");
+        if (app && socket) await app.stop();
         await server.stop();
         await handout.close();
       })();

@@ -42,6 +42,8 @@ describe("configuration", () => {
       ledger: { kind: "sqlite", path: "./handout.db" },
       revocationStoreArn: undefined,
       expiryCheckSeconds: 60,
+      shutdownGraceSeconds: 8,
+      socketDownLimitSeconds: 60,
       slack: {
         botToken: "xoxb-1",
         appToken: undefined,
@@ -178,6 +180,24 @@ describe("intervals", () => {
         CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "s",
       }).signing?.keyMaxAgeSeconds,
     ).toBe(24 * 86_400);
+  });
+});
+
+describe("the shutdown grace period and the Socket Mode health bound", () => {
+  it("takes seconds or a duration, defaults to 8 s and 60 s, and refuses anything else naming the setting", () => {
+    expect(loadConfig({})).toMatchObject({ shutdownGraceSeconds: 8, socketDownLimitSeconds: 60 });
+    expect(loadConfig({ HANDOUT_SHUTDOWN_GRACE: "5s", HANDOUT_SOCKET_DOWN_LIMIT: "2m" })).toMatchObject({
+      shutdownGraceSeconds: 5,
+      socketDownLimitSeconds: 120,
+    });
+    expect(loadConfig({ HANDOUT_SHUTDOWN_GRACE: "0s" }).shutdownGraceSeconds).toBe(0);
+    expect(problemsOf({ HANDOUT_SHUTDOWN_GRACE: "soon", HANDOUT_SOCKET_DOWN_LIMIT: "-1s" })).toEqual([
+      "HANDOUT_SHUTDOWN_GRACE must be a number of seconds or a duration such as 8s or 1m.",
+      "HANDOUT_SOCKET_DOWN_LIMIT must be a number of seconds or a duration such as 60s or 5m.",
+    ]);
+    expect(problemsOf({ HANDOUT_SHUTDOWN_GRACE: "1h" })).toEqual([
+      "HANDOUT_SHUTDOWN_GRACE must be at most 10m.",
+    ]);
   });
 });
 

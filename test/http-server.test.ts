@@ -9,7 +9,7 @@ describe("Handout's HTTP server under slow or many clients", () => {
     // Bolt reads the whole body before it answers.
     server = await startHttpServer({
       port: 0,
-      health: () => ({}),
+      health: () => ({ ok: true }),
       slack: (req, res) => req.resume().on("end", () => res.end("ok")),
     });
   });

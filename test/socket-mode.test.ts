@@ -10,7 +10,7 @@ import {
   type Harness,
   startHarness,
 } from "./support/handout-harness.js";
-import { type SocketModeServer, startSocketModeServer } from "./support/socket-mode.js";
+import { type SocketModeServer, shareCommandPayload, startSocketModeServer } from "./support/socket-mode.js";
 
 /**
  * Socket Mode, the manifest's default: Handout started with SLACK_APP_TOKEN (and no signing secret)
@@ -34,21 +34,8 @@ describe("Socket Mode", () => {
     await socket?.stop();
   });
 
-  const command = (text: string, trigger: string) => ({
-    token: "legacy-verification-token",
-    team_id: "T0001",
-    team_domain: "handout-test",
-    channel_id: "C0GENERAL",
-    channel_name: "general",
-    user_id: "U0ANA",
-    user_name: "ana",
-    command: "/share",
-    text,
-    api_app_id: "A0001",
-    is_enterprise_install: "false",
-    response_url: h.slack.responseUrl(`socket-${trigger}`),
-    trigger_id: trigger,
-  });
+  const command = (text: string, trigger: string) =>
+    shareCommandPayload(text, trigger, h.slack.responseUrl(`socket-${trigger}`));
 
   it("connects with the app token, through the Web API URL it is given", async () => {
     const [open] = h.slack.calls.filter((call) => call.method === "apps.connections.open");

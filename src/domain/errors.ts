@@ -14,7 +14,8 @@ export type ErrorCode =
   | "NOT_IN_CHANNEL"
   | "CHANNEL_NOT_FOUND"
   | "DIRECTORY_UNAVAILABLE"
-  | "SLACK_UNAVAILABLE";
+  | "SLACK_UNAVAILABLE"
+  | "STOPPING";
 
 export class HandoutError extends Error {
   constructor(

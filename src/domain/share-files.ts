@@ -41,6 +41,17 @@ export interface ShareSteps {
    * recorded as failed and nothing is posted. An extension claims the share it replaces here.
    */
   readonly recorded?: (record: ShareRecord) => Promise<void>;
+  /** Aborted when Handout must stop before the share is done: it stops before recording, or before posting. */
+  readonly stop?: AbortSignal | undefined;
+}
+
+function assertNotStopped(stop: AbortSignal | undefined): void {
+  if (stop?.aborted) {
+    throw new HandoutError(
+      "STOPPING",
+      "Handout had to stop (it is restarting) before it could post this: try again in a minute.",
+    );
+  }
 }
 
 export interface ShareDependencies {
@@ -93,6 +104,7 @@ export async function shareFiles(
   assertWellFormed(request);
   const policy = deps.policy();
   const person = await deps.directory.person(request.userId, { fresh: true });
+  assertNotStopped(steps.stop);
   const access = accessFor(policy, person);
 
   const refused = request.keys.filter((key) => !access.allows(key));
@@ -128,6 +140,7 @@ export async function shareFiles(
     );
   }
 
+  assertNotStopped(steps.stop);
   const files = await Promise.all(request.keys.map((key) => deps.catalog.stat(key)));
   const gone = request.keys.filter((_, i) => files[i] === undefined);
   if (gone.length > 0) {
@@ -138,6 +151,7 @@ export async function shareFiles(
     );
   }
 
+  assertNotStopped(steps.stop);
   // Recorded before any link exists, so that no link is ever out there without a record to revoke it by.
   const record = await deps.ledger.record({
     id: newShareId(),
@@ -175,6 +189,7 @@ export async function shareFiles(
       announcement: request.mode === "announce" ? request.announcement : undefined,
       channelId: request.channelId,
     };
+    assertNotStopped(steps.stop);
     posted = await deps.poster.post(share, request.origin);
   } catch (error) {
     // The cause is what the person needs to hear, even if the ledger cannot take the failure.

@@ -1,4 +1,4 @@
-import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from "@slack/bolt";
+import { App, HTTPReceiver, type Receiver } from "@slack/bolt";
 import type { SlackSettings } from "../config.js";
 import type { Logger } from "../logger.js";
 import { boltLogger } from "./bolt-logger.js";
@@ -23,6 +23,8 @@ import { extendButton, revokeButton } from "./listeners/share-actions.js";
 import { shareCommand } from "./listeners/share-command.js";
 import { shareShortcut } from "./listeners/share-shortcut.js";
 import { shareSubmission } from "./listeners/share-submission.js";
+import { SocketModeReceiver } from "./socket-mode.js";
+import type { WorkInFlight } from "./work-in-flight.js";
 
 /** Slack's 429s are retried after the Retry-After it sends; a person is waiting, so not for long. */
 export const SLACK_RETRIES = { retries: 3, factor: 2, minTimeout: 500, maxRetryTime: 20_000 };
@@ -34,25 +36,31 @@ export interface SlackAppOptions {
   /** From auth.test, which the composition root calls itself so that a bad token stops start-up. */
   readonly botId: string;
   readonly botUserId: string;
+  /** Tracks the listeners' work, so that a shutdown can wait for it. */
+  readonly work?: WorkInFlight | undefined;
 }
 
 /**
  * The Slack receiver for the settings: Socket Mode with an app token, otherwise HTTP, whose request
  * listener Handout's own HTTP server calls for /slack/events.
  */
-export function slackReceiver(settings: SlackSettings, logger: Logger): HTTPReceiver | SocketModeReceiver {
-  const slackLogger = boltLogger(logger);
+export function slackReceiver(
+  settings: SlackSettings,
+  logger: Logger,
+  socket: { readonly downLimitMs: number; readonly now?: () => number },
+): HTTPReceiver | SocketModeReceiver {
   return settings.appToken
     ? new SocketModeReceiver({
         appToken: settings.appToken,
-        logger: slackLogger,
         // apps.connections.open goes where the rest of the Web API does (GovSlack, a test double).
-        installerOptions: { clientOptions: settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {} },
+        apiUrl: settings.apiUrl,
+        logger,
+        ...socket,
       })
     : new HTTPReceiver({
         signingSecret: settings.signingSecret as string,
         endpoints: "/slack/events",
-        logger: slackLogger,
+        logger: boltLogger(logger),
       });
 }
 
@@ -72,6 +80,7 @@ export function createSlackApp(options: SlackAppOptions & { readonly receiver: R
     },
   });
 
+  if (options.work) app.use(options.work.middleware);
   app.command("/share", shareCommand(context));
   app.shortcut(SHARE_SHORTCUT, shareShortcut(context));
   app.options({ action_id: actionOf(Field.files) }, fileSuggestions(context));

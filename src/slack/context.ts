@@ -22,6 +22,8 @@ export interface HandoutContext {
    * submission then acknowledges with its outcome instead of updating the modal afterwards.
    */
   readonly ackWaitsForListener?: boolean;
+  /** Aborted when a shutdown's grace period has run out: work still under way stops and says so. */
+  readonly overdue?: AbortSignal;
 }
 
 /** Resolves to undefined when the promise takes longer than `ms`: for answers Slack waits 3 seconds for. */
@@ -35,4 +37,30 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<T | un
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The promise's value, or `fallback` when the signal aborts and the promise has still not settled
+ * `ms` later: for words to a person waiting on work that a shutdown is about to cut off.
+ */
+export function unlessCutOff<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  fallback: T,
+  ms: number,
+): Promise<T> {
+  if (!signal) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const cutOff = new Promise<T>((resolve) => {
+    onAbort = () => {
+      timer = setTimeout(() => resolve(fallback), ms);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([promise, cutOff]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  });
 }

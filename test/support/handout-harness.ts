@@ -116,6 +116,8 @@ export interface Harness {
   readonly requests: SlackRequests;
   readonly logs: ReturnType<typeof captureLogs>;
   readonly dir: string;
+  /** The environment Handout was started with, for starting another process like it. */
+  readonly env: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -171,16 +173,13 @@ export async function startHarness(
     HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
     ...extraEnv,
   };
+  const given = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   const clock = testClock();
   let handout: RunningHandout;
   try {
-    handout = await startHandout(
-      Object.fromEntries(
-        Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
-      ),
-      logs.logger,
-      { now: clock.now },
-    );
+    handout = await startHandout(given, logs.logger, { now: clock.now });
   } catch (error) {
     await slack.stop();
     await bucket.stop();
@@ -201,6 +200,7 @@ export async function startHarness(
     requests,
     logs,
     dir,
+    env: given,
     async stop() {
       await handout.stop();
       await slack.stop();

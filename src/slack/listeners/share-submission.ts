@@ -5,7 +5,7 @@ import { accessFor } from "../../domain/policy.js";
 import type { Posted } from "../../domain/ports.js";
 import { shareFiles } from "../../domain/share-files.js";
 import { messageView } from "../blocks/share-modal.js";
-import { type HandoutContext, within } from "../context.js";
+import { type HandoutContext, unlessCutOff, within } from "../context.js";
 import { slackDate } from "../format.js";
 import { Field } from "../ids.js";
 import type { ModalState } from "../metadata.js";
@@ -14,6 +14,10 @@ import { slackErrorCode } from "../slack-error.js";
 
 /** The part of Slack's 3 seconds that a quick check against cached data may use. */
 const QUICK_CHECK_MS = 1200;
+/** How long a share cut off by a shutdown may still take to end on its own before the person is told. */
+const CUT_OFF_MS = 300;
+const CUT_OFF_TEXT =
+  "*Handout had to stop (it is restarting) while this share was under way.*\n\nIf it was posted, it is listed under *Your links* in Handout's App Home; if not, share again in a minute.";
 
 /**
  * The share form was submitted. Mistakes a person can fix are answered next to the field, at once.
@@ -53,7 +57,12 @@ export const shareSubmission =
       response_action: "update",
       view: messageView(view.private_metadata, ":hourglass_flowing_sand: Sharing…"),
     });
-    const text = await share(ctx, body.user.id, state, form);
+    const text = await unlessCutOff(
+      share(ctx, body.user.id, state, form),
+      ctx.overdue,
+      CUT_OFF_TEXT,
+      CUT_OFF_MS,
+    );
     try {
       // The modal the seal was made for, not the payload's view id: no other modal can be reached.
       await client.views.update({
@@ -116,6 +125,7 @@ async function share(
             : undefined,
       },
       ctx.share,
+      { stop: ctx.overdue },
     );
     ctx.logger.info(
       {
