@@ -2,7 +2,7 @@ import type { WebClient } from "@slack/web-api";
 import { HandoutError } from "../domain/errors.js";
 import type { Origin, Posted, Poster, Share } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
-import { shareBlocks, shareText } from "../slack/blocks/share-message.js";
+import { type ShareMessagePart, shareMessages } from "../slack/blocks/share-message.js";
 import { slackFailure } from "../slack/slack-error.js";
 
 const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
@@ -10,64 +10,91 @@ const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
 /**
  * Posts shares with the Web API. Where Handout is not a member of the conversation but the share began
  * there with /share, it answers through the command's response URL, which Slack honours in any
- * conversation; otherwise it says how to let Handout in.
+ * conversation; otherwise it says how to let Handout in. A share whose links do not fit in one message
+ * is posted as several, in order: the first is what Slack's answers about membership decide on.
  */
 export function slackPoster(client: WebClient, logger: Logger): Poster {
   async function viaResponseUrl(
     origin: Origin,
-    share: Share,
+    parts: readonly ShareMessagePart[],
     responseType: "in_channel" | "ephemeral",
   ): Promise<void> {
-    const response = await fetch(origin.responseUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        response_type: responseType,
-        replace_original: false,
-        text: shareText(share),
-        blocks: shareBlocks(share),
-        unfurl_links: false,
-        unfurl_media: false,
-      }),
-    });
-    if (!response.ok) {
-      throw new HandoutError(
-        "SLACK_UNAVAILABLE",
-        `Slack did not accept the message (${response.status}). The /share command can answer in a conversation for 30 minutes: run /share again.`,
-      );
+    for (const part of parts) {
+      const response = await fetch(origin.responseUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          response_type: responseType,
+          replace_original: false,
+          ...part,
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      });
+      if (!response.ok) {
+        throw new HandoutError(
+          "SLACK_UNAVAILABLE",
+          `Slack did not accept the message (${response.status}). The /share command can answer in a conversation for 30 minutes: run /share again.`,
+        );
+      }
     }
   }
 
-  const message = (share: Share) => ({
-    text: shareText(share),
-    blocks: shareBlocks(share),
-    unfurl_links: false,
-    unfurl_media: false,
-  });
+  const message = (part: ShareMessagePart) => ({ ...part, unfurl_links: false, unfurl_media: false });
 
-  async function postEphemeral(share: Share, origin: Origin | undefined): Promise<Posted> {
+  /** Posts the parts after the first; their timestamps, for editing them with the first. */
+  async function postRest(channel: string, rest: readonly ShareMessagePart[]): Promise<string[]> {
+    const followUps: string[] = [];
+    for (const part of rest) {
+      try {
+        const ts = (await client.chat.postMessage({ channel, ...message(part) })).ts;
+        if (ts) followUps.push(ts);
+      } catch (error) {
+        throw new HandoutError(
+          "SLACK_UNAVAILABLE",
+          `Slack posted the first part of the message but refused the rest (${slackFailure(error)}). Share the files that are missing again; the links already posted open until they expire.`,
+          { cause: error },
+        );
+      }
+    }
+    return followUps;
+  }
+
+  async function postEphemeral(
+    share: Share,
+    parts: ShareMessagePart[],
+    origin: Origin | undefined,
+  ): Promise<Posted> {
+    const [first, ...rest] = parts as [ShareMessagePart, ...ShareMessagePart[]];
     try {
-      await client.chat.postEphemeral({ channel: share.channelId, user: share.sharerId, ...message(share) });
+      await client.chat.postEphemeral({ channel: share.channelId, user: share.sharerId, ...message(first) });
+      for (const part of rest) {
+        await client.chat.postEphemeral({ channel: share.channelId, user: share.sharerId, ...message(part) });
+      }
       return { channelId: share.channelId, ts: undefined, via: "ephemeral", pinned: false };
     } catch (error) {
       if (!NOT_A_MEMBER.has(slackFailure(error))) throw failed(error);
     }
     if (origin?.channelId === share.channelId) {
-      await viaResponseUrl(origin, share, "ephemeral");
+      await viaResponseUrl(origin, parts, "ephemeral");
       return { channelId: share.channelId, ts: undefined, via: "response_url", pinned: false };
     }
     // Nowhere else to show it to the person alone: their direct messages with Handout.
+    let answer: Awaited<ReturnType<typeof client.chat.postMessage>>;
     try {
-      const answer = await client.chat.postMessage({ channel: share.sharerId, ...message(share) });
-      return {
-        channelId: answer.channel ?? share.sharerId,
-        ts: answer.ts,
-        via: "direct_message",
-        pinned: false,
-      };
+      answer = await client.chat.postMessage({ channel: share.sharerId, ...message(first) });
     } catch (error) {
       throw failed(error);
     }
+    const channelId = answer.channel ?? share.sharerId;
+    const followUps = await postRest(channelId, rest);
+    return {
+      channelId,
+      ts: answer.ts,
+      via: "direct_message",
+      pinned: false,
+      ...(followUps.length > 0 ? { followUps } : {}),
+    };
   }
 
   const failed = (error: unknown) =>
@@ -79,10 +106,12 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
 
   return {
     async post(share, origin): Promise<Posted> {
-      if (share.mode === "ephemeral") return postEphemeral(share, origin);
+      const parts = shareMessages(share);
+      if (share.mode === "ephemeral") return postEphemeral(share, parts, origin);
+      const [first, ...rest] = parts as [ShareMessagePart, ...ShareMessagePart[]];
       let ts: string | undefined;
       try {
-        ts = (await client.chat.postMessage({ channel: share.channelId, ...message(share) })).ts;
+        ts = (await client.chat.postMessage({ channel: share.channelId, ...message(first) })).ts;
       } catch (error) {
         if (!NOT_A_MEMBER.has(slackFailure(error))) throw failed(error);
         if (origin?.channelId !== share.channelId) {
@@ -92,9 +121,10 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
             { cause: error },
           );
         }
-        await viaResponseUrl(origin, share, "in_channel");
+        await viaResponseUrl(origin, parts, "in_channel");
         return { channelId: share.channelId, ts: undefined, via: "response_url", pinned: false };
       }
+      const followUps = await postRest(share.channelId, rest);
       let pinned = false;
       if (share.announcement?.pin && ts) {
         try {
@@ -107,7 +137,13 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
           );
         }
       }
-      return { channelId: share.channelId, ts, via: "message", pinned };
+      return {
+        channelId: share.channelId,
+        ts,
+        via: "message",
+        pinned,
+        ...(followUps.length > 0 ? { followUps } : {}),
+      };
     },
   };
 }

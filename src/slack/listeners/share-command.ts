@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import type { HandoutContext } from "../context.js";
-import { openShareModal } from "../open-share-modal.js";
+import { notOpenedText, openShareModal } from "../open-share-modal.js";
 
 export const HELP = [
   "*Share files from the team bucket*",
@@ -29,10 +29,7 @@ export const shareCommand =
       responseUrl: command.response_url,
       query,
     });
-    if (outcome === "trigger_expired") {
-      await respond({
-        response_type: "ephemeral",
-        text: "Slack took too long to open the share dialog. Type /share again.",
-      });
+    if (outcome !== "opened") {
+      await respond({ response_type: "ephemeral", text: notOpenedText(outcome, "Type /share again.") });
     }
   };

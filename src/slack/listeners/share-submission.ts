@@ -1,19 +1,16 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
-import { formatDuration } from "../../domain/duration.js";
 import { isHandoutError } from "../../domain/errors.js";
 import { accessFor } from "../../domain/policy.js";
 import type { Posted } from "../../domain/ports.js";
 import { shareFiles } from "../../domain/share-files.js";
+import { messageMrkdwn } from "../blocks/kit.js";
 import { messageView } from "../blocks/share-modal.js";
-import { type HandoutContext, within } from "../context.js";
+import { type HandoutContext, QUICK_CHECK_MS, within } from "../context.js";
 import { slackDate } from "../format.js";
 import { Field } from "../ids.js";
 import type { ModalState } from "../metadata.js";
-import { type FieldErrors, readShareForm, type ShareForm } from "../share-form.js";
-import { slackErrorCode } from "../slack-error.js";
-
-/** The part of Slack's 3 seconds that a quick check against cached data may use. */
-const QUICK_CHECK_MS = 1200;
+import { fillModal } from "../open-share-modal.js";
+import { expiryBeyondMax, type FieldErrors, readShareForm, type ShareForm } from "../share-form.js";
 
 /**
  * The share form was submitted. Mistakes a person can fix are answered next to the field, at once.
@@ -54,11 +51,7 @@ export const shareSubmission =
       view: messageView(view.private_metadata, ":hourglass_flowing_sand: Sharing…"),
     });
     const text = await share(ctx, body.user.id, state, form);
-    try {
-      await client.views.update({ view_id: view.id, view: messageView(view.private_metadata, text) });
-    } catch (error) {
-      ctx.logger.info({ reason: slackErrorCode(error) }, "could not show the share's outcome");
-    }
+    await fillModal(ctx, client, view.id, messageView(view.private_metadata, text));
   };
 
 /** Limits a person can fix in the form, judged on cached data (the share itself asks afresh). */
@@ -77,12 +70,8 @@ async function quickCheck(
   const refused = form.keys.filter((key) => !access.allows(key));
   if (refused.length > 0)
     return { [Field.files]: "You may not share some of these files. Remove them and try again." };
-  const max = access.expiryLimitsFor(form.keys)?.max;
-  if (max !== undefined && form.expiresAt.getTime() - now.getTime() > max * 1000) {
-    return {
-      [form.expiryField]: `Links to these files can last at most ${formatDuration(max)}. Choose an earlier time.`,
-    };
-  }
+  const tooLong = expiryBeyondMax(access, form.keys, form.expiresAt, now);
+  if (tooLong) return { [form.expiryField]: tooLong };
   if (form.mode === "announce" && !access.canAnnounce)
     return { [Field.how]: "You may not post announcements." };
   return undefined;
@@ -132,7 +121,7 @@ async function share(
         { event: "share_refused", user: userId, code: error.code, keys: form.keys },
         error.message,
       );
-      text = `*Nothing was shared.*\n\n${error.message}`;
+      text = `*Nothing was shared.*\n\n${messageMrkdwn(error.message)}`;
     } else {
       ctx.logger.error({ err: error, user: userId }, "a share failed unexpectedly");
       text =
