@@ -158,7 +158,9 @@ describe("revoke", () => {
     );
     expect(publish.args.user_id).toBe("U0ANA");
     // No edge deny list here: the notice says plainly that copies of the links still open.
-    expect(JSON.stringify(publish.args.view)).toContain("The links are gone from the message. Copies of the links keep opening until they expire");
+    expect(JSON.stringify(publish.args.view)).toContain(
+      "The links are gone from the message. Copies of the links keep opening until they expire",
+    );
   });
 
   it("refuses a forged revoke from another person, and changes nothing", async () => {
