@@ -209,6 +209,38 @@ describe("shares of ten files with long keys", () => {
     });
   }
 
+  it("answers through the response URL in several replies Slack takes, where Handout is not a member", async () => {
+    const keys = longKeys("reply", 1000);
+    await putAndIndex(keys);
+    const refs = new KeyRefs(h.handout.index);
+    const { view, responseUrlId } = await steps.share("U0ANA", "C0QUIET");
+    h.slack.reset();
+    await steps.submit(view, "U0ANA", { files: keys.map((key) => refs.toValue(key)), channel: "C0QUIET" });
+    expect(await steps.outcome(view)).toContain("Shared 10 files in <#C0QUIET>");
+    const replies = h.slack.callsTo(`response_url:${responseUrlId}`);
+    expect(replies.length).toBeGreaterThan(1);
+    for (const reply of replies) expect((await answered(reply)).response.status).toBe(200);
+    const urls = replies.flatMap((reply) => urlsIn(reply.args.blocks)).filter((url) => url.includes(DOMAIN));
+    expect(urls).toHaveLength(10);
+  });
+
+  it("says the first part was posted when Slack refuses a later one", async () => {
+    const keys = longKeys("partly", 1000);
+    await putAndIndex(keys);
+    const refs = new KeyRefs(h.handout.index);
+    const { view } = await steps.share("U0ANA", "C0GENERAL");
+    h.slack.reset();
+    let posts = 0;
+    h.slack.respond("chat.postMessage", (_call, fallback) =>
+      ++posts === 2 ? { ok: false, error: "rate_limited" } : fallback(),
+    );
+    await steps.submit(view, "U0ANA", { files: keys.map((key) => refs.toValue(key)) });
+    const text = await steps.outcome(view);
+    expect(text).toContain("Slack showed the first part of the message but refused the rest (rate_limited)");
+    expect(text).toContain("Only part of it was shared.");
+    expect(text).not.toMatch(/nothing was (posted|shared)/i);
+  });
+
   it("opens the extend modal for ten '&'-heavy names", async () => {
     const keys = longKeys("extend", 600);
     await putAndIndex(keys);

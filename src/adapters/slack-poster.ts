@@ -19,7 +19,7 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
     parts: readonly ShareMessagePart[],
     responseType: "in_channel" | "ephemeral",
   ): Promise<void> {
-    for (const part of parts) {
+    for (const [i, part] of parts.entries()) {
       const response = await fetch(origin.responseUrl, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -32,6 +32,7 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
         }),
       });
       if (!response.ok) {
+        if (i > 0) throw partlyPosted(String(response.status));
         throw new HandoutError(
           "SLACK_UNAVAILABLE",
           `Slack did not accept the message (${response.status}). The /share command can answer in a conversation for 30 minutes: run /share again.`,
@@ -42,19 +43,26 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
 
   const message = (part: ShareMessagePart) => ({ ...part, unfurl_links: false, unfurl_media: false });
 
-  /** Posts the parts after the first; their timestamps, for editing them with the first. */
-  async function postRest(channel: string, rest: readonly ShareMessagePart[]): Promise<string[]> {
+  /** Once the first part is out, a refused later part must not be reported as nothing posted. */
+  const partlyPosted = (reason: string, cause?: unknown) =>
+    new HandoutError(
+      "PARTLY_POSTED",
+      `Slack showed the first part of the message but refused the rest (${reason}). Share the files that are missing again; the links already shown open until they expire.`,
+      { cause },
+    );
+
+  /** Posts the parts after the first; the timestamps Slack gave them, for editing them with the first. */
+  async function postRest(
+    rest: readonly ShareMessagePart[],
+    send: (part: ShareMessagePart) => Promise<string | undefined>,
+  ): Promise<string[]> {
     const followUps: string[] = [];
     for (const part of rest) {
       try {
-        const ts = (await client.chat.postMessage({ channel, ...message(part) })).ts;
+        const ts = await send(part);
         if (ts) followUps.push(ts);
       } catch (error) {
-        throw new HandoutError(
-          "SLACK_UNAVAILABLE",
-          `Slack posted the first part of the message but refused the rest (${slackFailure(error)}). Share the files that are missing again; the links already posted open until they expire.`,
-          { cause: error },
-        );
+        throw partlyPosted(slackFailure(error), error);
       }
     }
     return followUps;
@@ -66,14 +74,19 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
     origin: Origin | undefined,
   ): Promise<Posted> {
     const [first, ...rest] = parts as [ShareMessagePart, ...ShareMessagePart[]];
+    const ephemeral = (part: ShareMessagePart) =>
+      client.chat.postEphemeral({ channel: share.channelId, user: share.sharerId, ...message(part) });
+    let shown = false;
     try {
-      await client.chat.postEphemeral({ channel: share.channelId, user: share.sharerId, ...message(first) });
-      for (const part of rest) {
-        await client.chat.postEphemeral({ channel: share.channelId, user: share.sharerId, ...message(part) });
-      }
-      return { channelId: share.channelId, ts: undefined, via: "ephemeral", pinned: false };
+      await ephemeral(first);
+      shown = true;
     } catch (error) {
       if (!NOT_A_MEMBER.has(slackFailure(error))) throw failed(error);
+    }
+    if (shown) {
+      await postRest(rest, async (part) => (await ephemeral(part)).message_ts);
+      // Ephemeral messages cannot be edited: their timestamps are of no use.
+      return { channelId: share.channelId, ts: undefined, via: "ephemeral", pinned: false };
     }
     if (origin?.channelId === share.channelId) {
       await viaResponseUrl(origin, parts, "ephemeral");
@@ -87,7 +100,10 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
       throw failed(error);
     }
     const channelId = answer.channel ?? share.sharerId;
-    const followUps = await postRest(channelId, rest);
+    const followUps = await postRest(
+      rest,
+      async (part) => (await client.chat.postMessage({ channel: channelId, ...message(part) })).ts,
+    );
     return {
       channelId,
       ts: answer.ts,
@@ -124,7 +140,10 @@ export function slackPoster(client: WebClient, logger: Logger): Poster {
         await viaResponseUrl(origin, parts, "in_channel");
         return { channelId: share.channelId, ts: undefined, via: "response_url", pinned: false };
       }
-      const followUps = await postRest(share.channelId, rest);
+      const followUps = await postRest(
+        rest,
+        async (part) => (await client.chat.postMessage({ channel: share.channelId, ...message(part) })).ts,
+      );
       let pinned = false;
       if (share.announcement?.pin && ts) {
         try {

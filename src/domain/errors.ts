@@ -14,7 +14,9 @@ export type ErrorCode =
   | "NOT_IN_CHANNEL"
   | "CHANNEL_NOT_FOUND"
   | "DIRECTORY_UNAVAILABLE"
-  | "SLACK_UNAVAILABLE";
+  | "SLACK_UNAVAILABLE"
+  /** Slack took the first of a share's messages and refused a later one: some links are out. */
+  | "PARTLY_POSTED";
 
 export class HandoutError extends Error {
   constructor(

@@ -2,7 +2,6 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
 import { isHandoutError } from "../../domain/errors.js";
 import { accessFor } from "../../domain/policy.js";
 import { extendShare } from "../../domain/share-life.js";
-import { messageMrkdwn } from "../blocks/kit.js";
 import { messageView } from "../blocks/share-modal.js";
 import { type HandoutContext, QUICK_CHECK_MS, within } from "../context.js";
 import { slackDate } from "../format.js";
@@ -10,6 +9,7 @@ import { publishHome } from "../home.js";
 import { actionOf, Field } from "../ids.js";
 import { fillModal } from "../open-share-modal.js";
 import { expiryBeyondMax } from "../share-form.js";
+import { refusedText } from "./share-submission.js";
 
 /**
  * An expiry beyond what the policy allows for the share's files, judged on cached data within Slack's
@@ -107,7 +107,9 @@ export const extendSubmission =
         { event: "extend_refused", user: body.user.id, code: isHandoutError(error) ? error.code : undefined },
         "an extension was refused",
       );
-      text = `*Nothing was shared.*\n\n${isHandoutError(error) ? messageMrkdwn(error.message) : "Something went wrong on Handout's side. Try again in a minute."}`;
+      text = isHandoutError(error)
+        ? refusedText(error)
+        : "*Nothing was shared.*\n\nSomething went wrong on Handout's side. Try again in a minute.";
     }
     if (ctx.ackWaitsForListener) {
       await ack({ response_action: "update", view: messageView(view.private_metadata, text) });

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
-import { isHandoutError } from "../../domain/errors.js";
+import { type HandoutError, isHandoutError } from "../../domain/errors.js";
 import { accessFor } from "../../domain/policy.js";
 import type { Posted } from "../../domain/ports.js";
 import { shareFiles } from "../../domain/share-files.js";
@@ -77,6 +77,10 @@ async function quickCheck(
   return undefined;
 }
 
+/** What the modal says when a share stopped with a Handout error: nothing out, or only part of it. */
+export const refusedText = (error: HandoutError): string =>
+  `*${error.code === "PARTLY_POSTED" ? "Only part of it was shared." : "Nothing was shared."}*\n\n${messageMrkdwn(error.message)}`;
+
 /** Shares, and says what happened in words for the modal. */
 async function share(
   ctx: HandoutContext,
@@ -121,7 +125,7 @@ async function share(
         { event: "share_refused", user: userId, code: error.code, keys: form.keys },
         error.message,
       );
-      text = `*Nothing was shared.*\n\n${messageMrkdwn(error.message)}`;
+      text = refusedText(error);
     } else {
       ctx.logger.error({ err: error, user: userId }, "a share failed unexpectedly");
       text =
