@@ -43,13 +43,27 @@ const TRIGGER_GONE = new Set(["expired_trigger_id", "exchanged_trigger_id"]);
 /** Slack's answer to a view for a modal that is no longer open: nothing to tell anyone. */
 const VIEW_GONE = new Set(["not_found", "view_not_found"]);
 
-export type OpenOutcome = "opened" | "trigger_expired" | "refused";
+/** Slack's answers to a view it will never take, however often it is sent: Handout built it wrong. */
+const BUILT_WRONG = new Set([
+  "invalid_arguments",
+  "invalid_blocks",
+  "invalid_blocks_format",
+  "view_too_large",
+]);
+
+/** Did not open: the trigger ran out, Slack refused what Handout built, or Slack failed otherwise. */
+export type OpenOutcome = "opened" | "trigger_expired" | "refused" | "unavailable";
+
+const HANDOUTS_FAULT = "This is a fault in Handout, not something you did: tell whoever runs Handout.";
 
 /** What to tell a person whose dialog did not open; `again` is how to try again (the command, the shortcut). */
-export const notOpenedText = (outcome: Exclude<OpenOutcome, "opened">, again: string): string =>
-  outcome === "trigger_expired"
-    ? `Slack took too long to open the share dialog. ${again}`
-    : "Slack refused the share dialog Handout sent, so trying again will not help. This is a fault in Handout, not something you did: tell whoever runs Handout.";
+export function notOpenedText(outcome: Exclude<OpenOutcome, "opened">, again: string): string {
+  if (outcome === "trigger_expired") return `Slack took too long to open the share dialog. ${again}`;
+  if (outcome === "refused") {
+    return `Slack refused the share dialog Handout sent, so trying again will not help. ${HANDOUTS_FAULT}`;
+  }
+  return `Slack could not open the share dialog just now. ${again.replace(/\.$/, "")} in a minute.`;
+}
 
 /**
  * Shows `view` in the open modal. When Slack refuses it, the modal says so rather than staying on its
@@ -61,6 +75,7 @@ export async function fillModal(
   viewId: string,
   view: ModalView,
 ): Promise<void> {
+  let explanation: string;
   try {
     await client.views.update({ view_id: viewId, view });
     return;
@@ -70,16 +85,14 @@ export async function fillModal(
       ctx.logger.info({ reason }, "the modal was closed before Handout could fill it");
       return;
     }
-    ctx.logger.error({ reason, err: error }, "Slack refused a modal Handout built");
+    ctx.logger.error({ reason, err: error }, "Slack did not take a modal Handout built");
+    explanation =
+      reason && BUILT_WRONG.has(reason)
+        ? `Slack refused what Handout tried to show here. ${HANDOUTS_FAULT}`
+        : `Slack could not show what Handout prepared here (${reason ?? "no answer"}). Close this and try again in a minute.`;
   }
   await client.views
-    .update({
-      view_id: viewId,
-      view: messageView(
-        view.private_metadata ?? "",
-        "Slack refused what Handout tried to show here. This is a fault in Handout, not something you did: close this and tell whoever runs Handout.",
-      ),
-    })
+    .update({ view_id: viewId, view: messageView(view.private_metadata ?? "", explanation) })
     .catch((error: unknown) =>
       ctx.logger.info({ reason: slackErrorCode(error) }, "could not explain a refused modal"),
     );
@@ -109,8 +122,12 @@ export async function openShareModal(
       ctx.logger.warn({ reason }, "could not open the share modal in time");
       return "trigger_expired";
     }
-    ctx.logger.error({ reason, err: error }, "Slack refused the share modal Handout built");
-    return "refused";
+    if (reason && BUILT_WRONG.has(reason)) {
+      ctx.logger.error({ reason, err: error }, "Slack refused the share modal Handout built");
+      return "refused";
+    }
+    ctx.logger.warn({ reason }, "Slack could not open the share modal");
+    return "unavailable";
   }
   if (!viewId) return "trigger_expired";
   if (known) return "opened";
