@@ -14,7 +14,7 @@ async function setUp(ledgerOverrides: Partial<ShareLedger> = {}) {
   const ledger = await openSqliteLedger(":memory:");
   const sent: { kind: string; id: string }[] = [];
   const messages: ShareMessages = {
-    revoked: async () => {},
+    revoked: async () => "edited",
     replaced: async () => {},
     expired: async (share) => {
       sent.push({ kind: "expired", id: share.id });

@@ -139,6 +139,14 @@ function shareLedgerContract(name: string, newStorage: () => Promise<LedgerStora
         expect((await ledger.get(share.id))?.message).toEqual(message);
       });
 
+      it("keeps every message of a share posted as several", async () => {
+        const share = aShare();
+        await ledger.record(share);
+        const message = aMessage({ followUps: ["1893456000.000200", "1893456000.000300"] });
+        await ledger.posted(share.id, message);
+        expect((await ledger.get(share.id))?.message).toEqual(message);
+      });
+
       it("marks a pending share failed with the reason", async () => {
         const share = aShare();
         await ledger.record(share);

@@ -61,7 +61,9 @@ describe("revocation end to end", () => {
     const notice = await h.slack.waitFor("views.publish", (call) =>
       JSON.stringify(call.args.view).includes(":no_entry:"),
     );
-    expect(JSON.stringify(notice.args.view)).toContain("Revoked. Those links no longer open.");
+    expect(JSON.stringify(notice.args.view)).toContain(
+      "Revoked. The links are gone from the message. Those links no longer open.",
+    );
 
     const puts = kvs.commandCalls(PutKeyCommand).map((call) => call.args[0].input);
     expect(puts).toEqual([

@@ -158,7 +158,9 @@ describe("revoke", () => {
     );
     expect(publish.args.user_id).toBe("U0ANA");
     // No edge deny list here: the notice says plainly that copies of the links still open.
-    expect(JSON.stringify(publish.args.view)).toContain("Copies of them keep opening until they expire");
+    expect(JSON.stringify(publish.args.view)).toContain(
+      "The links are gone from the message. Copies of the links keep opening until they expire",
+    );
   });
 
   it("refuses a forged revoke from another person, and changes nothing", async () => {
@@ -180,6 +182,70 @@ describe("revoke", () => {
     const update = await h.slack.waitFor("chat.update");
     expect(JSON.stringify(update.args.blocks)).toContain("revoked by <@U0ADMIN>");
     expect((await ledgerRecord(shareId))?.revokedBy).toBe("U0ADMIN");
+  });
+
+  it("says the links still show where Slack lets no one edit the message: a reply to /share, or shown only to the person", async () => {
+    for (const [choice, said] of [
+      [{ channel: "C0QUIET" }, "was Handout's reply to /share, which Slack does not let Handout edit"],
+      [{ how: "ephemeral" }, "were shown only to you in <#C0GENERAL>, which Slack does not let Handout edit"],
+    ] as const) {
+      h.slack.reset();
+      const { view, responseUrlId } = await steps.share("U0ANA", choice.channel ?? "C0GENERAL");
+      await steps.submit(view, "U0ANA", { files: ["k:reports/q1 2026.pdf"], ...choice });
+      await steps.outcome(view);
+      const shown = choice.channel
+        ? await h.slack.waitFor(`response_url:${responseUrlId}`)
+        : await h.slack.waitFor("chat.postEphemeral");
+      const [url] = buttonsOf(shown);
+      const shareId = new URL(url as string).searchParams.get(SHARE_ID_PARAM) as string;
+      h.slack.reset();
+      await click("U0ANA", "handout_revoke", shareId);
+      const publish = await h.slack.waitFor("views.publish", (c) =>
+        JSON.stringify(c.args.view).includes(":no_entry: Revoked"),
+      );
+      const notice = JSON.stringify(publish.args.view);
+      expect(notice).toContain(said);
+      expect(notice).not.toContain("gone from the message");
+      expect(h.slack.callsTo("chat.update")).toHaveLength(0);
+    }
+  });
+
+  it("shows a share left pending by a crash as not confirmed, and revoking it says what Handout cannot know", async () => {
+    const ledger = await openSqliteLedger(`${h.dir}/handout.db`);
+    const id = newShareId();
+    try {
+      await ledger.record({
+        id,
+        sharerId: "U0ANA",
+        keys: ["reports/q1 2026.pdf"],
+        channelId: "C0GENERAL",
+        mode: "post",
+        createdAt: new Date(Date.now() - HOUR),
+        expiresAt: new Date(Date.now() + 5 * HOUR),
+      });
+    } finally {
+      await ledger.close();
+    }
+    await sendEvent({ type: "app_home_opened", user: "U0ANA", tab: "home", channel: "D0ANA" });
+    const home = await h.slack.waitFor(
+      "views.publish",
+      (call) => homeButton(call, "handout_revoke", id) !== undefined,
+    );
+    const listed = JSON.stringify(home.args.view);
+    expect(listed).toContain("not confirmed: Handout stopped while posting");
+    expect(listed).not.toContain(":hourglass_flowing_sand: posting");
+
+    h.slack.reset();
+    await click("U0ANA", "handout_revoke", id);
+    const publish = await h.slack.waitFor("views.publish", (c) =>
+      JSON.stringify(c.args.view).includes(":no_entry: Revoked"),
+    );
+    const notice = JSON.stringify(publish.args.view);
+    expect(notice).toContain(
+      "Handout stopped while posting it, so it cannot tell whether the links reached <#C0GENERAL>",
+    );
+    expect(notice).not.toContain("gone from the message");
+    expect((await ledgerRecord(id))?.state).toBe("revoked");
   });
 
   it("says so when the share was already revoked", async () => {
@@ -394,6 +460,18 @@ describe("extend", () => {
     await submitExtend("U0ANA", { ...view, id: bobs.view.id }, 7 * DAY);
     expect(await steps.outcome(view)).toContain("Shared again in <#C0GENERAL>");
     expect(h.slack.views.get(bobs.view.id)).toEqual(before);
+  });
+
+  it("answers an extension beyond the policy's maximum next to the field, and posts nothing", async () => {
+    const { shareId } = await shareAsAna();
+    h.slack.reset();
+    const { ack } = await extend("U0ANA", shareId, 60 * DAY);
+    expect(ack.body).toEqual({
+      response_action: "errors",
+      errors: { expiry: "Links to these files can last at most 30 days. Choose an earlier time." },
+    });
+    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+    expect((await ledgerRecord(shareId))?.replacedBy).toBeUndefined();
   });
 
   it("refuses an extension from another person", async () => {

@@ -122,6 +122,134 @@ describe("Slack Web API double", () => {
     }
   });
 
+  it("refuses blocks beyond Slack's limits on every method, counting text after escaping &, < and >", async () => {
+    const section = (text: string) => ({ type: "section", text: { type: "mrkdwn", text } });
+    const refused = async (call: Promise<unknown>, error: string, pointer?: string) => {
+      const failure = (await call.then(
+        () => undefined,
+        (e: { data?: unknown }) => e.data,
+      )) as { error?: string; response_metadata?: { messages?: string[] } } | undefined;
+      expect(failure?.error).toBe(error);
+      if (pointer) expect(failure?.response_metadata?.messages?.[0]).toContain(`[json-pointer:${pointer}]`);
+    };
+    const post = (blocks: unknown[]) =>
+      client.chat.postMessage({ channel: "U1", text: "t", blocks } as never);
+    double.workspace.channels.get("C1")?.members.push("UBOT");
+
+    // 600 bare "&" are 3,000 characters once escaped; the same text pre-escaped counts the same.
+    await post([section("x".repeat(3000))]);
+    await refused(post([section(`${"&".repeat(600)}!`)]), "invalid_blocks", "/blocks/0/text/text");
+    await refused(post([section(`${"&amp;".repeat(600)}!`)]), "invalid_blocks", "/blocks/0/text/text");
+    await refused(
+      post([{ type: "context", elements: [{ type: "mrkdwn", text: "y".repeat(3001) }] }]),
+      "invalid_blocks",
+      "/blocks/0/elements/0/text",
+    );
+    await refused(post(Array.from({ length: 51 }, () => section("a"))), "invalid_blocks", "/blocks");
+    await refused(
+      post([{ type: "header", text: { type: "plain_text", text: "<".repeat(38) } }]),
+      "invalid_blocks",
+      "/blocks/0/text/text",
+    );
+    const button = (text: string, confirm?: string) => ({
+      ...section("file"),
+      accessory: {
+        type: "button",
+        text: { type: "plain_text", text },
+        action_id: "b",
+        ...(confirm
+          ? {
+              confirm: {
+                title: { type: "plain_text", text: "Sure?" },
+                text: { type: "mrkdwn", text: confirm },
+                confirm: { type: "plain_text", text: "Yes" },
+                deny: { type: "plain_text", text: "No" },
+              },
+            }
+          : {}),
+      },
+    });
+    await refused(post([button("b".repeat(76))]), "invalid_blocks", "/blocks/0/accessory/text/text");
+    await refused(
+      post([button("ok", "c".repeat(301))]),
+      "invalid_blocks",
+      "/blocks/0/accessory/confirm/text/text",
+    );
+    // Each block within its limits, and 12,000+ characters in all.
+    await refused(post(Array.from({ length: 5 }, () => section("z".repeat(2500)))), "msg_blocks_too_long");
+    const posted = await post([section("a")]);
+    await refused(
+      client.chat.update({
+        channel: posted.channel as string,
+        ts: posted.ts as string,
+        blocks: [section("&".repeat(601))],
+      } as never),
+      "invalid_blocks",
+    );
+    await refused(
+      client.chat.postEphemeral({
+        channel: "C1",
+        user: "U1",
+        text: "t",
+        blocks: [section("&".repeat(601))],
+      } as never),
+      "invalid_blocks",
+    );
+
+    const select = (text: string, value: string) => ({
+      type: "input",
+      label: { type: "plain_text", text: "Pick" },
+      element: {
+        type: "static_select",
+        action_id: "s",
+        options: [{ text: { type: "plain_text", text }, value }],
+      },
+    });
+    const open = (blocks: unknown[]) =>
+      client.views.open({ trigger_id: `1.${Math.random()}`, view: { ...modal, blocks } } as never);
+    await open([select("o".repeat(75), "v".repeat(150))]);
+    await refused(
+      open([select("&".repeat(16), "v")]),
+      "invalid_arguments",
+      "/view/blocks/0/element/options/0/text/text",
+    );
+    await refused(
+      open([select("o", "v".repeat(151))]),
+      "invalid_arguments",
+      "/view/blocks/0/element/options/0/value",
+    );
+    await refused(open(Array.from({ length: 101 }, () => section("a"))), "invalid_arguments", "/view/blocks");
+    const opened = await open([section("fine")]);
+    await refused(
+      client.views.update({
+        view_id: opened.view?.id as string,
+        view: { ...modal, blocks: [section("&".repeat(601))] },
+      } as never),
+      "invalid_arguments",
+    );
+    await refused(
+      client.views.push({
+        trigger_id: "2.push",
+        view: { ...modal, blocks: [section("&".repeat(601))] },
+      } as never),
+      "invalid_arguments",
+    );
+    const home = (blocks: unknown[]) =>
+      client.views.publish({ user_id: "U1", view: { type: "home", blocks } } as never);
+    expect((await home([section("mine")])).ok).toBe(true);
+    await refused(home([section("&".repeat(601))]), "invalid_arguments", "/view/blocks/0/text/text");
+
+    const viaResponseUrl = (blocks: unknown[]) =>
+      fetch(double.responseUrl("r1"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: "t", blocks }),
+      });
+    expect((await viaResponseUrl([section("a")])).status).toBe(200);
+    const tooLong = await viaResponseUrl(Array.from({ length: 5 }, () => section("z".repeat(2500))));
+    expect([tooLong.status, await tooLong.text()]).toEqual([400, "msg_blocks_too_long"]);
+  });
+
   it("rejects waitFor with a clear message when the call never comes", async () => {
     await expect(double.waitFor("pins.add", undefined, 50)).rejects.toThrow(/no pins\.add call within 50 ms/);
   });

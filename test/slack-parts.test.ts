@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { escapeWithin, fitEscaped, fitMrkdwn, messageMrkdwn } from "../src/slack/blocks/kit.js";
 import { boltLogger } from "../src/slack/bolt-logger.js";
 import { formatSize, slackDate, splitKey } from "../src/slack/format.js";
 import { KeyRefs } from "../src/slack/key-refs.js";
@@ -257,6 +258,37 @@ describe("formatting", () => {
     );
     expect(splitKey("reports/2026/q1.pdf")).toEqual({ name: "q1.pdf", folder: "reports/2026/" });
     expect(splitKey("top.pdf")).toEqual({ name: "top.pdf", folder: "" });
+  });
+});
+
+describe("Block Kit text within Slack's limits", () => {
+  const escapedLength = (text: string) =>
+    text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").length;
+
+  it("caps text by its length once escaped, keeping its start and end and never cutting an entity", () => {
+    for (const raw of ["&".repeat(600), `<${"a&b>".repeat(900)}`, `report ${"é&".repeat(400)} final.pdf`]) {
+      const shown = escapeWithin(raw, 200);
+      expect(shown.length).toBeLessThanOrEqual(200);
+      expect(shown).not.toMatch(/&(?!amp;|lt;|gt;)/);
+      expect(escapedLength(fitEscaped(raw, 75))).toBeLessThanOrEqual(75);
+    }
+    expect(escapeWithin("q1 & q2.pdf", 200)).toBe("q1 &amp; q2.pdf");
+    expect(escapeWithin(`${"x".repeat(300)}.pdf`, 100)).toMatch(/…x+\.pdf$/);
+  });
+
+  it("cuts composed mrkdwn that adds up too long at a place that breaks no token or entity", () => {
+    expect(fitMrkdwn(`${"a".repeat(2995)}<@U0ANA> more`, 3000)).toBe(`${"a".repeat(2995)}…`);
+    expect(fitMrkdwn(`${"a".repeat(2985)}<@U0ANA> and more`, 3000)).toBe(
+      `${"a".repeat(2985)}<@U0ANA> and m…`,
+    );
+    expect(fitMrkdwn(`${"b".repeat(2997)}&amp;`, 3000)).toBe(`${"b".repeat(2997)}…`);
+    expect(fitMrkdwn("short", 3000)).toBe("short");
+  });
+
+  it("escapes a domain message's words but keeps its conversation mentions", () => {
+    expect(messageMrkdwn("You may not share “<b>&c.pdf”. Join <#C0GENERAL>.")).toBe(
+      "You may not share “&lt;b&gt;&amp;c.pdf”. Join <#C0GENERAL>.",
+    );
   });
 });
 

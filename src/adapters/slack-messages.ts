@@ -1,6 +1,8 @@
+import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import type { ShareRecord } from "../domain/ledger.js";
-import type { Posted, ShareMessages } from "../domain/ports.js";
+import type { MessageEdit, Posted, ShareMessages } from "../domain/ports.js";
+import { mrkdwn } from "../slack/blocks/kit.js";
 import {
   expiredBlocks,
   expiresSoonBlocks,
@@ -11,18 +13,27 @@ import {
 
 /**
  * Edits a share's message as its state changes. Only messages Handout posted itself can be edited:
- * ephemeral ones and replies through a response URL have no timestamp to edit by.
+ * ephemeral ones and replies through a response URL have no timestamp to edit by. A share posted as
+ * several messages has its first edited to the new state, and the others lose their links too.
  */
 export function slackShareMessages(client: WebClient, now: () => Date): ShareMessages {
-  const edit = async (share: ShareRecord, text: string, blocks: ReturnType<typeof revokedBlocks>) => {
+  const edit = async (share: ShareRecord, text: string, blocks: KnownBlock[]): Promise<MessageEdit> => {
     const message = share.message;
-    if (!message?.ts || message.via !== "message") return;
+    if (!message) return "unknown";
+    if (!message.ts || (message.via !== "message" && message.via !== "direct_message")) return "not_editable";
     await client.chat.update({ channel: message.channelId, ts: message.ts, text, blocks });
+    for (const ts of message.followUps ?? []) {
+      await client.chat.update({
+        channel: message.channelId,
+        ts,
+        text,
+        blocks: [{ type: "context", elements: [mrkdwn(`${text}: see the message above.`)] }],
+      });
+    }
+    return "edited";
   };
   return {
-    async revoked(share, by) {
-      await edit(share, `Links revoked by <@${by}>`, revokedBlocks(share, by, now()));
-    },
+    revoked: (share, by) => edit(share, `Links revoked by <@${by}>`, revokedBlocks(share, by, now())),
     async expired(share) {
       await edit(share, "These links have expired", expiredBlocks(share));
     },

@@ -2,7 +2,7 @@ import type { WebClient } from "@slack/web-api";
 import { HandoutError } from "../domain/errors.js";
 import type { Origin, Posted, Poster, Share } from "../domain/ports.js";
 import type { Logger } from "../logger.js";
-import { shareBlocks, shareText } from "../slack/blocks/share-message.js";
+import { type ShareMessagePart, shareMessages } from "../slack/blocks/share-message.js";
 import { type ResponseUrlCheck, responseUrlHost } from "../slack/response-url.js";
 import { slackFailure } from "../slack/slack-error.js";
 
@@ -12,7 +12,8 @@ const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
  * Posts shares with the Web API. Where Handout is not a member of the conversation but the share began
  * there with /share, it answers through the command's response URL, which Slack honours in any
  * conversation; otherwise it says how to let Handout in. A response URL that is not Slack's counts as
- * none: signed links go nowhere else.
+ * none: signed links go nowhere else. A share whose links do not fit in one message is posted as
+ * several, in order: the first is what Slack's answers about membership decide on.
  */
 export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUrl: ResponseUrlCheck): Poster {
   /** The command's origin, when the share goes back where it began and its response URL is Slack's. */
@@ -28,60 +29,102 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
 
   async function viaResponseUrl(
     origin: Origin,
-    share: Share,
+    parts: readonly ShareMessagePart[],
     responseType: "in_channel" | "ephemeral",
   ): Promise<void> {
-    const response = await fetch(origin.responseUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        response_type: responseType,
-        replace_original: false,
-        text: shareText(share),
-        blocks: shareBlocks(share),
-        unfurl_links: false,
-        unfurl_media: false,
-      }),
-    });
-    if (!response.ok) {
-      throw new HandoutError(
-        "SLACK_UNAVAILABLE",
-        `Slack did not accept the message (${response.status}). The /share command can answer in a conversation for 30 minutes: run /share again.`,
-      );
+    for (const [i, part] of parts.entries()) {
+      const response = await fetch(origin.responseUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          response_type: responseType,
+          replace_original: false,
+          ...part,
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      });
+      if (!response.ok) {
+        if (i > 0) throw partlyPosted(String(response.status));
+        throw new HandoutError(
+          "SLACK_UNAVAILABLE",
+          `Slack did not accept the message (${response.status}). The /share command can answer in a conversation for 30 minutes: run /share again.`,
+        );
+      }
     }
   }
 
-  const message = (share: Share) => ({
-    text: shareText(share),
-    blocks: shareBlocks(share),
-    unfurl_links: false,
-    unfurl_media: false,
-  });
+  const message = (part: ShareMessagePart) => ({ ...part, unfurl_links: false, unfurl_media: false });
 
-  async function postEphemeral(share: Share, origin: Origin | undefined): Promise<Posted> {
+  /** Once the first part is out, a refused later part must not be reported as nothing posted. */
+  const partlyPosted = (reason: string, cause?: unknown) =>
+    new HandoutError(
+      "PARTLY_POSTED",
+      `Slack showed the first part of the message but refused the rest (${reason}). Share the files that are missing again; the links already shown open until they expire.`,
+      { cause },
+    );
+
+  /** Posts the parts after the first; the timestamps Slack gave them, for editing them with the first. */
+  async function postRest(
+    rest: readonly ShareMessagePart[],
+    send: (part: ShareMessagePart) => Promise<string | undefined>,
+  ): Promise<string[]> {
+    const followUps: string[] = [];
+    for (const part of rest) {
+      try {
+        const ts = await send(part);
+        if (ts) followUps.push(ts);
+      } catch (error) {
+        throw partlyPosted(slackFailure(error), error);
+      }
+    }
+    return followUps;
+  }
+
+  async function postEphemeral(
+    share: Share,
+    parts: ShareMessagePart[],
+    origin: Origin | undefined,
+  ): Promise<Posted> {
+    const [first, ...rest] = parts as [ShareMessagePart, ...ShareMessagePart[]];
+    const ephemeral = (part: ShareMessagePart) =>
+      client.chat.postEphemeral({ channel: share.channelId, user: share.sharerId, ...message(part) });
+    let shown = false;
     try {
-      await client.chat.postEphemeral({ channel: share.channelId, user: share.sharerId, ...message(share) });
-      return { channelId: share.channelId, ts: undefined, via: "ephemeral", pinned: false };
+      await ephemeral(first);
+      shown = true;
     } catch (error) {
       if (!NOT_A_MEMBER.has(slackFailure(error))) throw failed(error);
     }
+    if (shown) {
+      await postRest(rest, async (part) => (await ephemeral(part)).message_ts);
+      // Ephemeral messages cannot be edited: their timestamps are of no use.
+      return { channelId: share.channelId, ts: undefined, via: "ephemeral", pinned: false };
+    }
     const answerable = answerableOrigin(origin, share);
     if (answerable) {
-      await viaResponseUrl(answerable, share, "ephemeral");
+      await viaResponseUrl(answerable, parts, "ephemeral");
       return { channelId: share.channelId, ts: undefined, via: "response_url", pinned: false };
     }
     // Nowhere else to show it to the person alone: their direct messages with Handout.
+    let answer: Awaited<ReturnType<typeof client.chat.postMessage>>;
     try {
-      const answer = await client.chat.postMessage({ channel: share.sharerId, ...message(share) });
-      return {
-        channelId: answer.channel ?? share.sharerId,
-        ts: answer.ts,
-        via: "direct_message",
-        pinned: false,
-      };
+      answer = await client.chat.postMessage({ channel: share.sharerId, ...message(first) });
     } catch (error) {
       throw failed(error);
     }
+    const channelId = answer.channel ?? share.sharerId;
+    const followUps = await postRest(
+      rest,
+      async (part) => (await client.chat.postMessage({ channel: channelId, ...message(part) })).ts,
+    );
+    return {
+      channelId,
+      ts: answer.ts,
+      via: "direct_message",
+      pinned: false,
+      ...(followUps.length > 0 ? { followUps } : {}),
+    };
   }
 
   const failed = (error: unknown) =>
@@ -93,10 +136,12 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
 
   return {
     async post(share, origin): Promise<Posted> {
-      if (share.mode === "ephemeral") return postEphemeral(share, origin);
+      const parts = shareMessages(share);
+      if (share.mode === "ephemeral") return postEphemeral(share, parts, origin);
+      const [first, ...rest] = parts as [ShareMessagePart, ...ShareMessagePart[]];
       let ts: string | undefined;
       try {
-        ts = (await client.chat.postMessage({ channel: share.channelId, ...message(share) })).ts;
+        ts = (await client.chat.postMessage({ channel: share.channelId, ...message(first) })).ts;
       } catch (error) {
         if (!NOT_A_MEMBER.has(slackFailure(error))) throw failed(error);
         const answerable = answerableOrigin(origin, share);
@@ -107,9 +152,13 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
             { cause: error },
           );
         }
-        await viaResponseUrl(answerable, share, "in_channel");
+        await viaResponseUrl(answerable, parts, "in_channel");
         return { channelId: share.channelId, ts: undefined, via: "response_url", pinned: false };
       }
+      const followUps = await postRest(
+        rest,
+        async (part) => (await client.chat.postMessage({ channel: share.channelId, ...message(part) })).ts,
+      );
       let pinned = false;
       if (share.announcement?.pin && ts) {
         try {
@@ -122,7 +171,13 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
           );
         }
       }
-      return { channelId: share.channelId, ts, via: "message", pinned };
+      return {
+        channelId: share.channelId,
+        ts,
+        via: "message",
+        pinned,
+        ...(followUps.length > 0 ? { followUps } : {}),
+      };
     },
   };
 }

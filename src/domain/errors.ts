@@ -15,7 +15,9 @@ export type ErrorCode =
   | "CHANNEL_NOT_FOUND"
   | "DIRECTORY_UNAVAILABLE"
   | "SLACK_UNAVAILABLE"
-  | "STOPPING";
+  | "STOPPING"
+  /** Slack took the first of a share's messages and refused a later one: some links are out. */
+  | "PARTLY_POSTED";
 
 export class HandoutError extends Error {
   constructor(

@@ -22,6 +22,13 @@ export const LIVE_STATES: readonly ShareState[] = ["pending", "active"];
  */
 export const REVOCABLE_STATES: readonly ShareState[] = ["pending", "active", "failed"];
 
+/** A share still pending after this long never finished posting: the process stopped in between. */
+const STUCK_AFTER_MS = 10 * 60_000;
+
+/** Pending for so long that its post never finished: its link may be out there, or may not. */
+export const isStuckPending = (share: ShareRecord, now: Date): boolean =>
+  share.state === "pending" && now.getTime() - share.createdAt.getTime() > STUCK_AFTER_MS;
+
 /** States a share can be extended (replaced) from. */
 export const REPLACEABLE_STATES: readonly ShareState[] = ["pending", "active", "expired"];
 

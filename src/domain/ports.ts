@@ -124,16 +124,25 @@ export interface Posted {
   readonly ts: string | undefined;
   readonly via: "message" | "response_url" | "ephemeral" | "direct_message";
   readonly pinned: boolean;
+  /** The timestamps of the messages after the first, when the links needed several (Slack's size limits). */
+  readonly followUps?: readonly string[] | undefined;
 }
 
 export interface Poster {
   post(share: Share, origin: Origin | undefined): Promise<Posted>;
 }
 
+/**
+ * What became of a share's message when its state changed: `edited`; `not_editable` (shown only to the
+ * person, or posted through a response URL: Slack gives no way to edit it); `unknown` (the ledger never
+ * learnt where it was posted: the process stopped in between, or the post failed).
+ */
+export type MessageEdit = "edited" | "not_editable" | "unknown";
+
 /** Keeps a share's posted message true to the share's state. */
 export interface ShareMessages {
   /** The links are gone from the message, which now says who revoked them. */
-  revoked(share: ShareRecord, by: string): Promise<void>;
+  revoked(share: ShareRecord, by: string): Promise<MessageEdit>;
   /** The message says its links expired, and offers the sharer to share again. */
   expired(share: ShareRecord): Promise<void>;
   /** The message points to the share that replaced it. */

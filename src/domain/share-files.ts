@@ -15,6 +15,7 @@ import type {
   SharedFile,
   ShareMode,
 } from "./ports.js";
+import { shortenMiddle } from "./search.js";
 
 export const MAX_FILES_PER_SHARE = 10;
 export const MAX_NOTE_LENGTH = 2000;
@@ -66,6 +67,18 @@ export interface ShareDependencies {
   readonly fileGone?: (key: string) => void;
 }
 
+/** How many keys a message names, and how much of each: a message stays short for any keys. */
+const KEYS_NAMED = 3;
+const KEY_SHOWN = 120;
+
+/** `“a”, “b”, “c” and 7 more`: keys named in a message, the most of each that reads well. */
+function namedKeys(keys: readonly string[]): string {
+  const named = keys.slice(0, KEYS_NAMED).map((key) => `“${shortenMiddle(key, KEY_SHOWN)}”`);
+  return keys.length > KEYS_NAMED
+    ? `${named.join(", ")} and ${keys.length - KEYS_NAMED} more`
+    : named.join(", ");
+}
+
 const denied = (message: string) => new HandoutError("ACCESS_DENIED", message);
 const invalid = (message: string) => new HandoutError("INPUT_INVALID", message);
 
@@ -112,7 +125,7 @@ export async function shareFiles(
     throw denied(
       refused.length === request.keys.length && !access.canShare
         ? "You may not share files from this bucket."
-        : `You may not share ${refused.map((key) => `“${key}”`).join(", ")}.`,
+        : `You may not share ${namedKeys(refused)}.`,
     );
   }
   if (request.mode === "announce" && !access.canAnnounce) throw denied("You may not post announcements.");
@@ -147,7 +160,7 @@ export async function shareFiles(
     for (const key of gone) deps.fileGone?.(key);
     throw new HandoutError(
       "OBJECT_NOT_FOUND",
-      `${gone.map((key) => `“${key}”`).join(", ")} ${gone.length === 1 ? "is" : "are"} no longer in the bucket. Choose again.`,
+      `${namedKeys(gone)} ${gone.length === 1 ? "is" : "are"} no longer in the bucket. Choose again.`,
     );
   }
 

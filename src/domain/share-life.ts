@@ -1,7 +1,13 @@
 import { HandoutError } from "./errors.js";
-import { isShareId, type RevocationList, type ShareLedger, type ShareRecord } from "./ledger.js";
+import {
+  isShareId,
+  isStuckPending,
+  type RevocationList,
+  type ShareLedger,
+  type ShareRecord,
+} from "./ledger.js";
 import { accessFor } from "./policy.js";
-import type { Announcement, Posted, ShareMessages } from "./ports.js";
+import type { Announcement, MessageEdit, Posted, ShareMessages } from "./ports.js";
 import { type ShareDependencies, shareFiles } from "./share-files.js";
 
 export interface LifeDependencies extends ShareDependencies {
@@ -43,6 +49,12 @@ async function extensionPosted(deps: LifeDependencies, share: ShareRecord): Prom
 }
 
 /**
+ * What a revoke did to the share's message: as `MessageEdit`, or `failed` (Slack refused the edit: the
+ * message may be deleted), or `kept` (an extended share's message holds only the pointer to the newer one).
+ */
+export type RevokedMessage = MessageEdit | "failed" | "kept";
+
+/**
  * Revokes a share: recorded first, then denied at the edge, then its message loses its links. Revoking
  * again repeats the edge step, which is how a failed one is retried.
  */
@@ -50,7 +62,7 @@ export async function revokeShare(
   deps: LifeDependencies,
   request: { shareId: unknown; actorId: string },
   onMessageError: (error: unknown) => void,
-): Promise<ShareRecord> {
+): Promise<{ share: ShareRecord; message: RevokedMessage }> {
   const share = await ownShare(deps, request.shareId, request.actorId);
   const result = await deps.ledger.revoke(share.id, request.actorId, deps.now());
   const revoked = result.changed || result.share?.state === "revoked";
@@ -66,10 +78,13 @@ export async function revokeShare(
   }
   // The revoke stands whether or not the message could be edited (it may have been deleted). An
   // extended share's message holds no links, only the pointer to the newer one: it is left as it is.
-  if (!(await extensionPosted(deps, result.share).catch(() => false))) {
-    await deps.messages.revoked(result.share, request.actorId).catch(onMessageError);
-  }
-  return result.share;
+  if (await extensionPosted(deps, result.share).catch(() => false))
+    return { share: result.share, message: "kept" };
+  const message = await deps.messages.revoked(result.share, request.actorId).catch((error: unknown) => {
+    onMessageError(error);
+    return "failed" as const;
+  });
+  return { share: result.share, message };
 }
 
 async function denyAtEdge(deps: LifeDependencies, share: ShareRecord): Promise<void> {
@@ -84,9 +99,6 @@ async function denyAtEdge(deps: LifeDependencies, share: ShareRecord): Promise<v
     );
   }
 }
-
-/** An extension still pending after this long did not finish (a crash between claiming and posting). */
-const STUCK_AFTER_MS = 10 * 60_000;
 
 const alreadyExtended = (share: ShareRecord): HandoutError =>
   new HandoutError(
@@ -117,7 +129,7 @@ export async function extendShare(
   if (old.state === "revoked" || old.state === "failed") throw alreadyExtended(old);
   if (old.replacedBy) {
     const holder = await deps.ledger.get(old.replacedBy);
-    if (holder?.state === "pending" && deps.now().getTime() - holder.createdAt.getTime() > STUCK_AFTER_MS) {
+    if (holder && isStuckPending(holder, deps.now())) {
       throw new HandoutError(
         "INPUT_INVALID",
         "An earlier extension of this share never finished, so Handout cannot tell whether its links were posted. Share the files again with /share.",

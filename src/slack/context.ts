@@ -26,6 +26,9 @@ export interface HandoutContext {
   readonly overdue?: AbortSignal;
 }
 
+/** The part of Slack's 3 seconds that a quick check of a submission against cached data may use. */
+export const QUICK_CHECK_MS = 1200;
+
 /** Resolves to undefined when the promise takes longer than `ms`: for answers Slack waits 3 seconds for. */
 export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;

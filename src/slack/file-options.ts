@@ -1,6 +1,6 @@
 import type { PlainTextOption } from "@slack/types";
 import type { FileInfo } from "../domain/ports.js";
-import { shortenMiddle } from "../domain/search.js";
+import { LIMIT, plain } from "./blocks/kit.js";
 import { formatSize, splitKey } from "./format.js";
 import type { KeyRefs } from "./key-refs.js";
 
@@ -8,10 +8,9 @@ import type { KeyRefs } from "./key-refs.js";
 export function fileOption(file: FileInfo, refs: KeyRefs): PlainTextOption {
   const { name, folder } = splitKey(file.key);
   return {
-    text: { type: "plain_text", text: shortenMiddle(name), emoji: false },
+    text: { ...plain(name, LIMIT.option), emoji: false },
     description: {
-      type: "plain_text",
-      text: shortenMiddle(`${folder || "(top level)"} · ${formatSize(file.size)}`),
+      ...plain(`${folder || "(top level)"} · ${formatSize(file.size)}`, LIMIT.option),
       emoji: false,
     },
     value: refs.toValue(file.key),

@@ -1,3 +1,5 @@
+import { formatDuration } from "../domain/duration.js";
+import type { Access } from "../domain/policy.js";
 import type { Announcement, ShareMode } from "../domain/ports.js";
 import {
   MAX_FILES_PER_SHARE,
@@ -35,6 +37,18 @@ type ViewValues = Record<string, Record<string, ElementState | undefined> | unde
 
 const MODES: readonly ShareMode[] = ["post", "ephemeral", "announce"];
 const MENTIONS = ["none", "here", "channel"] as const;
+
+/** The words next to an expiry field set beyond what the policy lets this person give these files. */
+export function expiryBeyondMax(
+  access: Access,
+  keys: readonly string[],
+  expiresAt: Date,
+  now: Date,
+): string | undefined {
+  const max = access.expiryLimitsFor(keys)?.max;
+  if (max === undefined || expiresAt.getTime() - now.getTime() <= max * 1000) return undefined;
+  return `Links to these files can last at most ${formatDuration(max)}. Choose an earlier time.`;
+}
 
 /**
  * Reads the modal's state into a form, or says what is wrong, field by field, in the words shown next

@@ -2,19 +2,15 @@ import type { KnownBlock, ModalView } from "@slack/types";
 import type { ShareRecord } from "../../domain/ledger.js";
 import type { Access } from "../../domain/policy.js";
 import { EXTEND_VIEW } from "../ids.js";
+import { LIMIT, mrkdwn, plain } from "./kit.js";
 import { expiryBlocks } from "./share-modal.js";
 import { fileList } from "./share-state.js";
 
-const plain = (text: string) => ({ type: "plain_text" as const, text, emoji: true });
-
 /** Share the same files again with a new expiry: the choice of expiry, within what the policy allows now. */
 export function extendView(privateMetadata: string, share: ShareRecord, access: Access): ModalView {
-  const names = fileList(share);
+  const intro = `New links to these files, posted in <#${share.channelId}>:\n`;
   const blocks: KnownBlock[] = [
-    {
-      type: "section",
-      text: { type: "mrkdwn", text: `New links to these files, posted in <#${share.channelId}>:\n${names}` },
-    },
+    { type: "section", text: mrkdwn(`${intro}${fileList(share, LIMIT.section - intro.length)}`) },
     ...expiryBlocks(access, "New links expire after"),
   ];
   return {

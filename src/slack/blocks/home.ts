@@ -1,11 +1,8 @@
 import type { HomeView, KnownBlock } from "@slack/types";
-import type { ShareRecord } from "../../domain/ledger.js";
-import { shortenMiddle } from "../../domain/search.js";
-import { escapeMrkdwn, slackDate, splitKey } from "../format.js";
+import { isStuckPending, type ShareRecord } from "../../domain/ledger.js";
+import { slackDate, splitKey } from "../format.js";
 import { EXTEND_ACTION, HOME_FILTER_ACTION, REVOKE_ACTION, SHARE_AGAIN_ACTION } from "../ids.js";
-
-const mrkdwn = (text: string) => ({ type: "mrkdwn" as const, text });
-const plain = (text: string) => ({ type: "plain_text" as const, text, emoji: true });
+import { escapeWithin, LIMIT, mrkdwn, plain } from "./kit.js";
 
 /** Two blocks a share, and Slack allows 100 in a view. */
 export const HOME_SHARES = 40;
@@ -21,8 +18,11 @@ const STATE_TEXT: Record<ShareRecord["state"], string> = {
 const where = (share: ShareRecord): string =>
   share.mode === "ephemeral" ? `shown to you in <#${share.channelId}>` : `in <#${share.channelId}>`;
 
+/** A share Handout stopped posting (a crash): whether its links went out is not known. */
+const NOT_CONFIRMED = ":warning: not confirmed: Handout stopped while posting, so the links may be out";
+
 function shareBlocks(share: ShareRecord, viewerId: string, now: Date): KnownBlock[] {
-  const names = share.keys.map((key) => escapeMrkdwn(shortenMiddle(splitKey(key).name, 120)));
+  const names = share.keys.map((key) => escapeWithin(splitKey(key).name, 120));
   const files =
     names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
   const live = (share.state === "active" || share.state === "pending") && share.expiresAt > now;
@@ -35,7 +35,7 @@ function shareBlocks(share: ShareRecord, viewerId: string, now: Date): KnownBloc
     {
       type: "section",
       text: mrkdwn(
-        `*${share.title ? `${escapeMrkdwn(share.title)}: ` : ""}${files}*\n${where(share)}${by} · ${STATE_TEXT[share.state]}${extended} · ${ends}`,
+        `*${share.title ? `${escapeWithin(share.title, LIMIT.header)}: ` : ""}${files}*\n${where(share)}${by} · ${isStuckPending(share, now) ? NOT_CONFIRMED : STATE_TEXT[share.state]}${extended} · ${ends}`,
       ),
     },
   ];

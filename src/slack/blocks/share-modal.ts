@@ -7,12 +7,10 @@ import {
   MAX_NOTE_LENGTH,
   MAX_TITLE_LENGTH,
 } from "../../domain/share-files.js";
-import { escapeMrkdwn } from "../format.js";
 import { actionOf, Field, SHARE_VIEW } from "../ids.js";
+import { escapeWithin, LIMIT, mrkdwn, plain } from "./kit.js";
 
-const plain = (text: string) => ({ type: "plain_text" as const, text, emoji: true });
-const mrkdwn = (text: string) => ({ type: "mrkdwn" as const, text });
-const option = (text: string, value: string): PlainTextOption => ({ text: plain(text), value });
+const option = (text: string, value: string): PlainTextOption => ({ text: plain(text, LIMIT.option), value });
 
 const base = (privateMetadata: string, blocks: KnownBlock[], submit?: string): ModalView => ({
   type: "modal",
@@ -34,17 +32,26 @@ export const loadingView = (privateMetadata: string): ModalView =>
 export const messageView = (privateMetadata: string, text: string): ModalView =>
   base(privateMetadata, [{ type: "section", text: mrkdwn(text) }]);
 
+const TO_GET_ACCESS = "To get access: ";
+
 export function noAccessView(privateMetadata: string, contact: string | undefined): ModalView {
-  return messageView(
-    privateMetadata,
-    [
-      "*You can't share files with Handout yet.*",
-      "Handout shares a file only when the access policy names you (through a user group, a channel you are in, or your user ID) and the file's folder.",
-      contact
-        ? `To get access: ${escapeMrkdwn(contact)}`
-        : "Ask whoever runs Handout in your workspace to add you to the access policy.",
-    ].join("\n\n"),
-  );
+  return base(privateMetadata, [
+    {
+      type: "section",
+      text: mrkdwn(
+        "*You can't share files with Handout yet.*\n\nHandout shares a file only when the access policy names you (through a user group, a channel you are in, or your user ID) and the file's folder.",
+      ),
+    },
+    {
+      type: "section",
+      // The policy's own words, as long as the operator made them: in a section of their own.
+      text: mrkdwn(
+        contact
+          ? `${TO_GET_ACCESS}${escapeWithin(contact, LIMIT.section - TO_GET_ACCESS.length)}`
+          : "Ask whoever runs Handout in your workspace to add you to the access policy.",
+      ),
+    },
+  ]);
 }
 
 const PRESETS = [3600, 86_400, 7 * 86_400, 30 * 86_400, 90 * 86_400];

@@ -1,17 +1,17 @@
 import type { KnownBlock } from "@slack/types";
 import type { ShareRecord } from "../../domain/ledger.js";
-import { shortenMiddle } from "../../domain/search.js";
 import { escapeMrkdwn, slackDate, splitKey } from "../format.js";
 import { EXTEND_ACTION, SHARE_AGAIN_ACTION } from "../ids.js";
+import { escapeWithin, LIMIT, mrkdwn, plain } from "./kit.js";
 
-/** Slack's limit on a text object, and on each name shown in one (keys may be 1,024 bytes). */
-const MAX_TEXT = 3000;
+/** The most of a name shown (keys may be 1,024 bytes). */
 const MAX_NAME = 200;
 
-const mrkdwn = (text: string) => ({ type: "mrkdwn" as const, text: shortenMiddle(text, MAX_TEXT) });
-
-export const fileList = (share: ShareRecord): string =>
-  share.keys.map((key) => `• ${escapeMrkdwn(shortenMiddle(splitKey(key).name, MAX_NAME))}`).join("\n");
+/** The share's file names, one a line, within `max` characters however long (or `&`-heavy) they are. */
+export function fileList(share: ShareRecord, max: number = LIMIT.section): string {
+  const each = Math.min(MAX_NAME, Math.floor(max / Math.max(1, share.keys.length)) - 3);
+  return share.keys.map((key) => `• ${escapeWithin(splitKey(key).name, each)}`).join("\n");
+}
 
 /** The share's file names, and a button that acts on the share. */
 const filesWithButton = (share: ShareRecord, actionId: string, label: string): KnownBlock => ({
@@ -20,13 +20,13 @@ const filesWithButton = (share: ShareRecord, actionId: string, label: string): K
   accessory: {
     type: "button",
     action_id: actionId,
-    text: { type: "plain_text", text: label },
+    text: plain(label, LIMIT.button),
     value: share.id,
   },
 });
 
 const header = (share: ShareRecord): KnownBlock[] =>
-  share.title ? [{ type: "header", text: { type: "plain_text", text: share.title, emoji: true } }] : [];
+  share.title ? [{ type: "header", text: plain(share.title, LIMIT.header) }] : [];
 
 /** A share's message once revoked: the names stay, the links go. */
 export function revokedBlocks(share: ShareRecord, by: string, at: Date): KnownBlock[] {

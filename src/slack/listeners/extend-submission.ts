@@ -1,11 +1,38 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
 import { isHandoutError } from "../../domain/errors.js";
+import { accessFor } from "../../domain/policy.js";
 import { extendShare } from "../../domain/share-life.js";
 import { messageView } from "../blocks/share-modal.js";
-import type { HandoutContext } from "../context.js";
+import { type HandoutContext, QUICK_CHECK_MS, within } from "../context.js";
 import { slackDate } from "../format.js";
 import { publishHome } from "../home.js";
 import { actionOf, Field } from "../ids.js";
+import { fillModal } from "../open-share-modal.js";
+import { expiryBeyondMax } from "../share-form.js";
+import { refusedText } from "./share-submission.js";
+
+/**
+ * An expiry beyond what the policy allows for the share's files, judged on cached data within Slack's
+ * 3 seconds so that it is answered next to the field (the extension itself asks afresh).
+ */
+async function quickExpiryCheck(
+  ctx: HandoutContext,
+  shareId: string | undefined,
+  userId: string,
+  expiresAt: Date,
+  now: Date,
+): Promise<string | undefined> {
+  const looked = await within(
+    Promise.all([shareId ? ctx.share.ledger.get(shareId) : undefined, ctx.directory.person(userId)]).catch(
+      () => undefined,
+    ),
+    QUICK_CHECK_MS,
+  );
+  if (!looked) return undefined;
+  const [share, person] = looked;
+  if (!share) return undefined;
+  return expiryBeyondMax(accessFor(ctx.policy(), person), share.keys, expiresAt, now);
+}
 
 /** The new expiry was chosen: share the same files again, then say what happened. */
 export const extendSubmission =
@@ -35,6 +62,14 @@ export const extendSubmission =
       await ack({
         response_action: "errors",
         errors: { [Field.expiry]: "Choose how long the new links last." },
+      });
+      return;
+    }
+    const tooLong = await quickExpiryCheck(ctx, state.shareId, body.user.id, expiresAt, now);
+    if (tooLong) {
+      await ack({
+        response_action: "errors",
+        errors: { [typeof at === "number" ? Field.expiryAt : Field.expiry]: tooLong },
       });
       return;
     }
@@ -72,14 +107,14 @@ export const extendSubmission =
         { event: "extend_refused", user: body.user.id, code: isHandoutError(error) ? error.code : undefined },
         "an extension was refused",
       );
-      text = `*Nothing was shared.*\n\n${isHandoutError(error) ? error.message : "Something went wrong on Handout's side. Try again in a minute."}`;
+      text = isHandoutError(error)
+        ? refusedText(error)
+        : "*Nothing was shared.*\n\nSomething went wrong on Handout's side. Try again in a minute.";
     }
     if (ctx.ackWaitsForListener) {
       await ack({ response_action: "update", view: messageView(view.private_metadata, text) });
     } else {
-      await client.views
-        .update({ external_id: state.viewRef, view: messageView(view.private_metadata, text) })
-        .catch(() => {});
+      await fillModal(ctx, client, { external_id: state.viewRef }, messageView(view.private_metadata, text));
     }
     await publishHome(ctx, client, body.user.id).catch(() => {});
   };

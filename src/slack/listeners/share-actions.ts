@@ -1,18 +1,43 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import { isHandoutError } from "../../domain/errors.js";
-import { isShareId } from "../../domain/ledger.js";
+import { isShareId, type ShareRecord } from "../../domain/ledger.js";
 import { accessFor } from "../../domain/policy.js";
-import { revokeShare } from "../../domain/share-life.js";
+import { type RevokedMessage, revokeShare } from "../../domain/share-life.js";
 import { extendView } from "../blocks/extend-modal.js";
+import { messageMrkdwn } from "../blocks/kit.js";
 import { loadingView, messageView } from "../blocks/share-modal.js";
 import type { HandoutContext } from "../context.js";
 import { publishHome } from "../home.js";
 import { newViewRef } from "../metadata.js";
+import { fillModal } from "../open-share-modal.js";
 
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
 const failureText = (error: unknown): string =>
-  isHandoutError(error) ? error.message : "Something went wrong on Handout's side. Try again in a minute.";
+  isHandoutError(error)
+    ? messageMrkdwn(error.message)
+    : "Something went wrong on Handout's side. Try again in a minute.";
+
+/** What a revoke did, in every case: to the links themselves, and to the message that carried them. */
+function revokedNotice(share: ShareRecord, message: RevokedMessage, linksRefused: boolean): string {
+  const links = linksRefused
+    ? "Those links no longer open."
+    : "Copies of the links keep opening until they expire, because revocation at the edge is not set up (ask whoever runs Handout about HANDOUT_REVOCATION_KVS_ARN).";
+  const where = `<#${share.channelId}>`;
+  const said: Record<RevokedMessage, string> = {
+    edited: "The links are gone from the message.",
+    kept: "Its message held no links: it points to the newer ones.",
+    failed: `Handout could not edit the message in ${where} (it may have been deleted), so it may still show the links.`,
+    not_editable:
+      share.message?.via === "response_url"
+        ? `The message in ${where} was Handout's reply to /share, which Slack does not let Handout edit: it still shows the links.`
+        : `The links were shown only to you in ${where}, which Slack does not let Handout edit: they still show there until you reload Slack.`,
+    unknown: share.failure
+      ? `Posting it had failed, so Handout has no message to edit; if Slack showed it anyway, the links still show in ${where}.`
+      : `Handout stopped while posting it, so it cannot tell whether the links reached ${where}; if they did, they still show there.`,
+  };
+  return `:no_entry: Revoked. ${said[message]} ${links}`;
+}
 
 /** Revoke, from App Home. The button's value is only a claim: revokeShare checks who may. */
 export const revokeButton =
@@ -21,19 +46,20 @@ export const revokeButton =
     await ack();
     let notice: string;
     try {
-      const share = await revokeShare(ctx.share, { shareId: action.value, actorId: body.user.id }, (error) =>
-        ctx.logger.warn(
-          { err: error, share: action.value },
-          "revoked a share but could not edit its message",
-        ),
+      const { share, message } = await revokeShare(
+        ctx.share,
+        { shareId: action.value, actorId: body.user.id },
+        (error) =>
+          ctx.logger.warn(
+            { err: error, share: action.value },
+            "revoked a share but could not edit its message",
+          ),
       );
       ctx.logger.info(
         { event: "revoke", user: body.user.id, share: share.id, sharer: share.sharerId, keys: share.keys },
         "revoked a share",
       );
-      notice = ctx.share.revokedLinksRefused
-        ? ":no_entry: Revoked. Those links no longer open."
-        : ":no_entry: Revoked: the links are gone from the message. Copies of them keep opening until they expire, because revocation at the edge is not set up (ask whoever runs Handout about HANDOUT_REVOCATION_KVS_ARN).";
+      notice = revokedNotice(share, message, ctx.share.revokedLinksRefused);
     } catch (error) {
       ctx.logger.info(
         { event: "revoke_refused", user: body.user.id, code: isHandoutError(error) ? error.code : undefined },
@@ -95,5 +121,5 @@ export const extendButton =
     } catch (error) {
       view = messageView(privateMetadata, failureText(error));
     }
-    await client.views.update({ view_id: viewId, view }).catch(() => {});
+    await fillModal(ctx, client, { view_id: viewId }, view);
   };

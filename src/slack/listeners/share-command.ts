@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import type { HandoutContext } from "../context.js";
-import { openShareModal } from "../open-share-modal.js";
+import { notOpenedText, openShareModal } from "../open-share-modal.js";
 import { responseUrlHost } from "../response-url.js";
 
 export const HELP = [
@@ -37,10 +37,7 @@ export const shareCommand =
       ...(responseUrl ? { responseUrl } : {}),
       query,
     });
-    if (outcome === "trigger_expired" && responseUrl) {
-      await respond({
-        response_type: "ephemeral",
-        text: "Slack took too long to open the share dialog. Type /share again.",
-      });
+    if (outcome !== "opened" && responseUrl) {
+      await respond({ response_type: "ephemeral", text: notOpenedText(outcome, "Type /share again.") });
     }
   };

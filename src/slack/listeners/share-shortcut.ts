@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackShortcutMiddlewareArgs } from "@slack/bolt";
 import type { HandoutContext } from "../context.js";
-import { openShareModal } from "../open-share-modal.js";
+import { notOpenedText, openShareModal } from "../open-share-modal.js";
 
 /** The global shortcut “Share a file”: the same modal, with no conversation to default to. */
 export const shareShortcut =
@@ -11,12 +11,12 @@ export const shareShortcut =
       userId: shortcut.user.id,
       query: "",
     });
-    if (outcome === "trigger_expired") {
+    if (outcome !== "opened") {
       // No conversation to answer in: the direct messages with Handout are the one place left.
       await client.chat
         .postMessage({
           channel: shortcut.user.id,
-          text: "Slack took too long to open the share dialog. Use the shortcut again.",
+          text: notOpenedText(outcome, "Use the shortcut again."),
         })
         .catch((error: unknown) =>
           ctx.logger.warn({ err: error }, "could not tell a person the dialog failed to open"),

@@ -1,19 +1,17 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
-import { formatDuration } from "../../domain/duration.js";
-import { isHandoutError } from "../../domain/errors.js";
+import { type HandoutError, isHandoutError } from "../../domain/errors.js";
 import { accessFor } from "../../domain/policy.js";
 import type { Posted } from "../../domain/ports.js";
 import { shareFiles } from "../../domain/share-files.js";
+import { messageMrkdwn } from "../blocks/kit.js";
 import { messageView } from "../blocks/share-modal.js";
-import { type HandoutContext, unlessCutOff, within } from "../context.js";
+import { type HandoutContext, QUICK_CHECK_MS, unlessCutOff, within } from "../context.js";
 import { slackDate } from "../format.js";
 import { Field } from "../ids.js";
 import type { ModalState } from "../metadata.js";
-import { type FieldErrors, readShareForm, type ShareForm } from "../share-form.js";
-import { slackErrorCode } from "../slack-error.js";
+import { fillModal } from "../open-share-modal.js";
+import { expiryBeyondMax, type FieldErrors, readShareForm, type ShareForm } from "../share-form.js";
 
-/** The part of Slack's 3 seconds that a quick check against cached data may use. */
-const QUICK_CHECK_MS = 1200;
 /** How long a share cut off by a shutdown may still take to end on its own before the person is told. */
 const CUT_OFF_MS = 300;
 const CUT_OFF_TEXT =
@@ -63,15 +61,8 @@ export const shareSubmission =
       CUT_OFF_TEXT,
       CUT_OFF_MS,
     );
-    try {
-      // The modal the seal was made for, not the payload's view id: no other modal can be reached.
-      await client.views.update({
-        external_id: state.viewRef,
-        view: messageView(view.private_metadata, text),
-      });
-    } catch (error) {
-      ctx.logger.info({ reason: slackErrorCode(error) }, "could not show the share's outcome");
-    }
+    // The modal the seal was made for, not the payload's view id: no other modal can be reached.
+    await fillModal(ctx, client, { external_id: state.viewRef }, messageView(view.private_metadata, text));
   };
 
 /** Limits a person can fix in the form, judged on cached data (the share itself asks afresh). */
@@ -90,16 +81,16 @@ async function quickCheck(
   const refused = form.keys.filter((key) => !access.allows(key));
   if (refused.length > 0)
     return { [Field.files]: "You may not share some of these files. Remove them and try again." };
-  const max = access.expiryLimitsFor(form.keys)?.max;
-  if (max !== undefined && form.expiresAt.getTime() - now.getTime() > max * 1000) {
-    return {
-      [form.expiryField]: `Links to these files can last at most ${formatDuration(max)}. Choose an earlier time.`,
-    };
-  }
+  const tooLong = expiryBeyondMax(access, form.keys, form.expiresAt, now);
+  if (tooLong) return { [form.expiryField]: tooLong };
   if (form.mode === "announce" && !access.canAnnounce)
     return { [Field.how]: "You may not post announcements." };
   return undefined;
 }
+
+/** What the modal says when a share stopped with a Handout error: nothing out, or only part of it. */
+export const refusedText = (error: HandoutError): string =>
+  `*${error.code === "PARTLY_POSTED" ? "Only part of it was shared." : "Nothing was shared."}*\n\n${messageMrkdwn(error.message)}`;
 
 /** Shares, and says what happened in words for the modal. */
 async function share(
@@ -146,7 +137,7 @@ async function share(
         { event: "share_refused", user: userId, code: error.code, keys: form.keys },
         error.message,
       );
-      text = `*Nothing was shared.*\n\n${error.message}`;
+      text = refusedText(error);
     } else {
       ctx.logger.error({ err: error, user: userId }, "a share failed unexpectedly");
       text =
