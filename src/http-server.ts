@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { HandoutError } from "./domain/errors.js";
 import { isSignedLink } from "./links/link-server.js";
 
 export interface HttpServerOptions {
@@ -15,6 +16,25 @@ export interface HttpServerOptions {
 export interface RunningHttpServer {
   readonly port: number;
   stop(): Promise<void>;
+}
+
+/** Why the port could not be had, naming PORT; other failures as they are. */
+function listenProblem(error: NodeJS.ErrnoException, port: number): Error {
+  if (error.code === "EADDRINUSE") {
+    return new HandoutError(
+      "CONFIG_INVALID",
+      `PORT ${port} is in use by another program (EADDRINUSE): stop it (another Handout, perhaps), or set PORT to a free port.`,
+      { cause: error },
+    );
+  }
+  if (error.code === "EACCES") {
+    return new HandoutError(
+      "CONFIG_INVALID",
+      `PORT ${port} needs privileges that this user does not have (EACCES): set PORT to 1024 or above.`,
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 /** Handout's one HTTP server: /healthz, Slack's events in HTTP mode, and links in the embedded default. */
@@ -43,7 +63,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     res.end("Not found.\n");
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error) => reject(listenProblem(error, options.port)));
     server.listen(options.port, () => resolve());
   });
   return {

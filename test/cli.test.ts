@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
+import { ensureLocalKeyPair } from "../src/adapters/local-keys.js";
 import { parsePrivateKey } from "../src/adapters/private-key.js";
 import { runHandout } from "./support/cli.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
@@ -230,6 +231,8 @@ describe("settings in .env", () => {
         "",
       ].join("\n"),
     );
+    // The key pair `npm start` makes in ./state, which `handout sign` signs with.
+    await ensureLocalKeyPair(join(dir, "state"));
     const fromFile = await handout(["sign", "welcome.txt", "--expires", "1h"], {}, dir);
     expect(fromFile.code).toBe(0);
     expect(fromFile.stdout).toMatch(/^http:\/\/localhost:4321\/welcome\.txt\?Expires=/);

@@ -117,7 +117,7 @@ describe("policy file", () => {
       parsePolicy("rules: 3", "team/access.yml");
     } catch (error) {
       expect((error as Error).message).toBe(
-        "The access policy team/access.yml has a problem:\n  team/access.yml:1: rules expected array, received number",
+        "The access policy team/access.yml has a problem:\n  team/access.yml:1: rules is 3, but must be a list: one `- item` a line, or [a, b]",
       );
     }
     expect.assertions(2);
