@@ -5,7 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildHandout } from "../src/server.js";
+import { captureLogs } from "./support/log.js";
 import { runProcess } from "./support/process.js";
+import { startSlackDouble } from "./support/slack-double.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const TSX = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
@@ -143,5 +146,33 @@ describe("the log's format", { timeout: 60_000 }, () => {
       .filter(Boolean)
       .map((text) => JSON.parse(text) as { level: number; msg: string });
     expect(lines.some((line) => line.level === 30 && line.msg.startsWith("Handout is running"))).toBe(true);
+  });
+});
+
+describe("Slack's own warnings", () => {
+  it("go through Handout's logger, in its format, rather than as bare [WARN] lines", async () => {
+    const slack = await startSlackDouble();
+    const policy = join(dir, "slack-access.yml");
+    await writeFile(policy, "rules:\n  - who: { everyone: true }\n    whole_bucket: true\n");
+    // The Web API client retries a rate-limited call, and warns that it does.
+    slack.failNext("auth.test", { status: 429, retryAfter: 0 });
+    const logs = captureLogs();
+    const handout = await buildHandout(
+      {
+        ...baseEnv(),
+        SLACK_BOT_TOKEN: slack.token,
+        SLACK_SIGNING_SECRET: "a-signing-secret",
+        SLACK_API_URL: slack.apiUrl,
+        HANDOUT_POLICY_FILE: policy,
+      },
+      logs.logger,
+    );
+    try {
+      const warning = logs.lines().find((line) => line.component === "slack" && line.level === 40);
+      expect(warning?.msg).toMatch(/rate limit/i);
+    } finally {
+      await handout.close();
+      await slack.stop();
+    }
   });
 });
