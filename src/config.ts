@@ -41,7 +41,11 @@ export type LedgerSetting = { kind: "sqlite"; path: string } | { kind: "dynamodb
 export interface Config {
   readonly port: number;
   readonly policyFile: string;
+  /** The embedded default with HANDOUT_POLICY_FILE unset: a missing default file means the trial policy. */
+  readonly trialPolicyAllowed: boolean;
   readonly logLevel: string;
+  /** Unset: readable lines on a terminal, JSON elsewhere. */
+  readonly logFormat: "json" | "pretty" | undefined;
   /** How often the file index re-lists the bucket. */
   readonly indexRefreshSeconds: number;
   /** Where shares are recorded. */
@@ -57,6 +61,8 @@ export interface Config {
   /** How long Socket Mode may be without a connection before /healthz answers 503. */
   readonly socketDownLimitSeconds: number;
   readonly slack: SlackSettings | undefined;
+  /** Some Slack setting is given: Slack is meant to be on, so what it still needs must be set too. */
+  readonly slackRequested: boolean;
   readonly bucket: BucketSettings | undefined;
   readonly signing: SigningSettings | undefined;
   /** Set in the embedded default: neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set. */
@@ -212,7 +218,20 @@ const envSchema = z.object({
       "must be one of fatal, error, warn, info, debug, trace, silent",
     ),
   ),
+  LOG_FORMAT: optional(z.enum(["json", "pretty"], "must be json or pretty (unset: pretty on a terminal)")),
 });
+
+const SLACK_VARIABLES = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"] as const;
+
+/** `'debug'` or `"debug"`: Docker's --env-file keeps quotes as part of the value. */
+function quoted(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(envSchema.shape)
+    .filter((name) => /^(["'])[\s\S]*\1$/.test(env[name] ?? ""))
+    .map(
+      (name) =>
+        `${name} is wrapped in quotes, which Docker's --env-file keeps as part of the value: remove them (${name}=value).`,
+    );
+}
 
 const ledgerSetting = (text: string): LedgerSetting =>
   text.startsWith("dynamodb:")
@@ -224,6 +243,8 @@ const ledgerSetting = (text: string): LedgerSetting =>
  * Throws a ConfigError that lists every problem, one line each.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []): Config {
+  const wrapped = quoted(env);
+  if (wrapped.length > 0) throw new ConfigError(wrapped);
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}.`));
@@ -293,7 +314,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
       : undefined,
     port,
     policyFile: e.HANDOUT_POLICY_FILE ?? "./access.yml",
+    trialPolicyAllowed: embedded && e.HANDOUT_POLICY_FILE === undefined,
     logLevel: e.LOG_LEVEL ?? "info",
+    logFormat: e.LOG_FORMAT,
     indexRefreshSeconds: parseDuration(e.HANDOUT_INDEX_REFRESH ?? "10m") as number,
     ledger: ledgerSetting(e.HANDOUT_LEDGER ?? "sqlite:./handout.db"),
     revocationStoreArn: e.HANDOUT_REVOCATION_KVS_ARN,
@@ -311,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
           apiUrl: e.SLACK_API_URL?.replace(/\/?$/, "/"),
         }
       : undefined,
+    slackRequested: SLACK_VARIABLES.some((name) => e[name] !== undefined),
     bucket: e.HANDOUT_BUCKET
       ? { name: e.HANDOUT_BUCKET, forcePathStyle: e.HANDOUT_S3_FORCE_PATH_STYLE === "true" }
       : undefined,

@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { HandoutError } from "./domain/errors.js";
 import { isSignedLink } from "./links/link-server.js";
 
 export interface HttpServerOptions {
@@ -50,6 +51,25 @@ const serverOptions: ServerOptions = {
   connectionsCheckingInterval: 1_000,
 };
 
+/** Why the port could not be had, naming PORT; other failures as they are. */
+function listenProblem(error: NodeJS.ErrnoException, port: number): Error {
+  if (error.code === "EADDRINUSE") {
+    return new HandoutError(
+      "CONFIG_INVALID",
+      `PORT ${port} is in use by another program (EADDRINUSE): stop it (another Handout, perhaps), or set PORT to a free port.`,
+      { cause: error },
+    );
+  }
+  if (error.code === "EACCES") {
+    return new HandoutError(
+      "CONFIG_INVALID",
+      `PORT ${port} needs privileges that this user does not have (EACCES): set PORT to 1024 or above.`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
 /** Handout's one HTTP server: /healthz, Slack's events in HTTP mode, and links in the embedded default. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const server = createServer(serverOptions, (req, res) => {
@@ -82,7 +102,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   server.maxConnections = SERVER_LIMITS.maxConnections;
   server.setTimeout(SERVER_LIMITS.idleTimeoutMs);
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error) => reject(listenProblem(error, options.port)));
     server.listen(options.port, () => resolve());
   });
   const closed = new Promise<void>((resolve) => server.once("close", () => resolve()));

@@ -1,4 +1,5 @@
 import { type Logger, pino } from "pino";
+import pretty from "pino-pretty";
 
 export type { Logger };
 
@@ -28,11 +29,33 @@ const scrubValue = (value: unknown, depth = 0): unknown => {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(v, depth + 1)]));
 };
 
+export type LogFormat = "json" | "pretty";
+
+/** LOG_FORMAT when set; otherwise readable lines for a person at a terminal, and JSON for machines. */
+export const logFormatFor = (setting: LogFormat | undefined, stream: { isTTY?: boolean }): LogFormat =>
+  setting ?? (stream.isTTY ? "pretty" : "json");
+
 /**
- * The one logger. Code never passes tokens, keys or full signed URLs to it; the scrubbing here is a
- * second line of defence, for what libraries log on their own.
+ * The one logger, writing to stderr unless given a destination. Code never passes tokens, keys or full
+ * signed URLs to it; the scrubbing here is a second line of defence, for what libraries log on their
+ * own, and comes before either format.
  */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  format: LogFormat = "json",
+): Logger {
+  const stream =
+    format === "pretty"
+      ? pretty({
+          destination: destination ?? 2,
+          // Written before the line returns, so that nothing is lost when the process exits.
+          sync: true,
+          colorize: destination === undefined && process.stderr.isTTY === true,
+          translateTime: "SYS:yyyy-mm-dd HH:MM:ss.l",
+          ignore: "app",
+        })
+      : (destination ?? pino.destination(2));
   return pino(
     {
       level,
@@ -44,6 +67,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         },
       },
     },
-    destination ?? pino.destination(2),
+    stream,
   );
 }

@@ -1,16 +1,20 @@
+import { type Config, loadConfig } from "./config.js";
 import { isHandoutError } from "./domain/errors.js";
 import { readDotEnv } from "./env-file.js";
-import { createLogger } from "./logger.js";
+import { createLogger, logFormatFor } from "./logger.js";
 import { startHandout } from "./server.js";
 
 let dotEnv = false;
+let config: Config;
 try {
   dotEnv = readDotEnv();
+  // Checked before anything logs: a bad LOG_LEVEL is a setting to fix, like any other.
+  config = loadConfig(process.env);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exit(1);
 }
-const logger = createLogger(process.env.LOG_LEVEL || "info");
+const logger = createLogger(config.logLevel, undefined, logFormatFor(config.logFormat, process.stderr));
 if (dotEnv) logger.info("read settings from .env (the environment's own win)");
 
 // Nothing ends the process unseen: an error no code handled is logged, and Handout stops as on SIGTERM.

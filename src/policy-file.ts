@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { type Document, isMap, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import type { Config } from "./config.js";
 import { formatDuration, parseDuration } from "./domain/duration.js";
 import { HandoutError } from "./domain/errors.js";
 import { keyProblem } from "./domain/object-key.js";
@@ -71,16 +72,78 @@ const ruleSchema = z.strictObject({
   announce: z.boolean().optional(),
 });
 
+// Each rule is checked on its own (below), so that one rule's mistake never hides another's.
 const policySchema = z.strictObject({
-  version: z.literal(1).optional(),
+  version: z.unknown().optional(),
   contact: z.string().min(1).optional(),
   allow_external_channels: z.boolean().optional(),
   defaults: z
     .strictObject({ max_expiry: duration.optional(), default_expiry: duration.optional() })
     .optional(),
   admins: audienceSchema.optional(),
-  rules: z.array(ruleSchema),
+  rules: z.array(z.unknown()),
 });
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * Parses `value`; on failure keeps the issues (their paths under `at`) and parses again without the
+ * settings at fault, unless one of them is `required`: what is left is still checked for its own sake.
+ */
+function parseLeniently<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  at: Path,
+  required: readonly string[],
+  issues: { path: Path; issue: Issue }[],
+): T | undefined {
+  const first = schema.safeParse(value);
+  if (first.success) return first.data;
+  for (const issue of first.error.issues) issues.push({ path: [...at, ...(issue.path as Path)], issue });
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const faulty = new Set<string>();
+  for (const issue of first.error.issues) {
+    const [head] = issue.path;
+    if (typeof head === "string") faulty.add(head);
+    else if (issue.code === "unrecognized_keys") for (const key of issue.keys) faulty.add(key);
+  }
+  if (faulty.size === 0 || [...faulty].some((key) => required.includes(key))) return undefined;
+  const rest = Object.fromEntries(Object.entries(value).filter(([key]) => !faulty.has(key)));
+  const second = schema.safeParse(rest);
+  return second.success ? second.data : undefined;
+}
+
+/** A value as the file wrote it, for messages. */
+function shown(value: unknown): string {
+  if (value === null) return "empty";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a group of settings";
+  const text = typeof value === "string" ? JSON.stringify(value) : String(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+const ACCEPTED: Record<string, string> = {
+  boolean: "true or false",
+  string: "text (in quotes if it could be read as something else)",
+  array: "a list: one `- item` a line, or [a, b]",
+  object: "settings of its own (`key: value` lines indented beneath it)",
+  number: "a number",
+};
+
+/** One schema issue in plain words: what the file says, and what is accepted there. */
+function describeIssue(data: unknown, path: Path, issue: Issue): string {
+  const where = describePath(path) || "the file";
+  const value = valueAt(data, path);
+  if (issue.code === "invalid_type") {
+    if (value === undefined) return `${where} is missing: add it (see access.example.yml)`;
+    const accepted = ACCEPTED[issue.expected] ?? issue.expected;
+    return `${where} is ${shown(value)}, but must be ${accepted}`;
+  }
+  if (issue.code === "too_small" && typeof value === "string") {
+    return `${where} is empty: write some text, or remove it`;
+  }
+  return `${where} ${issue.message.replace(/^Invalid input: /, "")}`;
+}
 
 type RawAudience = z.infer<typeof audienceSchema>;
 type Path = (string | number)[];
@@ -150,29 +213,34 @@ export function parsePolicy(text: string, file: string): AccessPolicy {
     );
   }
   const data: unknown = doc.toJS() ?? {};
-  const parsed = policySchema.safeParse(data);
   const problems: PolicyProblem[] = [];
   const report = (path: Path, message: string, key?: string) =>
     problems.push({ line: lineOf(doc, lines, path, key), message });
 
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const path = issue.path as Path;
-      if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) {
-          const where = describePath([...path, key]);
-          report(path, `${where} is not a setting Handout knows: remove it or check its spelling`, key);
-        }
-      } else if (issue.code === "invalid_type" && valueAt(data, path) === undefined) {
-        report(path, `${describePath(path)} is missing: add it (see access.example.yml)`);
-      } else {
-        report(path, `${describePath(path) || "the file"} ${issue.message.replace(/^Invalid input: /, "")}`);
+  const issues: { path: Path; issue: Issue }[] = [];
+  const top = parseLeniently(policySchema, data, [], ["rules"], issues);
+  const version = valueAt(data, ["version"]);
+  if (version !== undefined && version !== 1) {
+    report(
+      ["version"],
+      `version is ${shown(version)}, but this Handout reads version 1 only: write version: 1, or leave it out`,
+    );
+  }
+  const rawRules = (top?.rules ?? []).map((rule, index) =>
+    parseLeniently(ruleSchema, rule, ["rules", index], ["who"], issues),
+  );
+  for (const { path, issue } of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        const where = describePath([...path, key]);
+        report(path, `${where} is not a setting Handout knows: remove it or check its spelling`, key);
       }
+    } else {
+      report(path, describeIssue(data, path, issue));
     }
-    throw new PolicyError(file, problems);
   }
 
-  const raw = parsed.data;
+  const raw = top ?? { rules: [] };
   const defaultMax = parseDuration(raw.defaults?.max_expiry ?? DEFAULT_MAX_EXPIRY) as number;
   const defaultExpiry = parseDuration(raw.defaults?.default_expiry ?? DEFAULT_EXPIRY) as number;
   if (raw.defaults?.default_expiry && defaultExpiry > defaultMax) {
@@ -185,7 +253,8 @@ export function parsePolicy(text: string, file: string): AccessPolicy {
     report(["admins"], "admins names nobody: add groups, channels or users");
   }
 
-  const rules: Rule[] = raw.rules.map((rawRule, index) => {
+  const rules: Rule[] = rawRules.flatMap((rawRule, index) => {
+    if (!rawRule) return [];
     const at = (...rest: Path): Path => ["rules", index, ...rest];
     const name = rawRule.name ?? `rule ${index + 1}`;
     if (!namesSomebody(rawRule.who)) {
@@ -218,14 +287,16 @@ export function parsePolicy(text: string, file: string): AccessPolicy {
         `${name}: default_expiry (${formatDuration(preferred)}) is longer than max_expiry (${formatDuration(maxExpirySeconds)}): shorten it`,
       );
     }
-    return {
-      name,
-      who: audience(rawRule.who),
-      prefixes,
-      maxExpirySeconds,
-      defaultExpirySeconds: Math.min(preferred, maxExpirySeconds),
-      announce: rawRule.announce ?? false,
-    };
+    return [
+      {
+        name,
+        who: audience(rawRule.who),
+        prefixes,
+        maxExpirySeconds,
+        defaultExpirySeconds: Math.min(preferred, maxExpirySeconds),
+        announce: rawRule.announce ?? false,
+      },
+    ];
   });
 
   if (problems.length > 0) throw new PolicyError(file, problems);
@@ -237,12 +308,14 @@ export function parsePolicy(text: string, file: string): AccessPolicy {
   };
 }
 
+const missingFile = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === "ENOENT";
+
 export async function loadPolicyFile(file: string): Promise<AccessPolicy> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "it does not exist" : String(error);
+    const reason = missingFile(error) ? "it does not exist" : String(error);
     throw new PolicyError(file, [
       {
         line: undefined,
@@ -251,4 +324,41 @@ export async function loadPolicyFile(file: string): Promise<AccessPolicy> {
     ]);
   }
   return parsePolicy(text, file);
+}
+
+/** For trying Handout on a local folder: everyone (not guests) may share everything in it for a week. */
+const TRIAL_POLICY = `rules:
+  - name: Everyone, while trying Handout on a local folder
+    who: { everyone: true }
+    whole_bucket: true
+    max_expiry: 7d
+`;
+
+export const TRIAL_POLICY_SUMMARY =
+  "everyone in the workspace (not guests) may share every file in the local folder for up to 7 days";
+
+/**
+ * The policy in force: the file, or — in the embedded default, with HANDOUT_POLICY_FILE unset and no
+ * file at the default path — the trial policy. A file named on purpose must exist: a typo in its name
+ * must not open sharing to everyone. `trialAllowed: false` refuses the trial too (a file removed while
+ * Handout runs). `file` is the path to read, which is `config.policyFile` resolved where needed.
+ */
+export async function loadAccessPolicy(
+  config: Pick<Config, "policyFile" | "trialPolicyAllowed" | "local">,
+  { file = config.policyFile, trialAllowed = true } = {},
+): Promise<{ policy: AccessPolicy; trial: boolean }> {
+  const missing = await stat(file).then(() => false, missingFile);
+  if (missing && config.trialPolicyAllowed && trialAllowed) {
+    return { policy: parsePolicy(TRIAL_POLICY, "the built-in trial policy"), trial: true };
+  }
+  if (missing && config.local && !config.trialPolicyAllowed) {
+    throw new PolicyError(file, [
+      {
+        line: undefined,
+        message:
+          "HANDOUT_POLICY_FILE names this file, which does not exist: fix the path or copy access.example.yml there, or unset HANDOUT_POLICY_FILE to use the built-in trial policy",
+      },
+    ]);
+  }
+  return { policy: await loadPolicyFile(file), trial: false };
 }

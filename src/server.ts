@@ -14,8 +14,9 @@ import { coveringPrefixes } from "./domain/search.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
 import type { Logger } from "./logger.js";
-import { loadPolicyFile, parsePolicy } from "./policy-file.js";
+import { loadAccessPolicy, TRIAL_POLICY_SUMMARY } from "./policy-file.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "./slack/app.js";
+import { boltLogger } from "./slack/bolt-logger.js";
 import type { HandoutContext } from "./slack/context.js";
 import { KeyRefs } from "./slack/key-refs.js";
 import { MetadataSeal } from "./slack/metadata.js";
@@ -68,14 +69,6 @@ export interface Handout {
   close(): Promise<void>;
 }
 
-/** For trying Handout on a local folder: everyone (not guests) may share everything in it for a week. */
-const TRIAL_POLICY = `rules:
-  - name: Everyone, while trying Handout on a local folder
-    who: { everyone: true }
-    whole_bucket: true
-    max_expiry: 7d
-`;
-
 /** Every prefix the policy grants anyone: what the index lists (not the whole bucket unless granted). */
 const grantedRoots = (policy: AccessPolicy): string[] =>
   coveringPrefixes(policy.rules.flatMap((rule) => rule.prefixes));
@@ -87,10 +80,12 @@ const policyChannels = (policy: AccessPolicy): string[] => [
 async function identifyBot(
   token: string,
   apiUrl: string | undefined,
+  logger: Logger,
 ): Promise<{ botId: string; botUserId: string; teamId: string | undefined }> {
   const client = new WebClient(token, {
     ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
     retryConfig: { retries: 2 },
+    logger: boltLogger(logger),
   });
   try {
     const answer = await client.auth.test();
@@ -107,28 +102,20 @@ async function identifyBot(
   }
 }
 
-/**
- * The policy file, or in the embedded default without one, the trial policy. `trialAllowed: false`
- * refuses the fallback: a file removed while Handout runs must not open sharing to everyone.
- */
+/** The policy in force (see `loadAccessPolicy`), saying so when it is the trial policy. */
 async function loadPolicy(
   config: Config,
   logger: Logger,
-  { trialAllowed = true } = {},
+  options: { trialAllowed?: boolean } = {},
 ): Promise<{ policy: AccessPolicy; trial: boolean }> {
-  try {
-    return { policy: await loadPolicyFile(config.policyFile), trial: false };
-  } catch (error) {
-    const missing = (error as { problems?: { message: string }[] }).problems?.[0]?.message.includes(
-      "does not exist",
-    );
-    if (!config.local || !missing || !trialAllowed) throw error;
+  const loaded = await loadAccessPolicy(config, options);
+  if (loaded.trial) {
     logger.warn(
       { policyFile: config.policyFile },
-      "no access policy: everyone in the workspace may share every file in the local folder for up to 7 days; copy access.example.yml to access.yml to decide who may share what",
+      `no access policy: ${TRIAL_POLICY_SUMMARY}; copy access.example.yml to access.yml to decide who may share what`,
     );
-    return { policy: parsePolicy(TRIAL_POLICY, "the built-in trial policy"), trial: true };
   }
+  return loaded;
 }
 
 /**
@@ -150,6 +137,9 @@ export async function buildHandout(
 ): Promise<Handout> {
   const now = options.now ?? (() => new Date());
   const config: Config = loadConfig(env, ["bucket", "signing"]);
+  // Any Slack setting means Slack is meant to be on: what it still needs is named, rather than Handout
+  // starting without Slack as if none were set.
+  if (config.slackRequested) loadConfig(env, ["slack"]);
   let { policy, trial } = await loadPolicy(config, logger);
   const ledger = await openLedger(config.ledger);
   // The embedded link server refuses revoked shares' links itself, as the CloudFront Function does.
@@ -158,10 +148,7 @@ export async function buildHandout(
     isRevoked: async (id) => (await ledger.get(id))?.state === "revoked",
   });
   const settings = config.slack;
-  if (settings && !settings.appToken && !settings.signingSecret) {
-    loadConfig(env, ["slack"]); // throws, naming SLACK_SIGNING_SECRET and SLACK_APP_TOKEN
-  }
-  const bot = settings ? await identifyBot(settings.botToken, settings.apiUrl) : undefined;
+  const bot = settings ? await identifyBot(settings.botToken, settings.apiUrl, logger) : undefined;
 
   const index = new FileIndex({
     source: storage.pages,
@@ -176,6 +163,8 @@ export async function buildHandout(
     const client = new WebClient(settings.botToken, {
       ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
       retryConfig: SLACK_RETRIES,
+      // Its warnings (rate limits, retries) in the app's log format, not as bare [WARN] lines.
+      logger: boltLogger(logger),
     });
     const directory = slackDirectory({
       client,

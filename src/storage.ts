@@ -2,7 +2,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import { createS3Client } from "./adapters/aws-clients.js";
 import { cloudFrontSigner } from "./adapters/cloudfront-signer.js";
 import { fileKeySource } from "./adapters/key-sources.js";
-import { ensureLocalKeyPair } from "./adapters/local-keys.js";
+import { ensureLocalKeyPair, type LocalKeyPair, readLocalKeyPair } from "./adapters/local-keys.js";
 import { ensureSampleFiles, localFileCatalog, localPageSource } from "./adapters/local-store.js";
 import { s3FileCatalog } from "./adapters/s3-catalog.js";
 import { type PageSource, s3PageSource } from "./adapters/s3-lister.js";
@@ -38,6 +38,37 @@ function assertNotServed(dir: string, path: string, what: string): void {
   }
 }
 
+/** A folder Handout must write, for the setting that names it; the system's error becomes the fix. */
+async function writing<T>(setting: string, dir: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined || !/^(EACCES|EPERM|EROFS|ENOTDIR|EEXIST|ENOSPC)$/.test(code)) throw error;
+    const why =
+      code === "ENOTDIR" || code === "EEXIST"
+        ? "a file stands where a folder should be"
+        : code === "ENOSPC"
+          ? "the disk is full"
+          : "permission denied";
+    throw new HandoutError(
+      "CONFIG_INVALID",
+      `${setting} is ${resolve(dir)}, which Handout cannot write (${code}: ${why}): let the user Handout runs as write there, or set ${setting} to a folder it may write.`,
+      { cause: error },
+    );
+  }
+}
+
+/** The key pair the server made, for a command that must sign with it and never make another. */
+async function existingKeyPair(stateDir: string): Promise<LocalKeyPair> {
+  const found = await readLocalKeyPair(stateDir);
+  if (found) return found;
+  throw new HandoutError(
+    "CONFIG_INVALID",
+    `There is no signing key in ${resolve(stateDir)} (HANDOUT_STATE_DIR): Handout makes its key there on its first start (npm start), in the folder it runs from, and refuses links signed with any other. Run this command from the folder Handout runs in, or set HANDOUT_STATE_DIR (and HANDOUT_LOCAL_DIR) to the folders it uses.`,
+  );
+}
+
 /**
  * S3 behind CloudFront, or — with neither configured — a local folder that Handout serves itself, with
  * a key pair it makes on first run, so that it can be tried with nothing but Node.
@@ -45,14 +76,22 @@ function assertNotServed(dir: string, path: string, what: string): void {
 export async function openStorage(
   config: Config,
   logger: Logger,
-  options: { isRevoked?: (shareId: string) => Promise<boolean>; now?: () => Date } = {},
+  options: {
+    isRevoked?: (shareId: string) => Promise<boolean>;
+    now?: () => Date;
+    /** Create nothing, and sign only with the key pair already there: for commands beside the server. */
+    existingOnly?: boolean;
+  } = {},
 ): Promise<Storage> {
   if (config.local) {
     const { dir, stateDir, scheme, host } = config.local;
     assertNotServed(dir, stateDir, "HANDOUT_STATE_DIR (it holds the signing key)");
     if (config.ledger.kind === "sqlite") assertNotServed(dir, config.ledger.path, "HANDOUT_LEDGER's file");
-    if (await ensureSampleFiles(dir)) logger.info({ dir }, "created a folder of sample files to share");
-    const keyPair = await ensureLocalKeyPair(stateDir);
+    if (!options.existingOnly && (await writing("HANDOUT_LOCAL_DIR", dir, () => ensureSampleFiles(dir))))
+      logger.info({ dir }, "created a folder of sample files to share");
+    const keyPair = options.existingOnly
+      ? await existingKeyPair(stateDir)
+      : await writing("HANDOUT_STATE_DIR", stateDir, () => ensureLocalKeyPair(stateDir));
     if (keyPair.created)
       logger.info({ keyPairId: keyPair.keyPairId, dir: stateDir }, "created a signing key pair");
     const keys = new SigningKeyCache({

@@ -1,12 +1,13 @@
 import { execFile } from "node:child_process";
 import { createPublicKey } from "node:crypto";
-import { mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
+import { ensureLocalKeyPair } from "../src/adapters/local-keys.js";
 import { parsePrivateKey } from "../src/adapters/private-key.js";
 import { runHandout } from "./support/cli.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
@@ -311,10 +312,81 @@ describe("settings in .env", { timeout: 60_000 }, () => {
         "",
       ].join("\n"),
     );
+    // The key pair `npm start` makes in ./state, which `handout sign` signs with.
+    await ensureLocalKeyPair(join(dir, "state"));
     const fromFile = await handout(["sign", "welcome.txt", "--expires", "1h"], {}, dir);
     expect(fromFile.code).toBe(0);
     expect(fromFile.stdout).toMatch(/^http:\/\/localhost:4321\/welcome\.txt\?Expires=/);
     const overridden = await handout(["sign", "welcome.txt", "--expires", "1h"], { PORT: "4999" }, dir);
     expect(overridden.stdout).toMatch(/^http:\/\/localhost:4999\/welcome\.txt\?/);
+  });
+});
+
+describe("the embedded default, as its own tools see it with nothing configured", () => {
+  let dir: string;
+  /** Only the folders, so that nothing outside this test's folder is read or made. */
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "handout-first-run-"));
+    env = { HANDOUT_LOCAL_DIR: "./files", HANDOUT_STATE_DIR: "./state" };
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("sign makes no key pair: it names the folder it looked in and how to point it there", async () => {
+    const result = await inProcess(["sign", "welcome.txt", "--expires", "1h"], env, dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`There is no signing key in ${join(dir, "state")} (HANDOUT_STATE_DIR)`);
+    expect(result.stderr).toContain("set HANDOUT_STATE_DIR");
+    await expect(stat(join(dir, "state"))).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(stat(join(dir, "files"))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("doctor reports the embedded default as it is, with no ✗, and exits 0", async () => {
+    const before = await inProcess(["doctor"], env, dir);
+    expect(before.stdout).not.toContain("✗");
+    expect(before.stdout).toContain(
+      `✓ Access policy — no ${join(dir, "access.yml")}, so the built-in trial policy is in force`,
+    );
+    expect(before.stdout).toContain(`✓ Signing key — none in ${join(dir, "state")} yet`);
+    expect(before.stdout).toContain("- Slack token — skipped: Slack is not configured");
+    expect(before.code).toBe(0);
+
+    // Once the server has made its key and folder, the doctor names the key.
+    const pair = await ensureLocalKeyPair(join(dir, "state"));
+    await mkdir(join(dir, "files"));
+    await writeFile(join(dir, "files", "welcome.txt"), "hello");
+    const after = await inProcess(["doctor"], env, dir);
+    expect(after.stdout).toContain(`✓ Signing key — the key pair ${pair.keyPairId} in ${join(dir, "state")}`);
+    expect(after.stdout).toContain(`✓ Local folder — ${join(dir, "files")}, served by Handout itself`);
+    expect(after.code).toBe(0);
+  });
+
+  it("sign uses the key pair the server made, and says which folder it is in", async () => {
+    const pair = await ensureLocalKeyPair(join(dir, "state"));
+    expect(pair.created).toBe(false);
+    const result = await inProcess(["sign", "welcome.txt", "--expires", "1h"], env, dir);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`Signed with the key in ${join(dir, "state")} (HANDOUT_STATE_DIR)`);
+    const url = new URL(result.stdout.trim());
+    expect(url.searchParams.get("Key-Pair-Id")).toBe(pair.keyPairId);
+  });
+
+  it("index stats indexes for the trial policy when access.yml does not exist, as the server does", async () => {
+    const result = await inProcess(["index", "stats"], env, dir);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Indexed the local folder ${join(dir, "files")} (the whole bucket)`);
+    expect(result.stdout).toMatch(/files: +1\n/);
+  });
+
+  it("refuses a HANDOUT_POLICY_FILE that does not exist, rather than fall back to the trial policy", async () => {
+    const result = await inProcess(["index", "stats"], { ...env, HANDOUT_POLICY_FILE: "acess.yml" }, dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("HANDOUT_POLICY_FILE names this file, which does not exist");
+    const doctor = await inProcess(["doctor"], { ...env, HANDOUT_POLICY_FILE: "acess.yml" }, dir);
+    expect(doctor.stdout).toMatch(/✗ Access policy — .*acess\.yml: HANDOUT_POLICY_FILE names this file/);
+    expect(doctor.code).toBe(1);
   });
 });

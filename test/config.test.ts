@@ -36,7 +36,10 @@ describe("configuration", () => {
     expect(config).toEqual({
       port: 3000,
       policyFile: "./access.yml",
+      trialPolicyAllowed: false,
       logLevel: "info",
+      logFormat: undefined,
+      slackRequested: true,
       local: undefined,
       indexRefreshSeconds: 600,
       ledger: { kind: "sqlite", path: "./handout.db" },

@@ -48,7 +48,6 @@ beforeAll(async () => {
     HANDOUT_LOCAL_DIR: join(dir, "files"),
     HANDOUT_STATE_DIR: join(dir, "state"),
     HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
-    HANDOUT_POLICY_FILE: join(dir, "access.yml"),
   });
   // The README's run command.
   server = spawn("npm", ["start"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });

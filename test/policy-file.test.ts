@@ -109,6 +109,50 @@ describe("policy file", () => {
     expect(problemsOf("")).toEqual(["undefined: rules is missing: add it (see access.example.yml)"]);
   });
 
+  it("says in plain words what a setting of the wrong type accepts, not the validator's types", () => {
+    const text = [
+      "rules:",
+      "  - name: Reports",
+      "    who: { everyone: true }",
+      "    prefixes: [reports/]",
+      "    announce: yes",
+      "  - name: Handbook",
+      "    who: { everyone: true, guests: 1 }",
+      "    prefixes: handbook/",
+    ].join("\n");
+    const problems = problemsOf(text).concat(problemsOf("contact: ''\nrules: []"));
+    expect(problems).toEqual([
+      '5: rules[0].announce is "yes", but must be true or false',
+      "7: rules[1].who.guests is 1, but must be true or false",
+      '8: rules[1].prefixes is "handbook/", but must be a list: one `- item` a line, or [a, b]',
+      "1: contact is empty: write some text, or remove it",
+    ]);
+    for (const problem of problems) expect(problem).not.toMatch(/expected|received|Too small/);
+  });
+
+  it("reports an unknown version together with every other problem in the file", () => {
+    const problems = problemsOf(
+      [
+        "version: 2",
+        "defualts: { max_expiry: 7d }",
+        "rules:",
+        "  - name: Reports",
+        "    who: { everyone: true }",
+        "    prefixes: [reports/]",
+        "    announce: yes",
+        "  - name: Everything",
+        "    who: { groups: [finance] }",
+        '    prefixes: [""]',
+      ].join("\n"),
+    );
+    expect(problems).toEqual([
+      "1: version is 2, but this Handout reads version 1 only: write version: 1, or leave it out",
+      "2: defualts is not a setting Handout knows: remove it or check its spelling",
+      '7: rules[0].announce is "yes", but must be true or false',
+      expect.stringMatching(/^10: Everything: prefix "": an empty prefix would grant the whole bucket/),
+    ]);
+  });
+
   it("names the file in the message, and says how to fix a missing file", async () => {
     await expect(loadPolicyFile("/nonexistent/access.yml")).rejects.toThrow(
       /\/nonexistent\/access\.yml: cannot read the file \(it does not exist\): copy access\.example\.yml/,
@@ -117,7 +161,7 @@ describe("policy file", () => {
       parsePolicy("rules: 3", "team/access.yml");
     } catch (error) {
       expect((error as Error).message).toBe(
-        "The access policy team/access.yml has a problem:\n  team/access.yml:1: rules expected array, received number",
+        "The access policy team/access.yml has a problem:\n  team/access.yml:1: rules is 3, but must be a list: one `- item` a line, or [a, b]",
       );
     }
     expect.assertions(2);

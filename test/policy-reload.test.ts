@@ -140,14 +140,19 @@ describe("reading the access policy again (SIGHUP)", () => {
 describe("reading the policy again in the embedded default", () => {
   it("never falls back to the trial policy once a file was in force, but keeps the trial while there is none", async () => {
     const dir = await mkdtemp(join(tmpdir(), "handout-reload-"));
+    // HANDOUT_POLICY_FILE unset, as in a first run: ./access.yml, from the folder Handout runs in.
     const env = {
       HANDOUT_LOCAL_DIR: join(dir, "files"),
       HANDOUT_STATE_DIR: join(dir, "state"),
       HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
-      HANDOUT_POLICY_FILE: join(dir, "access.yml"),
     };
     const logs = captureLogs();
-    const handout = await buildHandout(env, logs.logger);
+    const before = process.cwd();
+    process.chdir(dir);
+    const handout = await buildHandout(env, logs.logger).catch((error: unknown) => {
+      process.chdir(before);
+      throw error;
+    });
     try {
       // No file: the trial policy, and reading again keeps it.
       expect(await handout.reloadPolicy()).toEqual({ ok: true, rules: 1 });
@@ -166,6 +171,7 @@ describe("reading the policy again in the embedded default", () => {
       expect(refused.ok ? "" : refused.error).toMatch(/does not exist/);
     } finally {
       await handout.close();
+      process.chdir(before);
     }
   });
 });

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
+import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { createLogger, logFormatFor } from "../src/logger.js";
 import { escapeWithin, fitEscaped, fitMrkdwn, messageMrkdwn } from "../src/slack/blocks/kit.js";
 import { boltLogger } from "../src/slack/bolt-logger.js";
 import { formatSize, slackDate, splitKey } from "../src/slack/format.js";
@@ -311,6 +313,31 @@ describe("logging", () => {
     expect(text).not.toContain("MIIE");
     expect(text).not.toContain("xoxb-123");
     expect(text).toContain("Signature=[redacted]");
+  });
+
+  it("writes readable lines in the pretty format, scrubbed as JSON lines are", () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        chunks.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger("info", stream, "pretty");
+    logger.warn({ token: "xoxb-123-456", port: 3000 }, "a warning for a person");
+    const text = chunks.join("");
+    expect(text).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] WARN.*: a warning for a person\n/);
+    expect(text).toContain("port: 3000");
+    expect(text).not.toContain("xoxb-123");
+    expect(text).not.toContain('"level"');
+  });
+
+  it("logs JSON for machines and readable lines on a terminal, unless LOG_FORMAT says which", () => {
+    expect(logFormatFor(undefined, { isTTY: true })).toBe("pretty");
+    expect(logFormatFor(undefined, { isTTY: false })).toBe("json");
+    expect(logFormatFor(undefined, {})).toBe("json");
+    expect(logFormatFor("json", { isTTY: true })).toBe("json");
+    expect(logFormatFor("pretty", {})).toBe("pretty");
   });
 
   it("gives Bolt's messages to the one logger, errors included, and builds debug text only when written", () => {

@@ -185,7 +185,7 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
     if (error instanceof HandoutError) throw error;
     throw new HandoutError(
       "CONFIG_INVALID",
-      `Could not open the share ledger ${path} (${(error as Error).message}): check that its folder exists and that Handout may write there.`,
+      `Could not open the share ledger ${path} (${(error as Error).message}): check that its folder exists and that Handout may write there, or set HANDOUT_LEDGER=sqlite:PATH to another file.`,
       { cause: error },
     );
   }

@@ -46,10 +46,24 @@ async function createPair(dir: string, privateKeyPath: string): Promise<boolean>
  */
 export async function ensureLocalKeyPair(dir: string): Promise<LocalKeyPair> {
   const folder = resolve(dir);
-  const privateKeyPath = join(folder, "private_key.pem");
   await mkdir(folder, { recursive: true, mode: 0o700 });
-  const created = await createPair(folder, privateKeyPath);
-  const privateKey = parsePrivateKey(await readFile(privateKeyPath, "utf8"), privateKeyPath);
-  const publicKey = createPublicKey(privateKey);
-  return { keyPairId: keyPairIdFor(publicKey), privateKeyPath, publicKey, created };
+  const created = await createPair(folder, join(folder, "private_key.pem"));
+  return { ...((await readLocalKeyPair(folder)) as LocalKeyPair), created };
+}
+
+/**
+ * The key pair that is already in `dir`, or undefined when there is none: for commands that must sign
+ * with the key the server has, never with a new one.
+ */
+export async function readLocalKeyPair(dir: string): Promise<LocalKeyPair | undefined> {
+  const privateKeyPath = join(resolve(dir), "private_key.pem");
+  let text: string;
+  try {
+    text = await readFile(privateKeyPath, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  const publicKey = createPublicKey(parsePrivateKey(text, privateKeyPath));
+  return { keyPairId: keyPairIdFor(publicKey), privateKeyPath, publicKey, created: false };
 }

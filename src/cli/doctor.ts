@@ -44,7 +44,7 @@ export async function doctorCommand(
 ): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length > 0) throw new UsageError("doctor takes no arguments: it reads the environment.");
-  const results = await runDoctor({ ...defaultClients(), ...clients, env: io.env, now: io.now });
+  const results = await runDoctor({ ...defaultClients(), ...clients, env: io.env, cwd: io.cwd, now: io.now });
   io.out(formatReport(results));
   return results.some((result) => result.ok === false) ? 1 : 0;
 }

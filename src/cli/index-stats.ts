@@ -7,7 +7,7 @@ import { type ListProgress, type PageSource, s3PageSource } from "../adapters/s3
 import { loadConfig } from "../config.js";
 import { HandoutError } from "../domain/errors.js";
 import { coveringPrefixes } from "../domain/search.js";
-import { loadPolicyFile } from "../policy-file.js";
+import { loadAccessPolicy } from "../policy-file.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const INDEX_USAGE = "handout index stats [--concurrency N] [--json]";
@@ -60,7 +60,8 @@ export async function indexCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   const config = loadConfig(io.env, ["bucket"]);
-  const policy = await loadPolicyFile(resolve(io.cwd, config.policyFile));
+  // As the server does: the embedded default without a policy file indexes for the trial policy.
+  const { policy } = await loadAccessPolicy(config, { file: resolve(io.cwd, config.policyFile) });
   const roots = coveringPrefixes(policy.rules.flatMap((rule) => rule.prefixes));
   if (roots.length === 0) {
     throw new HandoutError(

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
 import { HandoutError } from "../domain/errors.js";
@@ -42,10 +43,21 @@ export async function signCommand(args: string[], io: CliIo): Promise<number> {
     throw error;
   }
 
-  const config = loadConfig(io.env, values["no-check"] ? ["signing"] : ["signing", "bucket"]);
+  const loaded = loadConfig(io.env, values["no-check"] ? ["signing"] : ["signing", "bucket"]);
+  const config = loaded.local
+    ? {
+        ...loaded,
+        local: {
+          ...loaded.local,
+          dir: resolve(io.cwd, loaded.local.dir),
+          stateDir: resolve(io.cwd, loaded.local.stateDir),
+        },
+      }
+    : loaded;
   const logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
-  // The embedded default signs with its own key, for the local folder that `npm start` serves.
-  const storage = config.local ? await openStorage(config, logger) : undefined;
+  // The embedded default signs with the key `npm start` made, for the folder it serves: a key made
+  // here would be one the server does not know, and it would refuse the link.
+  const storage = config.local ? await openStorage(config, logger, { existingOnly: true }) : undefined;
   if (!values["no-check"]) {
     const catalog = storage?.catalog ?? createCatalog(config.bucket as NonNullable<typeof config.bucket>);
     if (!(await catalog.stat(key))) {
@@ -68,7 +80,7 @@ export async function signCommand(args: string[], io: CliIo): Promise<number> {
     );
     if (config.local)
       io.err(
-        `The link opens while Handout runs (npm start) at ${config.local.scheme}://${config.local.host}/.\n`,
+        `Signed with the key in ${config.local.stateDir} (HANDOUT_STATE_DIR). The link opens while Handout runs (npm start) at ${config.local.scheme}://${config.local.host}/ with that folder.\n`,
       );
   }
   return 0;

@@ -1,7 +1,8 @@
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { Config } from "../config.js";
 import { keyProblem } from "../domain/object-key.js";
 import type { AccessPolicy, Rule } from "../domain/policy.js";
-import { loadPolicyFile, PolicyError } from "../policy-file.js";
+import { loadAccessPolicy, PolicyError, TRIAL_POLICY_SUMMARY } from "../policy-file.js";
 import { awsProblem, type Checked, failed, passed, splitMessage } from "./check.js";
 
 /** The first file under a prefix ("" for the whole bucket), or undefined when there is none; S3 errors throw. */
@@ -65,9 +66,19 @@ export async function checkBucket(sample: FileSampler, bucket: string): Promise<
 }
 
 /** The policy file reads and validates, as at start-up. */
-export async function checkPolicy(file: string): Promise<Checked<AccessPolicy>> {
+export async function checkPolicy(
+  config: Pick<Config, "policyFile" | "trialPolicyAllowed" | "local">,
+  file: string,
+): Promise<Checked<AccessPolicy>> {
   try {
-    const policy = await loadPolicyFile(file);
+    const { policy, trial } = await loadAccessPolicy(config, { file });
+    if (trial) {
+      return passed(
+        POLICY,
+        `no ${file}, so the built-in trial policy is in force: ${TRIAL_POLICY_SUMMARY} (copy access.example.yml to ${file} to decide who may share what)`,
+        policy,
+      );
+    }
     const count = policy.rules.length;
     return passed(POLICY, `${file}: ${count} rule${count === 1 ? "" : "s"}`, policy);
   } catch (error) {

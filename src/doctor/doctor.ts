@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -26,6 +27,7 @@ import {
 } from "./cloudfront-checks.js";
 import { checkPrivateKey, checkPublicKey, type LoadedKey } from "./key-checks.js";
 import { checkSignedLink, checkUnsignedLink, type LiveTarget, type SignedLinkHints } from "./live-checks.js";
+import { checkLocalFolder, checkLocalKey } from "./local-checks.js";
 import { checkRevocationFunction, checkRevocationStore, checkRevocationWrites } from "./revocation-checks.js";
 import { checkSlackScopes, checkSlackToken } from "./slack-checks.js";
 
@@ -45,6 +47,8 @@ export interface DoctorClients {
 
 export interface DoctorDeps extends DoctorClients {
   readonly env: NodeJS.ProcessEnv;
+  /** What relative paths in the settings are relative to. */
+  readonly cwd: string;
   readonly now: () => Date;
 }
 
@@ -69,8 +73,10 @@ function readSettings(env: NodeJS.ProcessEnv): { config: Config; settings: Check
       settings.push(failed(`Setting ${variable}`, `${variable} is set but not valid`, problem));
     }
   }
+  // Without any Slack setting Handout runs without Slack on purpose (links only): nothing is missing.
+  const slackRequested = loadConfig(usable).slackRequested;
   try {
-    loadConfig(usable, ["slack", "bucket", "signing"]);
+    loadConfig(usable, slackRequested ? ["slack", "bucket", "signing"] : ["bucket", "signing"]);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) {
@@ -116,21 +122,31 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   const { slack } = config;
   const slackToken: Promise<Checked<AuthTestResponse>> = slack
     ? guard("Slack token", () => checkSlackToken(deps.slack(slack)))
-    : Promise.resolve(skipped("Slack token", `SLACK_BOT_TOKEN is not set ${SEE_SETTINGS}`));
+    : Promise.resolve(
+        skipped(
+          "Slack token",
+          config.slackRequested
+            ? `SLACK_BOT_TOKEN is not set ${SEE_SETTINGS}`
+            : "Slack is not configured, so Handout serves links without it; set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET) to connect it",
+        ),
+      );
   const slackScopes = slackToken.then((token) => {
     const answer = token.found;
     return answer
       ? guard("Slack scopes", async () => checkSlackScopes(answer))
-      : skipped("Slack scopes", "no token Slack accepts");
+      : skipped("Slack scopes", slack ? "no token Slack accepts" : "Slack is not configured");
   });
-  const policy = guard("Access policy", () => checkPolicy(config.policyFile));
+  const policy = guard("Access policy", () => checkPolicy(config, resolve(deps.cwd, config.policyFile)));
   // Embedded mode keeps files in a local folder and signs its own links: no AWS to examine.
-  const storage: Promise<CheckResult[]> = config.local
+  const local = config.local;
+  const storage: Promise<CheckResult[]> = local
     ? Promise.all([
         skipped(
           "S3 and CloudFront",
-          `neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set, so Handout serves the folder ${config.local.dir} itself`,
+          `neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set, so Handout serves the folder ${local.dir} itself`,
         ),
+        guard("Local folder", () => checkLocalFolder(resolve(deps.cwd, local.dir))),
+        guard("Signing key", () => checkLocalKey(resolve(deps.cwd, local.stateDir))),
         policy,
       ])
     : awsChecks(deps, config, policy);

@@ -6,14 +6,22 @@ export interface ProcessRun {
   readonly stderr: string;
 }
 
-/** Runs a command to its end, with `input` on its standard input, keeping what it prints. */
+/**
+ * Runs a command to its end, with `input` on its standard input, keeping what it prints. With
+ * `timeoutMs`, a command still running then is killed and its code is null: a server that starts
+ * when it should have refused to fails the test rather than hanging it.
+ */
 export function runProcess(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
 ): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env });
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
@@ -23,7 +31,10 @@ export function runProcess(
       stderr += chunk;
     });
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
     child.stdin.end(options.input ?? "");
   });
 }
