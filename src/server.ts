@@ -172,6 +172,7 @@ export async function buildHandout(
       teamId: bot.teamId,
       cacheSeconds: 60,
       logger,
+      now: () => now().getTime(),
     });
     const acceptsResponseUrl = responseUrlCheck(settings.apiUrl);
     const work = new WorkInFlight();
