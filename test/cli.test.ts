@@ -1,7 +1,6 @@
 import { execFile } from "node:child_process";
 import { createPublicKey } from "node:crypto";
-import { mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -11,6 +10,7 @@ import { parsePrivateKey } from "../src/adapters/private-key.js";
 import { runHandout } from "./support/cli.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
+import { tempFolder } from "./support/temp.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const run = promisify(execFile);
@@ -48,7 +48,7 @@ describe("handout sign", () => {
     bucket = await startTestBucket();
     await bucket.put("reports/q1 2026 (final).pdf", "quarterly");
     pair = makeKeyPair();
-    const dir = await mkdtemp(join(tmpdir(), "handout-cli-"));
+    const dir = await tempFolder("cli");
     await writeFile(join(dir, "private_key.pem"), pair.privatePem, { mode: 0o600 });
     env = {
       ...bucket.env,
@@ -140,7 +140,7 @@ describe("handout sign", () => {
 
 describe("handout keys generate", () => {
   it("writes a PKCS#8 private key readable only by its owner, and prints the next steps", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-keys-"));
+    const dir = await tempFolder("keys");
     const result = await inProcess(["keys", "generate", "--out", "keys"], {}, dir);
     expect(result.code).toBe(0);
     const privatePath = join(dir, "keys", "private_key.pem");
@@ -165,7 +165,7 @@ describe("handout keys generate", () => {
   });
 
   it("never overwrites an existing key", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-keys-"));
+    const dir = await tempFolder("keys");
     await writeFile(join(dir, "private_key.pem"), "old key");
     const result = await inProcess(["keys", "generate"], {}, dir);
     expect(result.code).toBe(1);
@@ -193,7 +193,7 @@ describe("handout policy check", () => {
   });
 
   it("reads HANDOUT_POLICY_FILE by default and fails with the file, line and fix", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-policy-"));
+    const dir = await tempFolder("policy");
     const file = join(dir, "access.yml");
     await writeFile(file, "rules:\n  - who: {everyone: true}\n    prefixes: ['']\n");
     const result = await inProcess(["policy", "check"], { HANDOUT_POLICY_FILE: file });
@@ -206,7 +206,7 @@ describe("handout policy check", () => {
 
 describe("handout ledger init", () => {
   it("creates the SQLite ledger HANDOUT_LEDGER names", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-ledger-"));
+    const dir = await tempFolder("ledger");
     const file = join(dir, "shares.db");
     const result = await inProcess(["ledger", "init"], { HANDOUT_LEDGER: `sqlite:${file}` });
     expect(result).toMatchObject({ code: 0, stdout: `✓ The SQLite ledger ${file} is ready.\n` });
@@ -217,7 +217,7 @@ describe("handout ledger init", () => {
 
 describe("settings in .env", () => {
   it("are read from the working directory, and the environment's own win", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-dotenv-"));
+    const dir = await tempFolder("dotenv");
     await mkdir(join(dir, "files"));
     await writeFile(join(dir, "files", "welcome.txt"), "hello");
     await writeFile(

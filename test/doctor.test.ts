@@ -1,8 +1,7 @@
 import type { KeyObject } from "node:crypto";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CloudFrontClient,
@@ -40,6 +39,7 @@ import { BOT_SCOPES } from "../src/doctor/slack-checks.js";
 import { decodeKeyPath } from "../src/domain/object-key.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
 import { type SlackDouble, startSlackDouble } from "./support/slack-double.js";
+import { tempFolder } from "./support/temp.js";
 
 const BUCKET = "handout-files";
 const SECRET_ID = "cloudfront/handout";
@@ -211,7 +211,7 @@ describe("handout doctor", () => {
     other = makeKeyPair("K2OTHERKEYPAIR");
     slack = await startSlackDouble();
     edge = await startEdge();
-    policyFile = join(await mkdtemp(join(tmpdir(), "handout-doctor-")), "access.yml");
+    policyFile = join(await tempFolder("doctor"), "access.yml");
   });
   afterAll(async () => {
     await slack.stop();

@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempFolder } from "./support/temp.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const run = promisify(execFile);
@@ -35,7 +35,7 @@ async function sign(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "handout-embedded-"));
+  dir = await tempFolder("embedded");
   port = await freePort();
   // Nothing but the folders: no bucket, no CloudFront, no Slack, no policy file.
   env = {
@@ -47,8 +47,9 @@ beforeAll(async () => {
     HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
     HANDOUT_POLICY_FILE: join(dir, "access.yml"),
   };
-  // The README's run command.
-  server = spawn("npm", ["start"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  // The README's run command, in a process group of its own as a terminal would start it: npm starts
+  // `node dist/main.js` as its child, and Ctrl-C reaches both.
+  server = spawn("npm", ["start"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   server.stdout?.on("data", (chunk) => {
     output += chunk;
   });
@@ -66,13 +67,28 @@ beforeAll(async () => {
   throw new Error(`Handout did not start:\n${output}`);
 }, 90_000);
 
-afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    server.kill("SIGTERM");
-    await exited;
+/** Whether any process of `npm start`'s group is still there. */
+const groupAlive = (pid: number) => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
   }
-});
+};
+
+/** Ctrl-C in the terminal: SIGINT to the whole group; waits up to 10 s for every process of it to go. */
+async function stopGroup(pid: number): Promise<void> {
+  if (!groupAlive(pid)) return;
+  process.kill(-pid, "SIGINT");
+  for (let i = 0; i < 100 && groupAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+afterAll(async () => {
+  if (server?.pid === undefined) return;
+  await stopGroup(server.pid);
+  if (groupAlive(server.pid)) process.kill(-server.pid, "SIGKILL");
+}, 15_000);
 
 describe("the embedded default, from nothing", () => {
   it("starts with no AWS and no Slack, and says which Slack settings would connect it", async () => {
@@ -135,4 +151,10 @@ describe("the embedded default, from nothing", () => {
       stderr: expect.stringContaining(`There is no file "nope.txt" in the folder ${join(dir, "files")}`),
     });
   });
+
+  it("stops on Ctrl-C, server and all: nothing is left serving its port", async () => {
+    await stopGroup(server.pid as number);
+    expect(groupAlive(server.pid as number)).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  }, 15_000);
 });
