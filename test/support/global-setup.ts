@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync } from "node:fs";
 import { readdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
@@ -42,6 +42,9 @@ async function ancestors(): Promise<Set<number>> {
 
 export default async function setup(): Promise<() => Promise<void>> {
   const runDir = mkdtempSync(join(tmpdir(), "handout-test-run-"));
+  // Other users may pass through (the image's test runs the app as uid 1000); each folder in it is
+  // still private to whoever made it.
+  chmodSync(runDir, 0o711);
   process.env.TMPDIR = runDir;
   const before = new Set((await processes()).map((p) => p.pid));
 
