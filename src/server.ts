@@ -7,6 +7,7 @@ import { keyValueStoreRevocationList } from "./adapters/revocation-store.js";
 import { slackDirectory } from "./adapters/slack-directory.js";
 import { slackShareMessages } from "./adapters/slack-messages.js";
 import { slackPoster } from "./adapters/slack-poster.js";
+import { cliCommand } from "./cli-command.js";
 import { type Config, loadConfig, type SlackSettings } from "./config.js";
 import { HandoutError, isHandoutError } from "./domain/errors.js";
 import type { AccessPolicy } from "./domain/policy.js";
@@ -369,7 +370,7 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
   );
   if (!slack) {
     logger.warn(
-      "Slack is not connected: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), then restart. Until then `handout sign` makes links that this server serves.",
+      `Slack is not connected: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), then restart.${handout.storage.links ? ` Until then \`${cliCommand()} sign welcome.txt --expires 1h\` (or any file in the folder) makes links that this server serves.` : ""}`,
     );
   }
   // A second SIGTERM, or a stop during one, waits for the same stop.

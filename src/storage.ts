@@ -7,6 +7,7 @@ import { ensureSampleFiles, localFileCatalog, localPageSource } from "./adapters
 import { s3FileCatalog } from "./adapters/s3-catalog.js";
 import { type PageSource, s3PageSource } from "./adapters/s3-lister.js";
 import { SigningKeyCache } from "./adapters/signing-key-cache.js";
+import { cliCommand } from "./cli-command.js";
 import type { Config } from "./config.js";
 import { HandoutError } from "./domain/errors.js";
 import type { FileCatalog, LinkSigner } from "./domain/ports.js";
@@ -51,7 +52,8 @@ export async function openStorage(
     const { dir, stateDir, scheme, host } = config.local;
     assertNotServed(dir, stateDir, "HANDOUT_STATE_DIR (it holds the signing key)");
     if (config.ledger.kind === "sqlite") assertNotServed(dir, config.ledger.path, "HANDOUT_LEDGER's file");
-    if (await ensureSampleFiles(dir)) logger.info({ dir }, "created a folder of sample files to share");
+    if (await ensureSampleFiles(dir, cliCommand()))
+      logger.info({ dir }, "created a folder of sample files to share");
     const keyPair = await ensureLocalKeyPair(stateDir);
     if (keyPair.created)
       logger.info({ keyPairId: keyPair.keyPairId, dir: stateDir }, "created a signing key pair");

@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
 import { createPublicKey } from "node:crypto";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
+import { ensureSampleFiles } from "../src/adapters/local-store.js";
 import { parsePrivateKey } from "../src/adapters/private-key.js";
 import { runHandout } from "./support/cli.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
@@ -126,7 +127,8 @@ describe("handout sign", () => {
     ]) {
       const result = await inProcess(args, {});
       expect(result.code, args.join(" ")).toBe(2);
-      expect(result.stderr, args.join(" ")).toContain("Usage:\n  handout sign KEY");
+      // Run in-process from the checkout's root: the command line as it runs from there.
+      expect(result.stderr, args.join(" ")).toContain("Usage:\n  npx tsx src/cli.ts sign KEY");
     }
   });
 
@@ -235,5 +237,60 @@ describe("settings in .env", () => {
     expect(fromFile.stdout).toMatch(/^http:\/\/localhost:4321\/welcome\.txt\?Expires=/);
     const overridden = await handout(["sign", "welcome.txt", "--expires", "1h"], { PORT: "4999" }, dir);
     expect(overridden.stdout).toMatch(/^http:\/\/localhost:4999\/welcome\.txt\?/);
+  });
+});
+
+describe("the command line's own words", () => {
+  it("prints itself as it runs here: `handout` where that is on the PATH, the checkout's entry otherwise", async () => {
+    const fromRoot = await inProcess(["help"], { PATH: process.env.PATH ?? "" });
+    expect(fromRoot.stdout).toContain("\n  npx tsx src/cli.ts sign KEY --expires");
+    const elsewhere = await inProcess(["help"], {}, await tempFolder("cli-elsewhere"));
+    expect(elsewhere.stdout).toContain(`\n  npx tsx ${join(root, "src", "cli.ts")} sign KEY`);
+    // As `npm install -g` puts it: a `handout` on the PATH that is this command line.
+    const bin = await tempFolder("cli-bin");
+    await symlink(join(root, "src", "cli.ts"), join(bin, "handout"));
+    const installed = await inProcess(["help"], { PATH: `${bin}:${process.env.PATH}` });
+    expect(installed.stdout).toContain("\n  handout sign KEY --expires");
+  });
+
+  it("runs as printed: the usage's command line, typed into a shell, works", async () => {
+    const printed = (await inProcess(["help"], { PATH: process.env.PATH ?? "" })).stdout;
+    const command = /^ {2}(.+) --version$/m.exec(printed)?.[1];
+    expect(command).toBe("npx tsx src/cli.ts");
+    const { stdout } = await run("/bin/sh", ["-c", `${command} --version`], { cwd: root });
+    const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { version: string };
+    expect(stdout).toBe(`handout ${pkg.version}\n`);
+  });
+
+  it("answers `sign --help` with sign's usage, and exits 0 without signing anything", async () => {
+    const result = await inProcess(["sign", "--help"], { HANDOUT_BUCKET: "team-files" });
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toMatch(
+      /^Usage:\n {2}npx tsx src\/cli\.ts sign KEY --expires \S+ \[--starts WHEN\]/,
+    );
+    expect((await inProcess(["doctor", "-h"])).stdout).toBe("Usage:\n  npx tsx src/cli.ts doctor\n");
+  });
+
+  it("names an unknown or incomplete option plainly, not in Node's parser's words", async () => {
+    const unknown = await inProcess(["sign", "a.pdf", "--expires", "7d", "--bogus"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^Unknown option --bogus for sign\.\n\nUsage:/);
+    expect(unknown.stderr).not.toContain("positional argument");
+    const missing = await inProcess(["sign", "a.pdf", "--expires"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^--expires needs a value, as in --expires VALUE\.\n/);
+  });
+
+  it("signs, from the README, only files that are among the embedded default's samples", async () => {
+    const samples = await tempFolder("cli-samples");
+    await ensureSampleFiles(samples);
+    const readme = await readFile(join(root, "README.md"), "utf8");
+    const keys = [...readme.matchAll(/^(?:handout|npx tsx src\/cli\.ts) sign ("[^"]+"|\S+)/gm)].map((m) =>
+      (m[1] as string).replace(/^"|"$/g, ""),
+    );
+    expect(keys.length).toBeGreaterThan(2);
+    for (const key of keys) {
+      expect((await stat(join(samples, ...key.split("/"))).catch(() => undefined))?.isFile(), key).toBe(true);
+    }
   });
 });

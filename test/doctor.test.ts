@@ -701,7 +701,7 @@ describe("handout doctor", () => {
         },
       });
       expect(code, args.join(" ")).toBe(2);
-      expect(stderr).toContain("handout doctor");
+      expect(stderr).toContain("npx tsx src/cli.ts doctor\n");
     }
   });
 });

@@ -146,6 +146,18 @@ describe("the embedded default, from nothing", () => {
     expect(await expired.text()).not.toContain(signature);
   });
 
+  it("prints, in its log and in welcome.txt, a sign command that runs as printed", async () => {
+    const printed = /Until then `([^`]+)`/.exec(output)?.[1];
+    // `npm start` runs the build: its command line is the built one, from the folder it started in.
+    expect(printed).toBe("node dist/cli.js sign welcome.txt --expires 1h");
+    const welcome = await readFile(join(dir, "files", "welcome.txt"), "utf8");
+    expect(welcome).toContain(`from the command line with: ${printed}\n`);
+    const { stdout } = await run("/bin/sh", ["-c", printed as string], { cwd: root, env });
+    const response = await fetch(stdout.trim().replace("localhost", "127.0.0.1"));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(welcome);
+  });
+
   it("refuses to sign a file that is not in the folder", async () => {
     await expect(sign("nope.txt", "--expires", "1h")).rejects.toMatchObject({
       stderr: expect.stringContaining(`There is no file "nope.txt" in the folder ${join(dir, "files")}`),

@@ -5,7 +5,7 @@ import { createS3Client, createSecretsManagerClient } from "../adapters/aws-clie
 import { type DoctorClients, formatReport, runDoctor } from "../doctor/doctor.js";
 import { type CliIo, UsageError } from "./io.js";
 
-export const DOCTOR_USAGE = "handout doctor";
+export const DOCTOR_USAGE = "doctor";
 
 const LIVE_TIMEOUT_MS = 10_000;
 

@@ -1,4 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { cliCommand } from "../cli-command.js";
 import { keyProblem } from "../domain/object-key.js";
 import type { AccessPolicy, Rule } from "../domain/policy.js";
 import { loadPolicyFile, PolicyError } from "../policy-file.js";
@@ -81,7 +82,7 @@ export async function checkPolicy(file: string): Promise<Checked<AccessPolicy>> 
     return failed(
       POLICY,
       `${file} has ${error.problems.length === 1 ? "a problem" : `${error.problems.length} problems`}${where}`,
-      `Run \`handout policy check ${file}\`: it lists each problem with its line and fix.`,
+      `Run \`${cliCommand()} policy check ${file}\`: it lists each problem with its line and fix.`,
     );
   }
 }

@@ -64,7 +64,8 @@ export default async function setup(): Promise<() => Promise<void>> {
       left = await leftOver();
     }
     for (const { pid } of left) process.kill(pid, "SIGKILL");
-    const folders = await readdir(runDir);
+    // tsx's command keeps its compile cache in the temporary directory, to be reused: not a leftover.
+    const folders = (await readdir(runDir)).filter((name) => !/^tsx-\d+$/.test(name));
     await rm(runDir, { recursive: true, force: true });
     const problems = [
       ...left.map((p) => `process ${p.pid} (${p.cmdline}) still running in ${p.cwd}`),
