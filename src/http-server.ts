@@ -10,6 +10,8 @@ export interface HttpServerOptions {
   readonly links?: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   /** Slack's events in HTTP mode, on /slack/events. */
   readonly slack?: RequestListener | undefined;
+  /** The page at `/` (the embedded default's): HTML. */
+  readonly home?: (() => string) | undefined;
 }
 
 export interface RunningHttpServer {
@@ -17,7 +19,7 @@ export interface RunningHttpServer {
   stop(): Promise<void>;
 }
 
-/** Handout's one HTTP server: /healthz, Slack's events in HTTP mode, and links in the embedded default. */
+/** Handout's one HTTP server: /healthz, Slack's events in HTTP mode, and the embedded default's page and links. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const server = createServer((req, res) => {
     // A signed link for a key named `healthz` or under `slack/` is still a link.
@@ -26,6 +28,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(req.method === "HEAD" ? undefined : JSON.stringify({ ok: true, ...options.health() }));
+      return;
+    }
+    if (path === "/" && options.home && (req.method === "GET" || req.method === "HEAD")) {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      res.end(req.method === "HEAD" ? undefined : options.home());
       return;
     }
     if (path?.startsWith("/slack/") && options.slack) {

@@ -14,6 +14,7 @@ import type { AccessPolicy } from "./domain/policy.js";
 import { coveringPrefixes } from "./domain/search.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
+import { homePage } from "./links/home-page.js";
 import type { Logger } from "./logger.js";
 import { loadPolicyFile, parsePolicy } from "./policy-file.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "./slack/app.js";
@@ -334,12 +335,15 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
     slack && receiver
       ? createSlackApp({ ...slack, logger, receiver, botId: slack.bot.botId, botUserId: slack.bot.botUserId })
       : undefined;
+  const slackMode = slack ? (slack.settings.appToken ? "socket mode" : "http") : "not configured";
+  const home = homePage({ sharing: handout.storage.description, slack: slackMode, cli: cliCommand() });
   let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   try {
     http = await startHttpServer({
       port: handout.config.port,
       health: () => handout.health(),
       links: handout.storage.links,
+      home: handout.storage.links ? () => home : undefined,
       slack: receiver && "requestListener" in receiver ? receiver.requestListener : undefined,
     });
     // Socket Mode connects out to Slack; in HTTP mode the server above receives Slack's requests.
@@ -364,7 +368,7 @@ export async function startHandout(env: NodeJS.ProcessEnv, logger: Logger): Prom
   logger.info(
     {
       port: server.port,
-      slack: slack ? (slack.settings.appToken ? "socket mode" : "http") : "not configured",
+      slack: slackMode,
     },
     `Handout is running on port ${server.port}, sharing ${handout.storage.description}`,
   );

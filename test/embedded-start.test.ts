@@ -137,7 +137,8 @@ describe("the embedded default, from nothing", () => {
     const otherKey = url.replace("/welcome.txt?", "/reports/2026/q1%20summary.txt?");
     expect((await fetch(otherKey)).status).toBe(403);
 
-    const soon = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000).toISOString();
+    // Far enough ahead that the command line, starting on a busy machine, still signs before it.
+    const soon = new Date(Math.ceil(Date.now() / 1000) * 1000 + 6000).toISOString();
     const short = (await sign("welcome.txt", "--expires", soon)).replace("localhost", "127.0.0.1");
     expect((await fetch(short)).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, Date.parse(soon) - Date.now() + 1100));
@@ -156,6 +157,22 @@ describe("the embedded default, from nothing", () => {
     const response = await fetch(stdout.trim().replace("localhost", "127.0.0.1"));
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(welcome);
+  });
+
+  it("answers the address its log prints with a page: what runs, what it shares, how to go on", async () => {
+    expect(output).toContain(`links served at http://localhost:${port}/`);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const html = await page.text();
+    expect(html).toContain("<h1>Handout is running</h1>");
+    expect(html).toContain(`It shares the local folder ${join(dir, "files")}, with links served at`);
+    expect(html).toContain("<pre>node dist/cli.js sign welcome.txt --expires 1h</pre>");
+    expect(html).toContain("Slack is not connected.");
+    expect(html).toContain('<a href="/healthz">/healthz</a>');
+    // It lists no file, and a link to `/` is still checked as a link.
+    expect(html).not.toContain("q1 summary");
+    expect((await fetch(`http://127.0.0.1:${port}/?Expires=1&Signature=x&Key-Pair-Id=K1`)).status).toBe(403);
   });
 
   it("refuses to sign a file that is not in the folder", async () => {
