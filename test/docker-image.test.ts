@@ -480,6 +480,11 @@ describe("the image, built from a clean copy and run as its own user with only i
       slack: "not configured",
     });
 
+    // The address the log prints answers with a page naming the command line as the image runs it.
+    expect(await (await fetch(`http://127.0.0.1:${container.env.PORT}/`)).text()).toContain(
+      "<pre>node dist/cli.js sign welcome.txt --expires 1h</pre>",
+    );
+
     const data = container.volumes.get("/data") as string;
     expect(await tree(data)).toEqual(expect.arrayContaining(["files/welcome.txt", ".handout", "handout.db"]));
     // Nothing was written beside the app, which its user could not have done in the image anyway.
@@ -547,6 +552,8 @@ describe("the image, built from a clean copy and run as its own user with only i
       const ledger = container.inContainer(image.env.HANDOUT_LEDGER ?? "").replace(/^sqlite:/, "");
       expect((await stat(ledger)).isFile()).toBe(true);
       expect(await tree(container.volumes.get("/data") as string)).not.toContain("files");
+      // The page at `/` is the embedded default's; a public server for S3 has none.
+      expect((await fetch(`http://127.0.0.1:${container.env.PORT}/`)).status).toBe(404);
 
       // `docker kill -s HUP` reads the access policy again: a broken file is refused, and the app
       // keeps serving with the policy it has.
