@@ -17,6 +17,8 @@ export interface HttpServerOptions {
   readonly links?: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   /** Slack's events in HTTP mode, on /slack/events. */
   readonly slack?: RequestListener | undefined;
+  /** The page at `/` (the embedded default's): HTML. */
+  readonly home?: (() => string) | undefined;
 }
 
 export interface RunningHttpServer {
@@ -70,7 +72,7 @@ function listenProblem(error: NodeJS.ErrnoException, port: number): Error {
   return error;
 }
 
-/** Handout's one HTTP server: /healthz, Slack's events in HTTP mode, and links in the embedded default. */
+/** Handout's one HTTP server: /healthz, Slack's events in HTTP mode, and the embedded default's page and links. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const server = createServer(serverOptions, (req, res) => {
     // A signed link for a key named `healthz` or under `slack/` is still a link.
@@ -83,6 +85,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         "cache-control": "no-store",
       });
       res.end(req.method === "HEAD" ? undefined : JSON.stringify(health));
+      return;
+    }
+    if (path === "/" && options.home && (req.method === "GET" || req.method === "HEAD")) {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      res.end(req.method === "HEAD" ? undefined : options.home());
       return;
     }
     if (path?.startsWith("/slack/") && options.slack) {

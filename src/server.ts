@@ -7,12 +7,14 @@ import { keyValueStoreRevocationList } from "./adapters/revocation-store.js";
 import { slackDirectory } from "./adapters/slack-directory.js";
 import { slackShareMessages } from "./adapters/slack-messages.js";
 import { slackPoster } from "./adapters/slack-poster.js";
+import { cliCommand } from "./cli-command.js";
 import { type Config, loadConfig, type SlackSettings } from "./config.js";
 import { HandoutError, isHandoutError } from "./domain/errors.js";
 import type { AccessPolicy } from "./domain/policy.js";
 import { coveringPrefixes } from "./domain/search.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
+import { homePage } from "./links/home-page.js";
 import type { Logger } from "./logger.js";
 import { loadAccessPolicy, TRIAL_POLICY_SUMMARY } from "./policy-file.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "./slack/app.js";
@@ -311,6 +313,8 @@ export async function startHandout(
           work: slack.work,
         })
       : undefined;
+  const slackMode = slack ? (slack.settings.appToken ? "socket mode" : "http") : "not configured";
+  const home = homePage({ sharing: handout.storage.description, slack: slackMode, cli: cliCommand() });
   let stopping: Promise<void> | undefined;
   const health = () => {
     const connection = socket?.health();
@@ -328,6 +332,7 @@ export async function startHandout(
       port: config.port,
       health,
       links: handout.storage.links,
+      home: handout.storage.links ? () => home : undefined,
       slack: receiver && "requestListener" in receiver ? receiver.requestListener : undefined,
     });
     // Socket Mode connects out to Slack; in HTTP mode the server above receives Slack's requests.
@@ -351,13 +356,13 @@ export async function startHandout(
   logger.info(
     {
       port: server.port,
-      slack: slack ? (socket ? "socket mode" : "http") : "not configured",
+      slack: slackMode,
     },
     `Handout is running on port ${server.port}, sharing ${handout.storage.description}`,
   );
   if (!slack) {
     logger.warn(
-      "Slack is not connected: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), then restart. Until then `handout sign` makes links that this server serves.",
+      `Slack is not connected: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), then restart.${handout.storage.links ? ` Until then \`${cliCommand()} sign welcome.txt --expires 1h\` (or any file in the folder) makes links that this server serves.` : ""}`,
     );
   }
   const graceMs = config.shutdownGraceSeconds * 1000;

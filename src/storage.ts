@@ -7,6 +7,7 @@ import { ensureSampleFiles, localFileCatalog, localPageSource } from "./adapters
 import { s3FileCatalog } from "./adapters/s3-catalog.js";
 import { type PageSource, s3PageSource } from "./adapters/s3-lister.js";
 import { SigningKeyCache } from "./adapters/signing-key-cache.js";
+import { cliCommand } from "./cli-command.js";
 import type { Config } from "./config.js";
 import { HandoutError } from "./domain/errors.js";
 import type { FileCatalog, LinkSigner } from "./domain/ports.js";
@@ -87,7 +88,10 @@ export async function openStorage(
     const { dir, stateDir, scheme, host } = config.local;
     assertNotServed(dir, stateDir, "HANDOUT_STATE_DIR (it holds the signing key)");
     if (config.ledger.kind === "sqlite") assertNotServed(dir, config.ledger.path, "HANDOUT_LEDGER's file");
-    if (!options.existingOnly && (await writing("HANDOUT_LOCAL_DIR", dir, () => ensureSampleFiles(dir))))
+    if (
+      !options.existingOnly &&
+      (await writing("HANDOUT_LOCAL_DIR", dir, () => ensureSampleFiles(dir, cliCommand())))
+    )
       logger.info({ dir }, "created a folder of sample files to share");
     const keyPair = options.existingOnly
       ? await existingKeyPair(stateDir)

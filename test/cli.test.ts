@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createPublicKey } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -8,12 +8,14 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
 import { ensureLocalKeyPair } from "../src/adapters/local-keys.js";
+import { ensureSampleFiles } from "../src/adapters/local-store.js";
 import { parsePrivateKey } from "../src/adapters/private-key.js";
 import { runHandout } from "./support/cli.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
 import { childEnv } from "./support/process.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
 import { type SecretsManagerDouble, startSecretsManagerDouble } from "./support/secrets-manager.js";
+import { tempFolder } from "./support/temp.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const run = promisify(execFile);
@@ -55,7 +57,7 @@ describe("handout sign", { timeout: 60_000 }, () => {
     bucket = await startTestBucket();
     await bucket.put("reports/q1 2026 (final).pdf", "quarterly");
     pair = makeKeyPair();
-    const dir = await mkdtemp(join(tmpdir(), "handout-cli-"));
+    const dir = await tempFolder("cli");
     await writeFile(join(dir, "private_key.pem"), pair.privatePem, { mode: 0o600 });
     env = {
       ...bucket.env,
@@ -143,7 +145,8 @@ describe("handout sign", { timeout: 60_000 }, () => {
     ]) {
       const result = await inProcess(args, {});
       expect(result.code, args.join(" ")).toBe(2);
-      expect(result.stderr, args.join(" ")).toContain("Usage:\n  handout sign KEY");
+      // Run in-process from the checkout's root: the command line as it runs from there.
+      expect(result.stderr, args.join(" ")).toContain("Usage:\n  npx tsx src/cli.ts sign KEY");
     }
   });
 
@@ -222,7 +225,7 @@ describe("advice for the secret that holds the private key", () => {
 
 describe("handout keys generate", () => {
   it("writes a PKCS#8 private key readable only by its owner, and prints the next steps", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-keys-"));
+    const dir = await tempFolder("keys");
     const result = await inProcess(["keys", "generate", "--out", "keys"], {}, dir);
     expect(result.code).toBe(0);
     const privatePath = join(dir, "keys", "private_key.pem");
@@ -247,7 +250,7 @@ describe("handout keys generate", () => {
   });
 
   it("never overwrites an existing key", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-keys-"));
+    const dir = await tempFolder("keys");
     await writeFile(join(dir, "private_key.pem"), "old key");
     const result = await inProcess(["keys", "generate"], {}, dir);
     expect(result.code).toBe(1);
@@ -275,7 +278,7 @@ describe("handout policy check", () => {
   });
 
   it("reads HANDOUT_POLICY_FILE by default and fails with the file, line and fix", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-policy-"));
+    const dir = await tempFolder("policy");
     const file = join(dir, "access.yml");
     await writeFile(file, "rules:\n  - who: {everyone: true}\n    prefixes: ['']\n");
     const result = await inProcess(["policy", "check"], { HANDOUT_POLICY_FILE: file });
@@ -288,7 +291,7 @@ describe("handout policy check", () => {
 
 describe("handout ledger init", () => {
   it("creates the SQLite ledger HANDOUT_LEDGER names", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-ledger-"));
+    const dir = await tempFolder("ledger");
     const file = join(dir, "shares.db");
     const result = await inProcess(["ledger", "init"], { HANDOUT_LEDGER: `sqlite:${file}` });
     expect(result).toMatchObject({ code: 0, stdout: `✓ The SQLite ledger ${file} is ready.\n` });
@@ -299,7 +302,7 @@ describe("handout ledger init", () => {
 
 describe("settings in .env", { timeout: 60_000 }, () => {
   it("are read from the working directory, and the environment's own win", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-dotenv-"));
+    const dir = await tempFolder("dotenv");
     await mkdir(join(dir, "files"));
     await writeFile(join(dir, "files", "welcome.txt"), "hello");
     await writeFile(
@@ -388,5 +391,60 @@ describe("the embedded default, as its own tools see it with nothing configured"
     const doctor = await inProcess(["doctor"], { ...env, HANDOUT_POLICY_FILE: "acess.yml" }, dir);
     expect(doctor.stdout).toMatch(/✗ Access policy — .*acess\.yml: HANDOUT_POLICY_FILE names this file/);
     expect(doctor.code).toBe(1);
+  });
+});
+
+describe("the command line's own words", () => {
+  it("prints itself as it runs here: `handout` where that is on the PATH, the checkout's entry otherwise", async () => {
+    const fromRoot = await inProcess(["help"], { PATH: process.env.PATH ?? "" });
+    expect(fromRoot.stdout).toContain("\n  npx tsx src/cli.ts sign KEY --expires");
+    const elsewhere = await inProcess(["help"], {}, await tempFolder("cli-elsewhere"));
+    expect(elsewhere.stdout).toContain(`\n  npx tsx ${join(root, "src", "cli.ts")} sign KEY`);
+    // As `npm install -g` puts it: a `handout` on the PATH that is this command line.
+    const bin = await tempFolder("cli-bin");
+    await symlink(join(root, "src", "cli.ts"), join(bin, "handout"));
+    const installed = await inProcess(["help"], { PATH: `${bin}:${process.env.PATH}` });
+    expect(installed.stdout).toContain("\n  handout sign KEY --expires");
+  });
+
+  it("runs as printed: the usage's command line, typed into a shell, works", async () => {
+    const printed = (await inProcess(["help"], { PATH: process.env.PATH ?? "" })).stdout;
+    const command = /^ {2}(.+) --version$/m.exec(printed)?.[1];
+    expect(command).toBe("npx tsx src/cli.ts");
+    const { stdout } = await run("/bin/sh", ["-c", `${command} --version`], { cwd: root });
+    const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { version: string };
+    expect(stdout).toBe(`handout ${pkg.version}\n`);
+  });
+
+  it("answers `sign --help` with sign's usage, and exits 0 without signing anything", async () => {
+    const result = await inProcess(["sign", "--help"], { HANDOUT_BUCKET: "team-files" });
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toMatch(
+      /^Usage:\n {2}npx tsx src\/cli\.ts sign KEY --expires \S+ \[--starts WHEN\]/,
+    );
+    expect((await inProcess(["doctor", "-h"])).stdout).toBe("Usage:\n  npx tsx src/cli.ts doctor\n");
+  });
+
+  it("names an unknown or incomplete option plainly, not in Node's parser's words", async () => {
+    const unknown = await inProcess(["sign", "a.pdf", "--expires", "7d", "--bogus"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^Unknown option --bogus for sign\.\n\nUsage:/);
+    expect(unknown.stderr).not.toContain("positional argument");
+    const missing = await inProcess(["sign", "a.pdf", "--expires"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^--expires needs a value, as in --expires VALUE\.\n/);
+  });
+
+  it("signs, from the README, only files that are among the embedded default's samples", async () => {
+    const samples = await tempFolder("cli-samples");
+    await ensureSampleFiles(samples);
+    const readme = await readFile(join(root, "README.md"), "utf8");
+    const keys = [...readme.matchAll(/^(?:handout|npx tsx src\/cli\.ts) sign ("[^"]+"|\S+)/gm)].map((m) =>
+      (m[1] as string).replace(/^"|"$/g, ""),
+    );
+    expect(keys.length).toBeGreaterThan(2);
+    for (const key of keys) {
+      expect((await stat(join(samples, ...key.split("/"))).catch(() => undefined))?.isFile(), key).toBe(true);
+    }
   });
 });

@@ -1,10 +1,9 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { openStorage } from "../src/storage.js";
 import { captureLogs } from "./support/log.js";
+import { tempFolder } from "./support/temp.js";
 
 const problemsOf = (
   env: NodeJS.ProcessEnv,
@@ -206,7 +205,7 @@ describe("the shutdown grace period and the Socket Mode health bound", () => {
 
 describe("the embedded default's folders", () => {
   it("refuses to keep the signing key or the ledger where links can be made to them", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-served-"));
+    const dir = await tempFolder("served");
     const logger = captureLogs().logger;
     const configFor = (env: NodeJS.ProcessEnv) =>
       loadConfig({ HANDOUT_LOCAL_DIR: join(dir, "files"), ...env });

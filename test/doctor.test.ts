@@ -1,8 +1,7 @@
 import type { KeyObject } from "node:crypto";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CloudFrontClient,
@@ -50,6 +49,7 @@ import { BOT_SCOPES } from "../src/doctor/slack-checks.js";
 import { decodeKeyPath } from "../src/domain/object-key.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
 import { type SlackDouble, startSlackDouble } from "./support/slack-double.js";
+import { tempFolder } from "./support/temp.js";
 
 const BUCKET = "handout-files";
 const SECRET_ID = "cloudfront/handout";
@@ -230,7 +230,7 @@ describe("handout doctor", () => {
     other = makeKeyPair("K2OTHERKEYPAIR");
     slack = await startSlackDouble();
     edge = await startEdge();
-    policyFile = join(await mkdtemp(join(tmpdir(), "handout-doctor-")), "access.yml");
+    policyFile = join(await tempFolder("doctor"), "access.yml");
   });
   afterAll(async () => {
     await slack.stop();
@@ -883,7 +883,7 @@ describe("handout doctor", () => {
         },
       });
       expect(code, args.join(" ")).toBe(2);
-      expect(stderr).toContain("handout doctor");
+      expect(stderr).toContain("npx tsx src/cli.ts doctor\n");
     }
   });
 });

@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -10,6 +9,7 @@ import { cloudFrontSigner } from "../src/adapters/cloudfront-signer.js";
 import { ensureLocalKeyPair } from "../src/adapters/local-keys.js";
 import { parsePrivateKey } from "../src/adapters/private-key.js";
 import { childEnv } from "./support/process.js";
+import { tempFolder } from "./support/temp.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const run = promisify(execFile);
@@ -39,7 +39,7 @@ async function sign(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "handout-embedded-"));
+  dir = await tempFolder("embedded");
   port = await freePort();
   // Nothing but the folders: no bucket, no CloudFront, no Slack, no policy file.
   env = childEnv({
@@ -49,8 +49,9 @@ beforeAll(async () => {
     HANDOUT_STATE_DIR: join(dir, "state"),
     HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
   });
-  // The README's run command.
-  server = spawn("npm", ["start"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  // The README's run command, in a process group of its own as a terminal would start it: npm starts
+  // `node dist/main.js` as its child, and Ctrl-C reaches both.
+  server = spawn("npm", ["start"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   server.stdout?.on("data", (chunk) => {
     output += chunk;
   });
@@ -68,13 +69,28 @@ beforeAll(async () => {
   throw new Error(`Handout did not start:\n${output}`);
 }, 90_000);
 
-afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    server.kill("SIGTERM");
-    await exited;
+/** Whether any process of `npm start`'s group is still there. */
+const groupAlive = (pid: number) => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
   }
-});
+};
+
+/** Ctrl-C in the terminal: SIGINT to the whole group; waits up to 10 s for every process of it to go. */
+async function stopGroup(pid: number): Promise<void> {
+  if (!groupAlive(pid)) return;
+  process.kill(-pid, "SIGINT");
+  for (let i = 0; i < 100 && groupAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+afterAll(async () => {
+  if (server?.pid === undefined) return;
+  await stopGroup(server.pid);
+  if (groupAlive(server.pid)) process.kill(-server.pid, "SIGKILL");
+}, 15_000);
 
 describe("the embedded default, from nothing", () => {
   it("starts with no AWS and no Slack, and says which Slack settings would connect it", async () => {
@@ -143,9 +159,43 @@ describe("the embedded default, from nothing", () => {
     expect(page).not.toContain(new URL(past).searchParams.get("Signature"));
   });
 
+  it("prints, in its log and in welcome.txt, a sign command that runs as printed", async () => {
+    const printed = /Until then `([^`]+)`/.exec(output)?.[1];
+    // `npm start` runs the build: its command line is the built one, from the folder it started in.
+    expect(printed).toBe("node dist/cli.js sign welcome.txt --expires 1h");
+    const welcome = await readFile(join(dir, "files", "welcome.txt"), "utf8");
+    expect(welcome).toContain(`from the command line with: ${printed}\n`);
+    const { stdout } = await run("/bin/sh", ["-c", printed as string], { cwd: root, env });
+    const response = await fetch(stdout.trim().replace("localhost", "127.0.0.1"));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(welcome);
+  });
+
+  it("answers the address its log prints with a page: what runs, what it shares, how to go on", async () => {
+    expect(output).toContain(`links served at http://localhost:${port}/`);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const html = await page.text();
+    expect(html).toContain("<h1>Handout is running</h1>");
+    expect(html).toContain(`It shares the local folder ${join(dir, "files")}, with links served at`);
+    expect(html).toContain("<pre>node dist/cli.js sign welcome.txt --expires 1h</pre>");
+    expect(html).toContain("Slack is not connected.");
+    expect(html).toContain('<a href="/healthz">/healthz</a>');
+    // It lists no file, and a link to `/` is still checked as a link.
+    expect(html).not.toContain("q1 summary");
+    expect((await fetch(`http://127.0.0.1:${port}/?Expires=1&Signature=x&Key-Pair-Id=K1`)).status).toBe(403);
+  });
+
   it("refuses to sign a file that is not in the folder", async () => {
     await expect(sign("nope.txt", "--expires", "1h")).rejects.toMatchObject({
       stderr: expect.stringContaining(`There is no file "nope.txt" in the folder ${join(dir, "files")}`),
     });
   });
+
+  it("stops on Ctrl-C, server and all: nothing is left serving its port", async () => {
+    await stopGroup(server.pid as number);
+    expect(groupAlive(server.pid as number)).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  }, 15_000);
 });

@@ -1,7 +1,6 @@
 import { createPublicKey, createSign, type KeyObject, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloudFrontSigner } from "../src/adapters/cloudfront-signer.js";
@@ -25,8 +24,9 @@ import {
 } from "../src/links/link-server.js";
 import { makeKeyPair } from "./support/keys.js";
 import { captureLogs } from "./support/log.js";
+import { tempFolderSync } from "./support/temp.js";
 
-const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `handout-${label}-`));
+const tempDir = (label: string): string => tempFolderSync(label);
 
 function put(root: string, key: string, content: string | Buffer = key): void {
   const path = join(root, ...key.split("/"));

@@ -1,5 +1,4 @@
-import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { newShareId } from "../src/domain/ledger.js";
@@ -15,6 +14,7 @@ import {
 } from "./support/handout-harness.js";
 import { recordPostedShare } from "./support/ledger.js";
 import { captureLogs } from "./support/log.js";
+import { tempFolder } from "./support/temp.js";
 
 let h: Harness;
 let steps: Steps;
@@ -139,7 +139,7 @@ describe("reading the access policy again (SIGHUP)", () => {
 
 describe("reading the policy again in the embedded default", () => {
   it("never falls back to the trial policy once a file was in force, but keeps the trial while there is none", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-reload-"));
+    const dir = await tempFolder("reload");
     // HANDOUT_POLICY_FILE unset, as in a first run: ./access.yml, from the folder Handout runs in.
     const env = {
       HANDOUT_LOCAL_DIR: join(dir, "files"),

@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getSignedUrl as independentSign } from "aws-cloudfront-sign";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cloudFrontSigner, resourceUrl } from "../src/adapters/cloudfront-signer.js";
 import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
+import { tempFolderSync } from "./support/temp.js";
 
 const DOMAIN = "d111111abcdef8.cloudfront.net";
 
@@ -46,7 +46,7 @@ let keyFile: string;
 beforeAll(() => {
   pair = makeKeyPair();
   publicKeys = new Map([[pair.keyPairId, pair.publicKey]]);
-  keyFile = join(mkdtempSync(join(tmpdir(), "handout-signer-")), "private_key.pem");
+  keyFile = join(tempFolderSync("signer"), "private_key.pem");
   writeFileSync(keyFile, pair.privatePem, { mode: 0o600 });
 });
 

@@ -1,6 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
@@ -11,6 +10,7 @@ import { SigningKeyCache } from "../src/adapters/signing-key-cache.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
 import { captureLogs } from "./support/log.js";
 import { type SecretsManagerDouble, startSecretsManagerDouble } from "./support/secrets-manager.js";
+import { tempFolder } from "./support/temp.js";
 
 let pair: TestKeyPair;
 beforeAll(() => {
@@ -161,7 +161,7 @@ describe("signing key cache", () => {
   };
 
   it("stops start-up with the cause when the key cannot be had", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "handout-key-"));
+    const dir = await tempFolder("key");
     const missing = new SigningKeyCache({
       source: fileKeySource(join(dir, "nope.pem")),
       configuredKeyPairId: "K2X",

@@ -4,6 +4,7 @@ import {
   type GetSecretValueCommandOutput,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import { cliCommand } from "../cli-command.js";
 import { HandoutError } from "../domain/errors.js";
 
 /** Where the private key's text comes from: the raw PEM, or a JSON secret holding it. */
@@ -83,7 +84,7 @@ export function fileKeySource(path: string): KeyTextSource {
               ? "permission denied"
               : (code ?? "unreadable");
         throw unavailable(
-          `Cannot read ${description} (${reason}): check CLOUDFRONT_PRIVATE_KEY_FILE, or create a key pair with \`handout keys generate\`.`,
+          `Cannot read ${description} (${reason}): check CLOUDFRONT_PRIVATE_KEY_FILE, or create a key pair with \`${cliCommand()} keys generate\`.`,
           error,
         );
       }

@@ -310,12 +310,12 @@ export function localPageSource(root: string, pageSize = 1000): PageSource {
   };
 }
 
-const SAMPLE_FILES: Record<string, string> = {
+const sampleFiles = (cli: string): Record<string, string> => ({
   "welcome.txt": `Welcome to Handout.
 
 This folder is Handout's bucket while no S3 bucket is configured (HANDOUT_BUCKET).
 Put files here, in folders if you like, and share them from Slack with /share,
-or from the command line with: handout sign "welcome.txt" --expires 1h
+or from the command line with: ${cli} sign welcome.txt --expires 1h
 
 Files and folders whose names start with a dot are never shared.
 `,
@@ -331,18 +331,19 @@ Espresso ........ 2.50
 Croissant ....... 3.00
 Crème brûlée .... 4.50
 `,
-};
+});
 
 /**
  * On first run (the folder missing or empty) creates it with a few small sample files, so that there
- * is something to share at once. Returns whether it did. A folder with anything in it, hidden entries
- * included, is left alone: call this before creating keys inside the folder.
+ * is something to share at once; welcome.txt names `cli`, the command line as it runs here. Returns
+ * whether it did. A folder with anything in it, hidden entries included, is left alone: call this
+ * before creating keys inside the folder.
  */
-export async function ensureSampleFiles(root: string): Promise<boolean> {
+export async function ensureSampleFiles(root: string, cli = "handout"): Promise<boolean> {
   const base = resolve(root);
   const existing = await unlessMissing(base, () => readdir(base));
   if (existing !== undefined && existing.length > 0) return false;
-  for (const [key, content] of Object.entries(SAMPLE_FILES)) {
+  for (const [key, content] of Object.entries(sampleFiles(cli))) {
     const path = join(base, ...key.split("/"));
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, content, { flag: "wx" });

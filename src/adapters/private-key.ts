@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
+import { cliCommand } from "../cli-command.js";
 import { HandoutError } from "../domain/errors.js";
 
 export interface KeyMaterial {
@@ -83,12 +84,15 @@ export function parsePrivateKey(pem: string, origin: string): KeyObject {
   try {
     key = createPrivateKey({ key: pem, format: "pem" });
   } catch {
-    throw invalid(origin, "is damaged and cannot be read: generate a new pair with `handout keys generate`.");
+    throw invalid(
+      origin,
+      `is damaged and cannot be read: generate a new pair with \`${cliCommand()} keys generate\`.`,
+    );
   }
   if (key.asymmetricKeyType !== "rsa") {
     throw invalid(
       origin,
-      `is a ${key.asymmetricKeyType?.toUpperCase() ?? "non-RSA"} key: CloudFront signs with RSA keys; generate one with \`handout keys generate\`.`,
+      `is a ${key.asymmetricKeyType?.toUpperCase() ?? "non-RSA"} key: CloudFront signs with RSA keys; generate one with \`${cliCommand()} keys generate\`.`,
     );
   }
   return key;

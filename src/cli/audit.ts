@@ -5,7 +5,7 @@ import type { ShareRecord } from "../domain/ledger.js";
 import { openLedger } from "../wiring.js";
 import { type CliIo, UsageError } from "./io.js";
 
-export const AUDIT_USAGE = "handout audit [--since 7d] [--user U0123ABCD] [--format csv|json]";
+export const AUDIT_USAGE = "audit [--since 7d] [--user U0123ABCD] [--format csv|json]";
 
 const PAGE = 1000;
 

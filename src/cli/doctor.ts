@@ -9,7 +9,7 @@ import {
 import { type DoctorClients, formatReport, runDoctor } from "../doctor/doctor.js";
 import { type CliIo, UsageError } from "./io.js";
 
-export const DOCTOR_USAGE = "handout doctor";
+export const DOCTOR_USAGE = "doctor";
 
 const LIVE_TIMEOUT_MS = 10_000;
 

@@ -10,7 +10,7 @@ import { coveringPrefixes } from "../domain/search.js";
 import { loadAccessPolicy } from "../policy-file.js";
 import { type CliIo, UsageError } from "./io.js";
 
-export const INDEX_USAGE = "handout index stats [--concurrency N] [--json]";
+export const INDEX_USAGE = "index stats [--concurrency N] [--json]";
 
 const count = (n: number): string => n.toLocaleString("en-US");
 const megabytes = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { HandoutError } from "../domain/errors.js";
 import { type CliIo, UsageError } from "./io.js";
 
-export const KEYS_USAGE = "handout keys generate [--out DIR]";
+export const KEYS_USAGE = "keys generate [--out DIR]";
 
 async function writeNew(path: string, content: string, mode: number): Promise<void> {
   try {

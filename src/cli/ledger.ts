@@ -5,7 +5,7 @@ import { loadConfig } from "../config.js";
 import { openLedger } from "../wiring.js";
 import { type CliIo, UsageError } from "./io.js";
 
-export const LEDGER_USAGE = "handout ledger init";
+export const LEDGER_USAGE = "ledger init";
 
 /** Creates the ledger HANDOUT_LEDGER names (a DynamoDB table with its indexes and TTL, or a SQLite file). */
 export async function ledgerCommand(args: string[], io: CliIo): Promise<number> {

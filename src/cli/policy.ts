@@ -5,7 +5,7 @@ import type { Audience } from "../domain/policy.js";
 import { loadPolicyFile } from "../policy-file.js";
 import { type CliIo, UsageError } from "./io.js";
 
-export const POLICY_USAGE = "handout policy check [FILE]";
+export const POLICY_USAGE = "policy check [FILE]";
 
 const isId = (group: string) => /^S[A-Z0-9]{2,}$/.test(group);
 

@@ -10,7 +10,7 @@ import { createCatalog, startSigner } from "../wiring.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const SIGN_USAGE =
-  "handout sign KEY --expires 7d|36h|2027-01-31|2027-01-31T12:00:00Z [--starts WHEN] [--json] [--no-check]";
+  "sign KEY --expires 7d|36h|2027-01-31|2027-01-31T12:00:00Z [--starts WHEN] [--json] [--no-check]";
 
 export async function signCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -1,4 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { cliCommand } from "../cli-command.js";
 import type { Config } from "../config.js";
 import { keyProblem } from "../domain/object-key.js";
 import type { AccessPolicy, Rule } from "../domain/policy.js";
@@ -92,7 +93,7 @@ export async function checkPolicy(
     return failed(
       POLICY,
       `${file} has ${error.problems.length === 1 ? "a problem" : `${error.problems.length} problems`}${where}`,
-      `Run \`handout policy check ${file}\`: it lists each problem with its line and fix.`,
+      `Run \`${cliCommand()} policy check ${file}\`: it lists each problem with its line and fix.`,
     );
   }
 }

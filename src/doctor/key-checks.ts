@@ -2,6 +2,7 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { type CloudFrontClient, GetPublicKeyCommand } from "@aws-sdk/client-cloudfront";
 import type { KeyTextSource } from "../adapters/key-sources.js";
 import { parsePrivateKey, readKeyMaterial } from "../adapters/private-key.js";
+import { cliCommand } from "../cli-command.js";
 import { CLOUDFRONT_KEY_ID } from "../config.js";
 import { HandoutError } from "../domain/errors.js";
 import { awsProblem, type Checked, type CheckResult, failed, passed, splitMessage } from "./check.js";
@@ -66,7 +67,7 @@ export async function checkPublicKey(
       return failed(
         PUBLIC_KEY,
         `CloudFront has no public key with the ID ${keyPairId}`,
-        "Check CLOUDFRONT_PUBLIC_KEY_ID (or the keyPairId stored in the secret) against CloudFront → Public keys, or register the public key (`handout keys generate` prints the command).",
+        `Check CLOUDFRONT_PUBLIC_KEY_ID (or the keyPairId stored in the secret) against CloudFront → Public keys, or register the public key (\`${cliCommand()} keys generate\` prints the command).`,
       );
     }
     const { detail, fix } = awsProblem(error, "cloudfront:GetPublicKey");

@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import { type RunningHandout, startHandout } from "../../src/server.js";
@@ -8,6 +7,7 @@ import { captureLogs } from "./log.js";
 import { startTestBucket, type TestBucket } from "./s3.js";
 import { type SlackCall, type SlackDouble, startSlackDouble } from "./slack-double.js";
 import { type SlackRequests, slackRequests } from "./slack-requests.js";
+import { tempFolder } from "./temp.js";
 
 /**
  * Handout end to end, as Slack and AWS see it: the real app over HTTP with signed requests, the Slack
@@ -153,7 +153,7 @@ export async function startHarness(
   await prepare?.(slack);
 
   const pair = makeKeyPair();
-  const dir = await mkdtemp(join(tmpdir(), "handout-flow-"));
+  const dir = await tempFolder("flow");
   await writeFile(join(dir, "private_key.pem"), pair.privatePem, { mode: 0o600 });
   await writeFile(join(dir, "access.yml"), POLICY);
 

@@ -1,0 +1,80 @@
+import { chmodSync, mkdtempSync } from "node:fs";
+import { readdir, readFile, readlink, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The suite must leave nothing behind: no process it started (an orphaned `node dist/main.js` keeps
+ * serving) and no temporary folder (some hold private keys). The run gets a temporary directory of its
+ * own, inherited by the test workers and the processes they start; at the end it must be empty and
+ * no process started during the run may still work in the checkout or in that directory.
+ */
+const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+
+const within = (path: string, folder: string) => path === folder || path.startsWith(`${folder}${sep}`);
+
+async function processes(): Promise<{ pid: number; cwd: string; cmdline: string }[]> {
+  const found = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cwd = await readlink(`/proc/${entry}/cwd`);
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " ").trim();
+      found.push({ pid: Number(entry), cwd, cmdline });
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
+}
+
+async function ancestors(): Promise<Set<number>> {
+  const pids = new Set<number>();
+  let pid = process.pid;
+  while (pid > 1 && !pids.has(pid)) {
+    pids.add(pid);
+    const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+    pid = Number(/^PPid:\s*(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  return pids;
+}
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const runDir = mkdtempSync(join(tmpdir(), "handout-test-run-"));
+  // Other users may pass through (the image's test runs the app as uid 1000); each folder in it is
+  // still private to whoever made it.
+  chmodSync(runDir, 0o711);
+  process.env.TMPDIR = runDir;
+  const before = new Set((await processes()).map((p) => p.pid));
+
+  return async function teardown() {
+    const mine = await ancestors();
+    const leftOver = async () =>
+      (await processes()).filter(
+        (p) =>
+          !before.has(p.pid) &&
+          !mine.has(p.pid) &&
+          (within(p.cwd, ROOT) || within(p.cwd, runDir) || p.cmdline.includes(runDir)),
+      );
+    // A process told to stop may take a moment to go.
+    let left = await leftOver();
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      left = await leftOver();
+    }
+    for (const { pid } of left) process.kill(pid, "SIGKILL");
+    // tsx's command keeps its compile cache in the temporary directory, to be reused: not a leftover.
+    const folders = (await readdir(runDir)).filter((name) => !/^tsx-\d+$/.test(name));
+    await rm(runDir, { recursive: true, force: true });
+    const problems = [
+      ...left.map((p) => `process ${p.pid} (${p.cmdline}) still running in ${p.cwd}`),
+      ...folders.map((name) => `temporary folder ${name} left in the run's temporary directory`),
+    ];
+    if (problems.length > 0) {
+      // vitest reports an error thrown here but still exits 0 unless told otherwise.
+      process.exitCode = 1;
+      throw new Error(`The test run left things behind (now removed):\n  ${problems.join("\n  ")}`);
+    }
+  };
+}
