@@ -166,7 +166,7 @@ describe("advice for the secret that holds the private key", () => {
     secrets = await startSecretsManagerDouble();
     secrets.empty.add("handout/empty");
     secrets.deleted.add("handout/deleted");
-    const dir = await mkdtemp(join(tmpdir(), "handout-secret-"));
+    const dir = await tempFolder("secret");
     await writeFile(
       join(dir, "access.yml"),
       "rules:\n  - who: { everyone: true }\n    prefixes: [reports/]\n",

@@ -1,11 +1,11 @@
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { HeadObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { s3FileCatalog } from "../src/adapters/s3-catalog.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
+import { tempFolder } from "./support/temp.js";
 
 describe("the S3 catalog", () => {
   let bucket: TestBucket;
@@ -23,10 +23,9 @@ describe("the S3 catalog", () => {
     expect(file).toMatchObject({ key: "reports/q1 2026 (final).pdf", size: 12 });
     // s3rver dates an object by its file's modification time, which the kernel sets and faketime does
     // not move: the reference is a file written now, not the test's clock.
-    const reference = join(await mkdtemp(join(tmpdir(), "handout-s3-catalog-")), "now");
+    const reference = join(await tempFolder("s3-catalog"), "now");
     await writeFile(reference, "");
     const fileNow = (await stat(reference)).mtimeMs;
-    await rm(dirname(reference), { recursive: true });
     expect(Math.abs((file?.lastModified.getTime() ?? 0) - fileNow)).toBeLessThan(60_000);
     expect(await catalog.stat("reports/q2.pdf")).toBeUndefined();
   });

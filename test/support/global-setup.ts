@@ -8,20 +8,31 @@ import { fileURLToPath } from "node:url";
  * The suite must leave nothing behind: no process it started (an orphaned `node dist/main.js` keeps
  * serving) and no temporary folder (some hold private keys). The run gets a temporary directory of its
  * own, inherited by the test workers and the processes they start; at the end it must be empty and
- * no process started during the run may still work in the checkout or in that directory.
+ * no process the run started may still work in the checkout or in that directory.
  */
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 const within = (path: string, folder: string) => path === folder || path.startsWith(`${folder}${sep}`);
 
-async function processes(): Promise<{ pid: number; cwd: string; cmdline: string }[]> {
+interface Process {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly cwd: string;
+  readonly cmdline: string;
+  readonly environ: string;
+}
+
+async function processes(): Promise<Process[]> {
   const found = [];
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cwd = await readlink(`/proc/${entry}/cwd`);
       const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " ").trim();
-      found.push({ pid: Number(entry), cwd, cmdline });
+      const environ = await readFile(`/proc/${entry}/environ`, "utf8");
+      const status = await readFile(`/proc/${entry}/status`, "utf8");
+      const ppid = Number(/^PPid:\s*(\d+)/m.exec(status)?.[1] ?? 0);
+      found.push({ pid: Number(entry), ppid, cwd, cmdline, environ });
     } catch {
       // Gone meanwhile, or not ours to read.
     }
@@ -29,15 +40,11 @@ async function processes(): Promise<{ pid: number; cwd: string; cmdline: string 
   return found;
 }
 
-async function ancestors(): Promise<Set<number>> {
-  const pids = new Set<number>();
-  let pid = process.pid;
-  while (pid > 1 && !pids.has(pid)) {
-    pids.add(pid);
-    const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
-    pid = Number(/^PPid:\s*(\d+)/m.exec(status)?.[1] ?? 0);
-  }
-  return pids;
+/** Each process's parent chain up to init. */
+function ancestorsOf(pid: number, parents: ReadonlyMap<number, number>): Set<number> {
+  const seen = new Set<number>();
+  for (let at = pid; at > 1 && !seen.has(at); at = parents.get(at) ?? 0) seen.add(at);
+  return seen;
 }
 
 export default async function setup(): Promise<() => Promise<void>> {
@@ -49,14 +56,20 @@ export default async function setup(): Promise<() => Promise<void>> {
   const before = new Set((await processes()).map((p) => p.pid));
 
   return async function teardown() {
-    const mine = await ancestors();
-    const leftOver = async () =>
-      (await processes()).filter(
-        (p) =>
-          !before.has(p.pid) &&
-          !mine.has(p.pid) &&
-          (within(p.cwd, ROOT) || within(p.cwd, runDir) || p.cmdline.includes(runDir)),
-      );
+    // The run's own: started under this process, or given the run's temporary directory (which an
+    // orphan keeps after its parent is gone). Other work in the checkout is not the run's to judge.
+    const leftOver = async () => {
+      const all = await processes();
+      const parents = new Map(all.map((p) => [p.pid, p.ppid]));
+      const mine = ancestorsOf(process.pid, parents);
+      const ours = (p: Process) =>
+        ancestorsOf(p.pid, parents).has(process.pid) ||
+        p.environ.includes(`TMPDIR=${runDir}\0`) ||
+        p.cmdline.includes(runDir);
+      const working = (p: Process) =>
+        within(p.cwd, ROOT) || within(p.cwd, runDir) || p.cmdline.includes(runDir);
+      return all.filter((p) => !before.has(p.pid) && !mine.has(p.pid) && ours(p) && working(p));
+    };
     // A process told to stop may take a moment to go.
     let left = await leftOver();
     for (let i = 0; i < 50 && left.length > 0; i++) {

@@ -51,10 +51,13 @@ const CLOCK_VARIABLES = [
   "DONT_FAKE_MONOTONIC",
 ];
 
-/** An environment for a child process: `PATH`, the clock the test runs under, and `env`. */
+/**
+ * An environment for a child process: `PATH`, the clock the test runs under, the run's temporary
+ * directory (by which the run finds what it left behind), and `env`.
+ */
 export function childEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const clock = CLOCK_VARIABLES.filter((name) => process.env[name] !== undefined).map(
-    (name) => [name, process.env[name]] as const,
-  );
-  return { PATH: process.env.PATH, ...Object.fromEntries(clock), ...env };
+  const kept = [...CLOCK_VARIABLES, "TMPDIR"]
+    .filter((name) => process.env[name] !== undefined)
+    .map((name) => [name, process.env[name]] as const);
+  return { PATH: process.env.PATH, ...Object.fromEntries(kept), ...env };
 }
