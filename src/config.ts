@@ -324,7 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
     announcementReminderSeconds: e.HANDOUT_ANNOUNCEMENT_REMINDER
       ? parseDuration(e.HANDOUT_ANNOUNCEMENT_REMINDER)
       : undefined,
-    shutdownGraceSeconds: seconds(e.HANDOUT_SHUTDOWN_GRACE ?? "8s") as number,
+    shutdownGraceSeconds: seconds(e.HANDOUT_SHUTDOWN_GRACE ?? "7s") as number,
     socketDownLimitSeconds: seconds(e.HANDOUT_SOCKET_DOWN_LIMIT ?? "60s") as number,
     slack: e.SLACK_BOT_TOKEN
       ? {

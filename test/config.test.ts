@@ -186,8 +186,8 @@ describe("intervals", () => {
 });
 
 describe("the shutdown grace period and the Socket Mode health bound", () => {
-  it("takes seconds or a duration, defaults to 8 s and 60 s, and refuses anything else naming the setting", () => {
-    expect(loadConfig({})).toMatchObject({ shutdownGraceSeconds: 8, socketDownLimitSeconds: 60 });
+  it("takes seconds or a duration, defaults to 7 s and 60 s, and refuses anything else naming the setting", () => {
+    expect(loadConfig({})).toMatchObject({ shutdownGraceSeconds: 7, socketDownLimitSeconds: 60 });
     expect(loadConfig({ HANDOUT_SHUTDOWN_GRACE: "5s", HANDOUT_SOCKET_DOWN_LIMIT: "2m" })).toMatchObject({
       shutdownGraceSeconds: 5,
       socketDownLimitSeconds: 120,

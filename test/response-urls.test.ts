@@ -72,6 +72,25 @@ describe("response URLs", () => {
     expect(h.logs.text()).not.toContain("not-for-logs");
   });
 
+  it("follows no redirect from a response URL: the links go only where the URL that was checked points", async () => {
+    h.slack.respond("response_url:redirect-away", () => ({
+      status: 307,
+      headers: { location: `${elsewhereUrl}${SECRET_PATH}` },
+      body: "",
+    }));
+    await h.requests.command({
+      user_id: "U0ANA",
+      channel_id: "C0QUIET",
+      text: "",
+      response_url: h.slack.responseUrl("redirect-away"),
+    });
+    const { view } = await filledView(h, await h.slack.waitFor("views.open"));
+    await steps.submit(view, "U0ANA", { files: ["k:reports/q1 2026.pdf"], channel: "C0QUIET" });
+    expect(await steps.outcome(view)).toContain("nothing was posted");
+    expect(h.slack.callsTo("response_url:redirect-away")).toHaveLength(1);
+    expect(received).toEqual([]);
+  });
+
   it("does not answer a dialog that failed to open through a response URL outside Slack", async () => {
     h.slack.failNext("views.open", { error: "expired_trigger_id" });
     await h.requests.command({

@@ -244,6 +244,15 @@ describe("shares of ten files with long keys", () => {
     expect(text).toContain("Slack showed the first part of the message but refused the rest (rate_limited)");
     expect(text).toContain("Only part of it was shared.");
     expect(text).not.toMatch(/nothing was (posted|shared)/i);
+    // The part shown is a live share: App Home lists it, and revoke and expiry edit its message.
+    const [first] = h.slack.callsTo("chat.postMessage");
+    const { response } = await answered(first as SlackCall);
+    const url = urlsIn((first as SlackCall).args.blocks).find((link) => link.includes(DOMAIN)) as string;
+    const record = await ledgerRecord(new URL(url).searchParams.get(SHARE_ID_PARAM) as string);
+    expect(record).toMatchObject({
+      state: "active",
+      message: { channelId: "C0GENERAL", ts: (response.body as { ts: string }).ts, via: "message" },
+    });
   });
 
   it("opens the extend modal for ten '&'-heavy names", async () => {

@@ -1,6 +1,7 @@
 import type { WebClient } from "@slack/web-api";
 import { HandoutError } from "../domain/errors.js";
 import type { Origin, Posted, Poster, Share } from "../domain/ports.js";
+import { PartlyPostedError } from "../domain/share-files.js";
 import type { Logger } from "../logger.js";
 import { type ShareMessagePart, shareMessages } from "../slack/blocks/share-message.js";
 import { type ResponseUrlCheck, responseUrlHost } from "../slack/response-url.js";
@@ -15,6 +16,9 @@ const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
  * none: signed links go nowhere else. A share whose links do not fit in one message is posted as
  * several, in order: the first is what Slack's answers about membership decide on.
  */
+/** Slack answers a response URL at once; one that hangs must not hold the share. */
+const RESPONSE_URL_TIMEOUT_MS = 5_000;
+
 export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUrl: ResponseUrlCheck): Poster {
   /** The command's origin, when the share goes back where it began and its response URL is Slack's. */
   function answerableOrigin(origin: Origin | undefined, share: Share): Origin | undefined {
@@ -31,36 +35,51 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
     origin: Origin,
     parts: readonly ShareMessagePart[],
     responseType: "in_channel" | "ephemeral",
-  ): Promise<void> {
+  ): Promise<Posted> {
+    const shown: Posted = { channelId: origin.channelId, ts: undefined, via: "response_url", pinned: false };
     for (const [i, part] of parts.entries()) {
-      const response = await fetch(origin.responseUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          response_type: responseType,
-          replace_original: false,
-          ...part,
-          unfurl_links: false,
-          unfurl_media: false,
-        }),
-      });
-      if (!response.ok) {
-        if (i > 0) throw partlyPosted(String(response.status));
+      let status: string;
+      try {
+        const response = await fetch(origin.responseUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            response_type: responseType,
+            replace_original: false,
+            ...part,
+            unfurl_links: false,
+            unfurl_media: false,
+          }),
+          // The URL was checked, not wherever a redirect would send the links; and Slack answers at once.
+          redirect: "error",
+          signal: AbortSignal.timeout(RESPONSE_URL_TIMEOUT_MS),
+        });
+        if (response.ok) continue;
+        status = String(response.status);
+      } catch (error) {
+        if (i > 0) throw partlyPosted("no answer", shown, error);
         throw new HandoutError(
           "SLACK_UNAVAILABLE",
-          `Slack did not accept the message (${response.status}). The /share command can answer in a conversation for 30 minutes: run /share again.`,
+          "Slack did not answer, so nothing was posted. The /share command can answer in a conversation for 30 minutes: run /share again.",
+          { cause: error },
         );
       }
+      if (i > 0) throw partlyPosted(status, shown);
+      throw new HandoutError(
+        "SLACK_UNAVAILABLE",
+        `Slack did not accept the message (${status}). The /share command can answer in a conversation for 30 minutes: run /share again.`,
+      );
     }
+    return shown;
   }
 
   const message = (part: ShareMessagePart) => ({ ...part, unfurl_links: false, unfurl_media: false });
 
   /** Once the first part is out, a refused later part must not be reported as nothing posted. */
-  const partlyPosted = (reason: string, cause?: unknown) =>
-    new HandoutError(
-      "PARTLY_POSTED",
-      `Slack showed the first part of the message but refused the rest (${reason}). Share the files that are missing again; the links already shown open until they expire.`,
+  const partlyPosted = (reason: string, shown: Posted, cause?: unknown) =>
+    new PartlyPostedError(
+      `Slack showed the first part of the message but refused the rest (${reason}). Share the files that are missing again; the links already shown open until they expire, or until you revoke the share in Handout's App Home.`,
+      shown,
       { cause },
     );
 
@@ -68,17 +87,18 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
   async function postRest(
     rest: readonly ShareMessagePart[],
     send: (part: ShareMessagePart) => Promise<string | undefined>,
-  ): Promise<string[]> {
+    shown: (followUps: readonly string[]) => Posted,
+  ): Promise<Posted> {
     const followUps: string[] = [];
     for (const part of rest) {
       try {
         const ts = await send(part);
         if (ts) followUps.push(ts);
       } catch (error) {
-        throw partlyPosted(slackFailure(error), error);
+        throw partlyPosted(slackFailure(error), shown(followUps), error);
       }
     }
-    return followUps;
+    return shown(followUps);
   }
 
   async function postEphemeral(
@@ -97,15 +117,15 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
       if (!NOT_A_MEMBER.has(slackFailure(error))) throw failed(error);
     }
     if (shown) {
-      await postRest(rest, async (part) => (await ephemeral(part)).message_ts);
       // Ephemeral messages cannot be edited: their timestamps are of no use.
-      return { channelId: share.channelId, ts: undefined, via: "ephemeral", pinned: false };
+      return postRest(
+        rest,
+        async (part) => (await ephemeral(part)).message_ts,
+        () => ({ channelId: share.channelId, ts: undefined, via: "ephemeral", pinned: false }),
+      );
     }
     const answerable = answerableOrigin(origin, share);
-    if (answerable) {
-      await viaResponseUrl(answerable, parts, "ephemeral");
-      return { channelId: share.channelId, ts: undefined, via: "response_url", pinned: false };
-    }
+    if (answerable) return viaResponseUrl(answerable, parts, "ephemeral");
     // Nowhere else to show it to the person alone: their direct messages with Handout.
     let answer: Awaited<ReturnType<typeof client.chat.postMessage>>;
     try {
@@ -114,17 +134,17 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
       throw failed(error);
     }
     const channelId = answer.channel ?? share.sharerId;
-    const followUps = await postRest(
+    return postRest(
       rest,
       async (part) => (await client.chat.postMessage({ channel: channelId, ...message(part) })).ts,
+      (followUps) => ({
+        channelId,
+        ts: answer.ts,
+        via: "direct_message",
+        pinned: false,
+        ...(followUps.length > 0 ? { followUps } : {}),
+      }),
     );
-    return {
-      channelId,
-      ts: answer.ts,
-      via: "direct_message",
-      pinned: false,
-      ...(followUps.length > 0 ? { followUps } : {}),
-    };
   }
 
   const failed = (error: unknown) =>
@@ -152,12 +172,18 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
             { cause: error },
           );
         }
-        await viaResponseUrl(answerable, parts, "in_channel");
-        return { channelId: share.channelId, ts: undefined, via: "response_url", pinned: false };
+        return viaResponseUrl(answerable, parts, "in_channel");
       }
-      const followUps = await postRest(
+      const { followUps } = await postRest(
         rest,
         async (part) => (await client.chat.postMessage({ channel: share.channelId, ...message(part) })).ts,
+        (sent) => ({
+          channelId: share.channelId,
+          ts,
+          via: "message",
+          pinned: false,
+          ...(sent.length > 0 ? { followUps: sent } : {}),
+        }),
       );
       let pinned = false;
       if (share.announcement?.pin && ts) {
@@ -176,7 +202,7 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
         ts,
         via: "message",
         pinned,
-        ...(followUps.length > 0 ? { followUps } : {}),
+        ...(followUps ? { followUps } : {}),
       };
     },
   };

@@ -17,6 +17,17 @@ import type {
 } from "./ports.js";
 import { shortenMiddle } from "./search.js";
 
+/** Slack showed the first of a share's messages and refused a later one: `shown` is what is out. */
+export class PartlyPostedError extends HandoutError {
+  constructor(
+    message: string,
+    readonly shown: Posted,
+    options?: { cause?: unknown },
+  ) {
+    super("PARTLY_POSTED", message, options);
+  }
+}
+
 export const MAX_FILES_PER_SHARE = 10;
 export const MAX_NOTE_LENGTH = 2000;
 export const MAX_TITLE_LENGTH = 150;
@@ -205,6 +216,11 @@ export async function shareFiles(
     assertNotStopped(steps.stop);
     posted = await deps.poster.post(share, request.origin);
   } catch (error) {
+    if (error instanceof PartlyPostedError) {
+      // Some links are out: the share is live, so that it can be revoked, extended and expired.
+      await deps.ledger.posted(record.id, error.shown).catch(() => undefined);
+      throw error;
+    }
     // The cause is what the person needs to hear, even if the ledger cannot take the failure.
     await deps.ledger
       .failed(record.id, error instanceof Error ? error.message : String(error))
