@@ -3,15 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { newShareId } from "../src/domain/ledger.js";
 import { buildHandout } from "../src/server.js";
-import {
-  DAY,
-  type Harness,
-  openedViewId,
-  POLICY,
-  type Steps,
-  useHarness,
-  type View,
-} from "./support/handout-harness.js";
+import { DAY, type Harness, POLICY, type Steps, useHarness } from "./support/handout-harness.js";
 import { recordPostedShare } from "./support/ledger.js";
 import { captureLogs } from "./support/log.js";
 import { tempFolder } from "./support/temp.js";
@@ -85,32 +77,8 @@ describe("reading the access policy again (SIGHUP)", () => {
     expect((await h.handout.reloadPolicy()).ok).toBe(true);
 
     h.slack.reset();
-    await h.requests.interaction(
-      h.requests.blockActions({
-        user: "U0ANA",
-        actions: [{ action_id: "handout_extend", type: "button", value: id }],
-        view: { type: "home" },
-      }),
-    );
-    const viewId = await openedViewId(await h.slack.waitFor("views.open"));
-    const filled = await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId);
-    const view = { ...(filled.args.view as View), id: viewId };
-    await h.requests.interaction(
-      h.requests.viewSubmission({
-        user: "U0ANA",
-        view: {
-          id: viewId,
-          callback_id: "handout_extend",
-          private_metadata: view.private_metadata,
-          state: {
-            values: {
-              expiry: { expiry_input: { type: "static_select", selected_option: { value: String(DAY) } } },
-              expiry_at: { expiry_at_input: { type: "datetimepicker", selected_date_time: null } },
-            },
-          },
-        },
-      }),
-    );
+    const view = await steps.openExtend("U0ANA", id);
+    await steps.submitExtend("U0ANA", view, DAY);
     expect(await steps.outcome(view)).toContain("Shared again in <#C0GENERAL>");
     const posted = await h.slack.waitFor("chat.postMessage");
     expect(JSON.stringify(posted.args.blocks)).not.toContain('"type":"header"');

@@ -263,40 +263,28 @@ describe("revoke", () => {
 
 describe("extend", () => {
   /** Opens the extend dialog from the share's button; the dialog once filled in. */
-  async function openExtend(user: string, shareId: string): Promise<View> {
-    const since = h.slack.calls.length;
-    await click(user, "handout_extend", shareId);
-    const opened = await h.slack.waitFor("views.open", (call) => h.slack.calls.indexOf(call) >= since);
-    const viewId = await openedViewId(opened);
-    const filled = await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId);
-    return { ...(filled.args.view as View), id: viewId };
-  }
+  const openExtend = (user: string, shareId: string) => steps.openExtend(user, shareId);
+  const submitExtend = (user: string, view: View, expirySeconds: number) =>
+    steps.submitExtend(user, view, expirySeconds);
 
   async function extend(user: string, shareId: string, expirySeconds: number) {
     const view = await openExtend(user, shareId);
     return { view, ack: await submitExtend(user, view, expirySeconds) };
   }
 
-  function submitExtend(user: string, view: View, expirySeconds: number) {
-    return h.requests.interaction(
-      h.requests.viewSubmission({
-        user,
-        view: {
-          id: view.id,
-          callback_id: "handout_extend",
-          private_metadata: view.private_metadata,
-          state: {
-            values: {
-              expiry: {
-                expiry_input: { type: "static_select", selected_option: { value: String(expirySeconds) } },
-              },
-              expiry_at: { expiry_at_input: { type: "datetimepicker", selected_date_time: null } },
-            },
-          },
-        },
-      }),
-    );
-  }
+  it("says an extension of a share shown only to its sharer was shown to them again, not posted", async () => {
+    const { view: form } = await steps.share("U0ANA", "C0GENERAL");
+    await steps.submit(form, "U0ANA", { files: ["k:reports/q1 2026.pdf"], how: "ephemeral" });
+    await steps.outcome(form);
+    const shown = await h.slack.waitFor("chat.postEphemeral");
+    const shareId = new URL(buttonsOf(shown)[0] as string).searchParams.get(SHARE_ID_PARAM) as string;
+    h.slack.reset();
+    const { view } = await extend("U0ANA", shareId, 7 * DAY);
+    const said = await steps.outcome(view);
+    expect(said).toContain("Showed the files to you alone in <#C0GENERAL> again.");
+    expect(said).not.toContain("Shared again in");
+    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+  });
 
   it("posts new links in the same place, and the old message points to them", async () => {
     const { shareId, ts } = await shareAsAna();

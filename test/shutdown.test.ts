@@ -2,9 +2,11 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
 import { openLedger } from "../src/wiring.js";
 import {
   answered,
+  buttonsOf,
   DAY,
   filledView,
   flow,
@@ -182,6 +184,30 @@ describe("a shutdown whose grace period runs out", () => {
     );
     expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
     expect(await sharesIn(h)).toEqual([]);
+  });
+
+  it("tells the person where to look when an extension is stuck in a call to Slack as Handout stops", async () => {
+    const h = await startHarness({ HANDOUT_SHUTDOWN_GRACE: "0s" });
+    harness = h;
+    const { view: form } = await flow(h).share("U0ANA", "C0GENERAL");
+    await flow(h).submit(form, "U0ANA", { files: ["k:reports/q1 2026.pdf"], expirySeconds: DAY });
+    await flow(h).outcome(form);
+    const posted = await h.slack.waitFor("chat.postMessage");
+    const shareId = new URL(buttonsOf(posted)[0] as string).searchParams.get(SHARE_ID_PARAM) as string;
+    const view = await flow(h).openExtend("U0ANA", shareId);
+    // Past the directory's reuse of what was looked up so far: the extension asks Slack afresh.
+    h.clock.advance(61_000);
+    h.slack.reset();
+    slow(h, "users.info", 2000);
+    await flow(h).submitExtend("U0ANA", view, DAY);
+    await delay(1);
+    await h.handout.stop();
+    const said = await flow(h).outcome(view);
+    expect(said).toContain("Handout had to stop (it is restarting) while this share was under way.");
+    expect(said).toContain("Your links");
+    await answered(await h.slack.waitFor("users.info"));
+    await delay(100);
+    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
   });
 
   it("tells the person where to look when a share is stuck in a call to Slack as Handout stops", async () => {

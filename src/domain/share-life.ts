@@ -120,7 +120,7 @@ const alreadyExtended = (share: ShareRecord): HandoutError =>
  */
 export async function extendShare(
   deps: LifeDependencies,
-  request: { shareId: unknown; actorId: string; expiresAt: Date },
+  request: { shareId: unknown; actorId: string; expiresAt: Date; stop?: AbortSignal | undefined },
   onMessageError: (error: unknown) => void = () => {},
 ): Promise<{ record: ShareRecord; posted: Posted }> {
   const old = await ownShare(deps, request.shareId, request.actorId);
@@ -178,7 +178,7 @@ export async function extendShare(
         replaces: old.id,
       },
       deps,
-      { recorded: claim },
+      { recorded: claim, stop: request.stop },
     );
   } catch (error) {
     // Given back only when the ledger says the new share failed (the unmark is conditional on this

@@ -46,6 +46,11 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<T | un
  * The promise's value, or `fallback` when the signal aborts and the promise has still not settled
  * `ms` later: for words to a person waiting on work that a shutdown is about to cut off.
  */
+/** How long work cut off by a shutdown may still take to end on its own before the person is told. */
+export const CUT_OFF_MS = 300;
+export const CUT_OFF_TEXT =
+  "*Handout had to stop (it is restarting) while this share was under way.*\n\nIf it was posted, it is listed under *Your links* in Handout's App Home; if not, share again in a minute.";
+
 export function unlessCutOff<T>(
   promise: Promise<T>,
   signal: AbortSignal | undefined,

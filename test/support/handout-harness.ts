@@ -316,7 +316,44 @@ export function flow(h: Harness) {
     );
   };
 
-  return { share, submission, submit, outcome };
+  /** Extend, clicked in App Home; resolves with the extend modal once Handout has filled it in. */
+  async function openExtend(user: string, shareId: string): Promise<View> {
+    const since = slack.calls.length;
+    await requests.interaction(
+      requests.blockActions({
+        user,
+        actions: [{ action_id: "handout_extend", type: "button", value: shareId }],
+        view: { type: "home" },
+      }),
+    );
+    const opened = await slack.waitFor("views.open", (call) => slack.calls.indexOf(call) >= since);
+    const viewId = await openedViewId(opened);
+    const filled = await slack.waitFor("views.update", (call) => call.args.view_id === viewId);
+    return { ...(filled.args.view as View), id: viewId };
+  }
+
+  /** The extend modal submitted with one of its preset expiries. */
+  const submitExtend = (user: string, view: View, expirySeconds: number) =>
+    requests.interaction(
+      requests.viewSubmission({
+        user,
+        view: {
+          id: view.id,
+          callback_id: "handout_extend",
+          private_metadata: view.private_metadata,
+          state: {
+            values: {
+              expiry: {
+                expiry_input: { type: "static_select", selected_option: { value: String(expirySeconds) } },
+              },
+              expiry_at: { expiry_at_input: { type: "datetimepicker", selected_date_time: null } },
+            },
+          },
+        },
+      }),
+    );
+
+  return { share, submission, submit, outcome, openExtend, submitExtend };
 }
 
 export type Steps = ReturnType<typeof flow>;

@@ -3,13 +3,20 @@ import { isHandoutError } from "../../domain/errors.js";
 import { accessFor } from "../../domain/policy.js";
 import { extendShare } from "../../domain/share-life.js";
 import { messageView } from "../blocks/share-modal.js";
-import { type HandoutContext, QUICK_CHECK_MS, within } from "../context.js";
+import {
+  CUT_OFF_MS,
+  CUT_OFF_TEXT,
+  type HandoutContext,
+  QUICK_CHECK_MS,
+  unlessCutOff,
+  within,
+} from "../context.js";
 import { slackDate } from "../format.js";
 import { publishHome } from "../home.js";
 import { actionOf, Field } from "../ids.js";
 import { fillModal } from "../open-share-modal.js";
 import { expiryBeyondMax } from "../share-form.js";
-import { refusedText } from "./share-submission.js";
+import { refusedText, shownPrivately } from "./share-submission.js";
 
 /**
  * An expiry beyond what the policy allows for the share's files, judged on cached data within Slack's
@@ -80,37 +87,12 @@ export const extendSubmission =
         view: messageView(view.private_metadata, ":hourglass_flowing_sand: Sharing again…"),
       });
     }
-    let text: string;
-    try {
-      const { record, posted } = await extendShare(
-        ctx.share,
-        { shareId: state.shareId, actorId: body.user.id, expiresAt },
-        (error) =>
-          ctx.logger.warn(
-            { err: error, share: state.shareId },
-            "could not point the old message to the new links",
-          ),
-      );
-      ctx.logger.info(
-        {
-          event: "extend",
-          user: body.user.id,
-          share: record.id,
-          replaces: state.shareId,
-          expiresAt: record.expiresAt.toISOString(),
-        },
-        "extended a share",
-      );
-      text = `:white_check_mark: Shared again in <#${posted.channelId}>. The new links expire ${slackDate(record.expiresAt)}.`;
-    } catch (error) {
-      ctx.logger.info(
-        { event: "extend_refused", user: body.user.id, code: isHandoutError(error) ? error.code : undefined },
-        "an extension was refused",
-      );
-      text = isHandoutError(error)
-        ? refusedText(error)
-        : "*Nothing was shared.*\n\nSomething went wrong on Handout's side. Try again in a minute.";
-    }
+    const text = await unlessCutOff(
+      extend(ctx, body.user.id, state.shareId, expiresAt),
+      ctx.overdue,
+      CUT_OFF_TEXT,
+      CUT_OFF_MS,
+    );
     if (ctx.ackWaitsForListener) {
       await ack({ response_action: "update", view: messageView(view.private_metadata, text) });
     } else {
@@ -118,3 +100,42 @@ export const extendSubmission =
     }
     await publishHome(ctx, client, body.user.id).catch(() => {});
   };
+
+/** Shares the files again with the new expiry, in the same place; what the modal then says. */
+async function extend(
+  ctx: HandoutContext,
+  userId: string,
+  shareId: string | undefined,
+  expiresAt: Date,
+): Promise<string> {
+  try {
+    const { record, posted } = await extendShare(
+      ctx.share,
+      { shareId, actorId: userId, expiresAt, stop: ctx.overdue },
+      (error) =>
+        ctx.logger.warn({ err: error, share: shareId }, "could not point the old message to the new links"),
+    );
+    ctx.logger.info(
+      {
+        event: "extend",
+        user: userId,
+        share: record.id,
+        replaces: shareId,
+        expiresAt: record.expiresAt.toISOString(),
+      },
+      "extended a share",
+    );
+    const until = `The new links expire ${slackDate(record.expiresAt)}.`;
+    return posted.via === "ephemeral" || posted.via === "direct_message"
+      ? `:white_check_mark: ${shownPrivately(posted, "the files")} again. ${until}`
+      : `:white_check_mark: Shared again in <#${posted.channelId}>. ${until}`;
+  } catch (error) {
+    ctx.logger.info(
+      { event: "extend_refused", user: userId, code: isHandoutError(error) ? error.code : undefined },
+      "an extension was refused",
+    );
+    return isHandoutError(error)
+      ? refusedText(error)
+      : "*Nothing was shared.*\n\nSomething went wrong on Handout's side. Try again in a minute.";
+  }
+}

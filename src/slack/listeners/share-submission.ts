@@ -5,17 +5,19 @@ import type { Posted } from "../../domain/ports.js";
 import { shareFiles } from "../../domain/share-files.js";
 import { messageMrkdwn } from "../blocks/kit.js";
 import { messageView } from "../blocks/share-modal.js";
-import { type HandoutContext, QUICK_CHECK_MS, unlessCutOff, within } from "../context.js";
+import {
+  CUT_OFF_MS,
+  CUT_OFF_TEXT,
+  type HandoutContext,
+  QUICK_CHECK_MS,
+  unlessCutOff,
+  within,
+} from "../context.js";
 import { slackDate } from "../format.js";
 import { Field } from "../ids.js";
 import type { ModalState } from "../metadata.js";
 import { fillModal } from "../open-share-modal.js";
 import { expiryBeyondMax, type FieldErrors, readShareForm, type ShareForm } from "../share-form.js";
-
-/** How long a share cut off by a shutdown may still take to end on its own before the person is told. */
-const CUT_OFF_MS = 300;
-const CUT_OFF_TEXT =
-  "*Handout had to stop (it is restarting) while this share was under way.*\n\nIf it was posted, it is listed under *Your links* in Handout's App Home; if not, share again in a minute.";
 
 /**
  * The share form was submitted. Mistakes a person can fix are answered next to the field, at once.
@@ -152,9 +154,8 @@ function successText(posted: Posted, form: ShareForm, expiresAt: Date): string {
   const until = `The link${form.keys.length === 1 ? "" : "s"} expire ${slackDate(expiresAt)}.`;
   switch (posted.via) {
     case "ephemeral":
-      return `:white_check_mark: Showed ${what} to you alone in <#${posted.channelId}>. ${until}`;
     case "direct_message":
-      return `:white_check_mark: Sent ${what} to you in your messages with Handout. ${until}`;
+      return `:white_check_mark: ${shownPrivately(posted, what)}. ${until}`;
     default: {
       const pinNote =
         form.announcement?.pin && !posted.pinned
@@ -164,4 +165,11 @@ function successText(posted: Posted, form: ShareForm, expiresAt: Date): string {
       return `:white_check_mark: ${kind} ${what} in <#${posted.channelId}>. ${until}${pinNote}`;
     }
   }
+}
+
+/** Where a share shown to its sharer alone went, in words: "Showed the file to you alone in #c". */
+export function shownPrivately(posted: Posted, what: string): string {
+  return posted.via === "ephemeral"
+    ? `Showed ${what} to you alone in <#${posted.channelId}>`
+    : `Sent ${what} to you in your messages with Handout`;
 }
