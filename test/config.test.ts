@@ -44,7 +44,7 @@ describe("configuration", () => {
       ledger: { kind: "sqlite", path: "./handout.db" },
       revocationStoreArn: undefined,
       expiryCheckSeconds: 60,
-      shutdownGraceSeconds: 8,
+      shutdownGraceSeconds: 7,
       socketDownLimitSeconds: 60,
       slack: {
         botToken: "xoxb-1",
