@@ -1,8 +1,8 @@
 import { AwsLambdaReceiver } from "@slack/bolt";
-import { ConfigError, loadConfig } from "./config.js";
+import { buildHandout } from "./app/server.js";
+import { ConfigError, loadConfig } from "./config/config.js";
 import { isHandoutError } from "./domain/errors.js";
 import { createLogger } from "./logger.js";
-import { buildHandout } from "./server.js";
 import { createSlackApp, SLACK_RETRIES } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 

@@ -1,8 +1,8 @@
-import { type Config, loadConfig } from "./config.js";
+import { startHandout } from "./app/server.js";
+import { type Config, loadConfig } from "./config/config.js";
+import { readDotEnv } from "./config/env-file.js";
 import { isHandoutError } from "./domain/errors.js";
-import { readDotEnv } from "./env-file.js";
 import { createLogger, logFormatFor } from "./logger.js";
-import { startHandout } from "./server.js";
 
 let dotEnv = false;
 let config: Config;

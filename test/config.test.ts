@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
-import { openStorage } from "../src/storage.js";
+import { openStorage } from "../src/app/storage.js";
+import { ConfigError, loadConfig } from "../src/config/config.js";
 import { captureLogs } from "./support/log.js";
 import { tempFolder } from "./support/temp.js";
 

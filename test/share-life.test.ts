@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
-import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
 import { type NewShare, newShareId, type ShareRecord } from "../src/domain/ledger.js";
+import { openSqliteLedger } from "../src/ledger/sqlite.js";
+import { SHARE_ID_PARAM } from "../src/signing/cloudfront-signer.js";
 import { runHandout } from "./support/cli.js";
 import {
   answered,

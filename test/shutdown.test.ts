@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openLedger } from "../src/wiring.js";
+import { openLedger } from "../src/app/wiring.js";
 import {
   answered,
   DAY,

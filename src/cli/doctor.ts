@@ -1,11 +1,7 @@
 import { parseArgs } from "node:util";
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { LogLevel, WebClient } from "@slack/web-api";
-import {
-  createKeyValueStoreClient,
-  createS3Client,
-  createSecretsManagerClient,
-} from "../adapters/aws-clients.js";
+import { createKeyValueStoreClient, createS3Client, createSecretsManagerClient } from "../app/clients.js";
 import { type DoctorClients, formatReport, runDoctor } from "../doctor/doctor.js";
 import { type CliIo, UsageError } from "./io.js";
 

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createLedgerTable } from "../adapters/ledger-dynamodb.js";
-import { loadConfig } from "../config.js";
-import { openLedger } from "../wiring.js";
+import { openLedger } from "../app/wiring.js";
+import { loadConfig } from "../config/config.js";
+import { createLedgerTable } from "../ledger/dynamodb.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const LEDGER_USAGE = "ledger init";

@@ -1,15 +1,15 @@
 import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
-import type { ShareRecord } from "../domain/ledger.js";
-import type { MessageEdit, Posted, ShareMessages } from "../domain/ports.js";
-import { mrkdwn } from "../slack/blocks/kit.js";
+import type { ShareRecord } from "../../domain/ledger.js";
+import type { MessageEdit, Posted, ShareMessages } from "../../domain/ports.js";
+import { mrkdwn } from "../blocks/kit.js";
 import {
   expiredBlocks,
   expiresSoonBlocks,
   expiresSoonText,
   replacedBlocks,
   revokedBlocks,
-} from "../slack/blocks/share-state.js";
+} from "../blocks/share-state.js";
 
 /**
  * Edits a share's message as its state changes. Only messages Handout posted itself can be edited:

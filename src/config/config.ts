@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { SignatureAlgorithm } from "./adapters/cloudfront-signer.js";
-import { parseDuration } from "./domain/duration.js";
-import { HandoutError } from "./domain/errors.js";
+import { parseDuration } from "../domain/duration.js";
+import { HandoutError } from "../domain/errors.js";
+import type { SignatureAlgorithm } from "../signing/cloudfront-signer.js";
 
 export type KeySourceSetting = { kind: "secret"; secretId: string } | { kind: "file"; path: string };
 

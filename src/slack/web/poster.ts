@@ -1,10 +1,10 @@
 import type { WebClient } from "@slack/web-api";
-import { HandoutError } from "../domain/errors.js";
-import type { Origin, Posted, Poster, Share } from "../domain/ports.js";
-import type { Logger } from "../logger.js";
-import { type ShareMessagePart, shareMessages } from "../slack/blocks/share-message.js";
-import { type ResponseUrlCheck, responseUrlHost } from "../slack/response-url.js";
-import { slackFailure } from "../slack/slack-error.js";
+import { HandoutError } from "../../domain/errors.js";
+import type { Origin, Posted, Poster, Share } from "../../domain/ports.js";
+import type { Logger } from "../../logger.js";
+import { type ShareMessagePart, shareMessages } from "../blocks/share-message.js";
+import { type ResponseUrlCheck, responseUrlHost } from "./response-url.js";
+import { slackFailure } from "./slack-error.js";
 
 const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
 

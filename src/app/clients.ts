@@ -1,7 +1,7 @@
 import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { BucketSettings } from "../config.js";
+import type { BucketSettings } from "../config/config.js";
 
 /**
  * One client per service, built in the composition root. Region, credentials and endpoints come from
