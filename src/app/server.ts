@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { WebClient } from "@slack/web-api";
 import { cliCommand } from "../config/cli-command.js";
 import { type Config, loadConfig, type SlackSettings } from "../config/config.js";
 import { loadAccessPolicy, TRIAL_POLICY_SUMMARY } from "../config/policy-file.js";
@@ -23,7 +22,7 @@ import { slackPoster } from "../slack/web/poster.js";
 import { responseUrlCheck } from "../slack/web/response-url.js";
 import { slackErrorCode } from "../slack/web/slack-error.js";
 import { WorkInFlight } from "../slack/work-in-flight.js";
-import { createKeyValueStoreClient } from "./clients.js";
+import { createKeyValueStoreClient, createSlackClient } from "./clients.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
 import { openStorage, type Storage } from "./storage.js";
@@ -84,8 +83,7 @@ async function identifyBot(
   apiUrl: string | undefined,
   logger: Logger,
 ): Promise<{ botId: string; botUserId: string; teamId: string | undefined }> {
-  const client = new WebClient(token, {
-    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+  const client = createSlackClient(token, apiUrl, {
     retryConfig: { retries: 2 },
     logger: boltLogger(logger),
   });
@@ -162,8 +160,7 @@ export async function buildHandout(
 
   let slack: Handout["slack"];
   if (settings && bot) {
-    const client = new WebClient(settings.botToken, {
-      ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+    const client = createSlackClient(settings.botToken, settings.apiUrl, {
       retryConfig: SLACK_RETRIES,
       // Its warnings (rate limits, retries) in the app's log format, not as bare [WARN] lines.
       logger: boltLogger(logger),

@@ -1,4 +1,3 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { BucketSettings, LedgerSetting, SigningSettings } from "../config/config.js";
 import type { ShareLedger } from "../domain/ledger.js";
 import type { FileCatalog, LinkSigner } from "../domain/ports.js";
@@ -9,7 +8,7 @@ import type { Logger } from "../logger.js";
 import { cloudFrontSigner } from "../signing/cloudfront-signer.js";
 import { fileKeySource, type KeyTextSource, secretsManagerKeySource } from "../signing/key-sources.js";
 import { SigningKeyCache } from "../signing/signing-key-cache.js";
-import { createS3Client, createSecretsManagerClient } from "./clients.js";
+import { createDynamoDbClient, createS3Client, createSecretsManagerClient } from "./clients.js";
 
 export function keyTextSource(settings: SigningSettings): KeyTextSource {
   return settings.keySource.kind === "secret"
@@ -43,5 +42,5 @@ export const createCatalog = (bucket: BucketSettings): FileCatalog =>
 /** The ledger the configuration names: a SQLite file by default, or a DynamoDB table. */
 export async function openLedger(setting: LedgerSetting): Promise<ShareLedger> {
   if (setting.kind === "sqlite") return openSqliteLedger(setting.path);
-  return dynamoDbLedger({ client: new DynamoDBClient({}), tableName: setting.table });
+  return dynamoDbLedger({ client: createDynamoDbClient(), tableName: setting.table });
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createDynamoDbClient } from "../app/clients.js";
 import { openLedger } from "../app/wiring.js";
 import { loadConfig } from "../config/config.js";
 import { createLedgerTable } from "../ledger/dynamodb.js";
@@ -14,7 +14,7 @@ export async function ledgerCommand(args: string[], io: CliIo): Promise<number> 
     throw new UsageError("ledger has one subcommand: init.");
   const setting = loadConfig(io.env).ledger;
   if (setting.kind === "dynamodb") {
-    const client = new DynamoDBClient({});
+    const client = createDynamoDbClient();
     try {
       await createLedgerTable(client, setting.table);
     } finally {
