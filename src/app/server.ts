@@ -11,6 +11,8 @@ import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import type { Logger } from "../logger.js";
 import { FileIndex } from "../search/file-index.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "../slack/app.js";
+import { shareMessages } from "../slack/blocks/share-message.js";
+import { shareStateViews } from "../slack/blocks/share-state.js";
 import { boltLogger } from "../slack/bolt-logger.js";
 import type { HandoutContext } from "../slack/context.js";
 import { KeyRefs } from "../slack/key-refs.js";
@@ -189,9 +191,9 @@ export async function buildHandout(
         policy: () => policy,
         catalog: storage.catalog,
         signer: storage.signer,
-        poster: slackPoster(client, logger, acceptsResponseUrl),
+        poster: slackPoster(client, logger, acceptsResponseUrl, shareMessages),
         ledger,
-        messages: slackShareMessages(client, now),
+        messages: slackShareMessages(client, now, shareStateViews),
         revocations: config.revocationStoreArn
           ? keyValueStoreRevocationList({
               client: createKeyValueStoreClient(),

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { parseDuration } from "../domain/duration.js";
 import { HandoutError } from "../domain/errors.js";
-import type { SignatureAlgorithm } from "../signing/cloudfront-signer.js";
+
+/** The hash links are signed with (HANDOUT_SIGNATURE_ALGORITHM, SHA1 unless set). */
+export type SignatureAlgorithm = "SHA1" | "SHA256";
 
 export type KeySourceSetting = { kind: "secret"; secretId: string } | { kind: "file"; path: string };
 

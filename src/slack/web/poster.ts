@@ -1,8 +1,8 @@
+import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { HandoutError } from "../../domain/errors.js";
 import type { Origin, Posted, Poster, Share } from "../../domain/ports.js";
 import type { Logger } from "../../logger.js";
-import { type ShareMessagePart, shareMessages } from "../blocks/share-message.js";
 import { type ResponseUrlCheck, responseUrlHost } from "./response-url.js";
 import { slackFailure } from "./slack-error.js";
 
@@ -15,7 +15,21 @@ const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
  * none: signed links go nowhere else. A share whose links do not fit in one message is posted as
  * several, in order: the first is what Slack's answers about membership decide on.
  */
-export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUrl: ResponseUrlCheck): Poster {
+/** One Slack message of a share, as the blocks render it. */
+export interface ShareMessagePart {
+  readonly text: string;
+  readonly blocks: KnownBlock[];
+}
+
+/** Renders a share as messages; injected so that this adapter sends what the blocks draw without importing them. */
+export type RenderShare = (share: Share) => ShareMessagePart[];
+
+export function slackPoster(
+  client: WebClient,
+  logger: Logger,
+  acceptsResponseUrl: ResponseUrlCheck,
+  render: RenderShare,
+): Poster {
   /** The command's origin, when the share goes back where it began and its response URL is Slack's. */
   function answerableOrigin(origin: Origin | undefined, share: Share): Origin | undefined {
     if (origin?.channelId !== share.channelId) return undefined;
@@ -136,7 +150,7 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
 
   return {
     async post(share, origin): Promise<Posted> {
-      const parts = shareMessages(share);
+      const parts = render(share);
       if (share.mode === "ephemeral") return postEphemeral(share, parts, origin);
       const [first, ...rest] = parts as [ShareMessagePart, ...ShareMessagePart[]];
       let ts: string | undefined;
