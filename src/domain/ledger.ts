@@ -149,8 +149,10 @@ export interface RevocationList {
   pruneExpired(now: Date): Promise<number>;
 }
 
-/** 16 random bytes, base64url: unguessable, and safe in a URL query string and a KeyValueStore key. */
-// Web Crypto and btoa are globals in every runtime Handout runs on, so the domain imports nothing for this.
+/**
+ * 16 random bytes, base64url: unguessable, and safe in a URL query string and a KeyValueStore key. Web
+ * Crypto and btoa are globals wherever Handout runs, so the domain imports nothing for them.
+ */
 export const newShareId = (): string =>
   btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
     .replace(/\+/g, "-")
@@ -162,6 +164,10 @@ const SHARE_ID = /^[A-Za-z0-9_-]{22}$/;
 /** Checks a share id that arrived from outside (a button value, a command argument). */
 export const isShareId = (value: unknown): value is string =>
   typeof value === "string" && SHARE_ID.test(value);
+
+/** What a person is told when a share id names no share that Handout recorded. */
+export const unknownShare = (): HandoutError =>
+  new HandoutError("INPUT_INVALID", "Handout has no record of that share.");
 
 /** What `record` throws for a different share under a taken id: a bug, never a person's mistake. */
 export const shareIdTaken = (id: string): HandoutError =>
