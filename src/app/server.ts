@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { cliCommand } from "../config/cli-command.js";
-import { type Config, loadConfig, type SlackSettings } from "../config/config.js";
+import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../config/config.js";
 import { loadAccessPolicy, TRIAL_POLICY_SUMMARY } from "../config/policy-file.js";
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
@@ -132,16 +132,17 @@ export interface BuildOptions {
   readonly now?: () => Date;
 }
 
-export async function buildHandout(
-  env: NodeJS.ProcessEnv,
+/** Reads the settings from `env`, then builds: for callers that have not read them yet. */
+export const buildHandout = (env: NodeJS.ProcessEnv, logger: Logger, options: BuildOptions = {}) =>
+  buildHandoutWith(loadConfig(env, SERVER_NEEDS), logger, options);
+
+/** Builds from settings read once by the entry (`loadConfig(env, SERVER_NEEDS)` or more). */
+export async function buildHandoutWith(
+  config: Config,
   logger: Logger,
   options: BuildOptions = {},
 ): Promise<Handout> {
   const now = options.now ?? (() => new Date());
-  const config: Config = loadConfig(env, ["bucket", "signing"]);
-  // Any Slack setting means Slack is meant to be on: what it still needs is named, rather than Handout
-  // starting without Slack as if none were set.
-  if (config.slackRequested) loadConfig(env, ["slack"]);
   let { policy, trial } = await loadPolicy(config, logger);
   const ledger = await openLedger(config.ledger);
   // The embedded link server refuses revoked shares' links itself, as the CloudFront Function does.
@@ -285,14 +286,18 @@ export type StartOptions = Pick<BuildOptions, "now">;
 /** After the grace period, how long work cut off has to tell the people waiting on it. */
 const FINAL_WORD_MS = 1000;
 
+/** Reads the settings from `env`, then starts: for callers that have not read them yet. */
+export const startHandout = (env: NodeJS.ProcessEnv, logger: Logger, options: StartOptions = {}) =>
+  startHandoutWith(loadConfig(env, SERVER_NEEDS), logger, options);
+
 /** Builds Handout and serves: /healthz, Slack (HTTP or Socket Mode), and the embedded default's links. */
-export async function startHandout(
-  env: NodeJS.ProcessEnv,
+export async function startHandoutWith(
+  config: Config,
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningHandout> {
-  const handout = await buildHandout(env, logger, options);
-  const { config, slack } = handout;
+  const handout = await buildHandoutWith(config, logger, options);
+  const { slack } = handout;
   const now = options.now;
   const receiver = slack
     ? slackReceiver(slack.settings, logger, {
