@@ -1,8 +1,5 @@
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { cliCommand } from "../config/cli-command.js";
 import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../config/config.js";
-import { loadAccessPolicy, TRIAL_POLICY_SUMMARY } from "../config/policy-file.js";
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
@@ -27,6 +24,7 @@ import { WorkInFlight } from "../slack/work-in-flight.js";
 import { createKeyValueStoreClient, createSlackClient } from "./clients.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
+import { holdPolicy, type PolicyReload } from "./policy.js";
 import { openStorage, type Storage } from "./storage.js";
 import { openLedger } from "./wiring.js";
 
@@ -39,11 +37,6 @@ export interface RunningHandout {
   reloadPolicy(): Promise<PolicyReload>;
   stop(): Promise<void>;
 }
-
-/** What reading the policy file again did: taken, or refused with the old policy kept. */
-export type PolicyReload =
-  | { readonly ok: true; readonly rules: number }
-  | { readonly ok: false; readonly error: string };
 
 /** Handout's parts, wired and started, for any Slack receiver (HTTP, Socket Mode, AWS Lambda). */
 export interface Handout {
@@ -104,22 +97,6 @@ async function identifyBot(
   }
 }
 
-/** The policy in force (see `loadAccessPolicy`), saying so when it is the trial policy. */
-async function loadPolicy(
-  config: Config,
-  logger: Logger,
-  options: { trialAllowed?: boolean } = {},
-): Promise<{ policy: AccessPolicy; trial: boolean }> {
-  const loaded = await loadAccessPolicy(config, options);
-  if (loaded.trial) {
-    logger.warn(
-      { policyFile: config.policyFile },
-      `no access policy: ${TRIAL_POLICY_SUMMARY}; copy access.example.yml to access.yml to decide who may share what`,
-    );
-  }
-  return loaded;
-}
-
 /**
  * Composes Handout from the environment: configuration, policy, storage and signing, the bucket index,
  * the ledger and Slack. Every failure here is final and says what to fix. The index builds in the
@@ -143,7 +120,8 @@ export async function buildHandoutWith(
   options: BuildOptions = {},
 ): Promise<Handout> {
   const now = options.now ?? (() => new Date());
-  let { policy, trial } = await loadPolicy(config, logger);
+  const policies = await holdPolicy(config, logger);
+  const policy = policies.current;
   const ledger = await openLedger(config.ledger);
   // The embedded link server refuses revoked shares' links itself, as the CloudFront Function does.
   const storage = await openStorage(config, logger, {
@@ -155,7 +133,7 @@ export async function buildHandoutWith(
 
   const index = new FileIndex({
     source: storage.pages,
-    roots: grantedRoots(policy),
+    roots: grantedRoots(policy()),
     refreshIntervalMs: config.indexRefreshSeconds * 1000,
     logger,
   });
@@ -170,7 +148,7 @@ export async function buildHandoutWith(
     });
     const directory = slackDirectory({
       client,
-      policyChannels: () => policyChannels(policy),
+      policyChannels: () => policyChannels(policy()),
       teamId: bot.teamId,
       cacheSeconds: 60,
       logger,
@@ -180,7 +158,7 @@ export async function buildHandoutWith(
     const work = new WorkInFlight();
     const context: HandoutContext = {
       overdue: work.overdue,
-      policy: () => policy,
+      policy,
       directory,
       search: index,
       seal: new MetadataSeal(settings.signingSecret ?? settings.botToken),
@@ -189,7 +167,7 @@ export async function buildHandoutWith(
       logger,
       share: {
         directory,
-        policy: () => policy,
+        policy,
         catalog: storage.catalog,
         signer: storage.signer,
         poster: slackPoster(client, logger, acceptsResponseUrl, shareMessages),
@@ -221,43 +199,16 @@ export async function buildHandoutWith(
     slack = { settings, context, bot, expiry, work };
   }
 
-  let reloading: Promise<PolicyReload> = Promise.resolve({ ok: true, rules: policy.rules.length });
   return {
     config,
     storage,
     index,
     slack,
-    reloadPolicy(): Promise<PolicyReload> {
-      // One at a time, in the order asked: an older read finishing last must not win.
-      reloading = reloading.then(async (): Promise<PolicyReload> => {
-        let next: { policy: AccessPolicy; trial: boolean };
-        try {
-          next = await loadPolicy(config, logger, { trialAllowed: trial });
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          logger.error(
-            { policyFile: config.policyFile, err: error },
-            "the policy file was not taken; the policy in force stays",
-          );
-          return { ok: false, error: message };
-        }
-        const before = grantedRoots(policy).join("\n");
-        ({ policy, trial } = next);
-        const roots = grantedRoots(policy);
-        if (roots.join("\n") !== before) index.setRoots(roots);
-        logger.info(
-          {
-            policyFile: config.policyFile,
-            rules: policy.rules.length,
-            // What was read, so that an unchanged file (a stale bind mount, say) shows.
-            sha256: trial ? undefined : await fileDigest(config.policyFile),
-          },
-          "read the access policy again",
-        );
-        return { ok: true, rules: policy.rules.length };
-      });
-      return reloading;
-    },
+    reloadPolicy: () =>
+      policies.reload((before, after) => {
+        const roots = grantedRoots(after);
+        if (roots.join("\n") !== grantedRoots(before).join("\n")) index.setRoots(roots);
+      }),
     health() {
       const status = index.status();
       return {
@@ -272,13 +223,6 @@ export async function buildHandoutWith(
     },
   };
 }
-
-/** The first 12 hex digits of a file's SHA-256, or undefined when it cannot be read. */
-const fileDigest = (path: string): Promise<string | undefined> =>
-  readFile(path).then(
-    (bytes) => createHash("sha256").update(bytes).digest("hex").slice(0, 12),
-    () => undefined,
-  );
 
 /** The clock every part reads, /healthz's measure of Socket Mode's time without a connection among them. */
 export type StartOptions = Pick<BuildOptions, "now">;
