@@ -1,11 +1,31 @@
 import { describe, expect, it } from "vitest";
-import { importMapProblems, readSources, repositoryRoot, specifiers } from "./support/import-map.js";
+import {
+  clientsBuiltOutsideApp,
+  importMapProblems,
+  readSources,
+  repositoryRoot,
+  specifiers,
+} from "./support/import-map.js";
 
 describe("the folder tree as a map of who may import whom", () => {
   it("has no import in src/ that points the wrong way, and no import cycle", async () => {
     const files = await readSources(repositoryRoot, "src");
     expect(files.size).toBeGreaterThan(50);
     expect(importMapProblems(files)).toEqual([]);
+  });
+
+  it("builds every SDK and Slack client in src/app/, Socket Mode's own client excepted", async () => {
+    const files = await readSources(repositoryRoot, "src");
+    expect(clientsBuiltOutsideApp(files)).toEqual([]);
+    const withStrays = new Map([
+      ["src/app/clients.ts", "export const s3 = () => new S3Client({});"],
+      ["src/cli/ledger.ts", "const client = new DynamoDBClient({});"],
+      ["src/slack/web/directory.ts", "const web = new WebClient(token, {});"],
+    ]);
+    expect(clientsBuiltOutsideApp(withStrays)).toEqual([
+      "src/cli/ledger.ts builds a DynamoDBClient: build it in src/app/clients.ts",
+      "src/slack/web/directory.ts builds a WebClient: build it in src/app/clients.ts",
+    ]);
   });
 
   it("reads static, type-only, multi-line, re-exported, side-effect and dynamic imports", () => {

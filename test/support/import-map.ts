@@ -60,6 +60,24 @@ export function importMapProblems(files: SourceFiles): string[] {
   return problems;
 }
 
+const CONSTRUCTION = /\bnew\s+(\w*Client)\s*\(/g;
+/**
+ * The one client built outside the composition root: Socket Mode's app-level-token client, which its
+ * receiver owns (it opens connections and does its own retrying) and its tests build directly.
+ */
+const BUILDS_ITS_OWN_CLIENT = new Set(["src/slack/socket-mode.ts"]);
+
+/** Every SDK or Slack Web API client built outside src/app/ (where clients.ts builds them all). */
+export function clientsBuiltOutsideApp(files: SourceFiles): string[] {
+  return [...files].flatMap(([path, text]) =>
+    path.startsWith("src/app/") || BUILDS_ITS_OWN_CLIENT.has(path)
+      ? []
+      : [...text.matchAll(CONSTRUCTION)].map(
+          (m) => `${path} builds a ${m[1]}: build it in src/app/clients.ts`,
+        ),
+  );
+}
+
 /** The strongly connected components of more than one file (or a file importing itself), by Tarjan. */
 function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const index = new Map<string, number>();
