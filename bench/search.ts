@@ -1,6 +1,6 @@
-import { FileIndex } from "../src/adapters/file-index.js";
-import { type ListedObject, memoryPageSource, type PageSource } from "../src/adapters/s3-lister.js";
 import { normalizeForSearch, searchByScan } from "../src/domain/search.js";
+import { FileIndex } from "../src/search/file-index.js";
+import { type ListedObject, memoryPageSource, type PageSource } from "../src/search/lister.js";
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run measures the same corpus. */
 function random(seed: number): () => number {

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { getSignedUrl } from "@aws-sdk/cloudfront-signer";
-import { cloudFrontSigner } from "../src/adapters/cloudfront-signer.js";
-import { parsePrivateKey } from "../src/adapters/private-key.js";
+import { cloudFrontSigner } from "../src/signing/cloudfront-signer.js";
+import { parsePrivateKey } from "../src/signing/private-key.js";
 
 const DOMAIN = "d111111abcdef8.cloudfront.net";
 const KEY_PAIR_ID = "K2BENCHMARK";

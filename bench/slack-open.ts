@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { App, HTTPReceiver } from "@slack/bolt";
 import type { ModalView } from "@slack/types";
+import { startHandout } from "../src/app/server.js";
 import { createLogger } from "../src/logger.js";
-import { startHandout } from "../src/server.js";
 import { makeKeyPair } from "../test/support/keys.js";
 import { startTestBucket } from "../test/support/s3.js";
 

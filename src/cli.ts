@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { runCli } from "./cli/run.js";
-import { readDotEnv } from "./env-file.js";
+import { readDotEnv } from "./config/env-file.js";
 
 try {
   readDotEnv();

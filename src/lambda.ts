@@ -1,8 +1,8 @@
 import { AwsLambdaReceiver } from "@slack/bolt";
-import { ConfigError, loadConfig } from "./config.js";
+import { buildHandoutWith } from "./app/server.js";
+import { ConfigError, loadConfig, SERVER_NEEDS } from "./config/config.js";
 import { isHandoutError } from "./domain/errors.js";
 import { createLogger } from "./logger.js";
-import { buildHandout } from "./server.js";
 import { createSlackApp, SLACK_RETRIES } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 
@@ -43,7 +43,7 @@ const isScheduledEvent = (event: unknown): boolean => {
 };
 
 async function start(): Promise<Started> {
-  const config = loadConfig(process.env, ["slack"]);
+  const config = loadConfig(process.env, ["slack", ...SERVER_NEEDS]);
   const settings = config.slack;
   // A container's disk is read-only but for /tmp, and lost with the container: shares would be forgotten.
   if (process.env.AWS_LAMBDA_FUNCTION_NAME && config.ledger.kind === "sqlite") {
@@ -57,7 +57,7 @@ async function start(): Promise<Started> {
     ]);
   }
   // Nothing runs between requests on Lambda: an EventBridge schedule drives the expiry pass.
-  const { slack } = await buildHandout(process.env, logger, { expiryTimer: false });
+  const { slack } = await buildHandoutWith(config, logger, { expiryTimer: false });
   if (!slack)
     throw new ConfigError(["SLACK_BOT_TOKEN is not set: Handout on AWS Lambda only answers Slack."]);
   const receiver = new AwsLambdaReceiver({

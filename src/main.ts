@@ -1,15 +1,15 @@
-import { type Config, loadConfig } from "./config.js";
+import { startHandoutWith } from "./app/server.js";
+import { type Config, loadConfig, SERVER_NEEDS } from "./config/config.js";
+import { readDotEnv } from "./config/env-file.js";
 import { isHandoutError } from "./domain/errors.js";
-import { readDotEnv } from "./env-file.js";
 import { createLogger, logFormatFor } from "./logger.js";
-import { startHandout } from "./server.js";
 
 let dotEnv = false;
 let config: Config;
 try {
   dotEnv = readDotEnv();
-  // Checked before anything logs: a bad LOG_LEVEL is a setting to fix, like any other.
-  config = loadConfig(process.env);
+  // Read once, before anything logs: a bad LOG_LEVEL is a setting to fix, like any other.
+  config = loadConfig(process.env, SERVER_NEEDS);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exit(1);
@@ -28,7 +28,7 @@ process.on("unhandledRejection", (error) => fail("a promise failed and nothing h
 process.on("uncaughtException", (error) => fail("an error reached the top and nothing handled it", error));
 
 try {
-  const handout = await startHandout(process.env, logger);
+  const handout = await startHandoutWith(config, logger);
   let stopping = false;
   shutdown = (signal: string, code = 0) => {
     if (stopping) return;

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
-import { ensureLocalKeyPair } from "../src/adapters/local-keys.js";
-import { ensureSampleFiles } from "../src/adapters/local-store.js";
-import { parsePrivateKey } from "../src/adapters/private-key.js";
+import { ensureSampleFiles } from "../src/files/local-store.js";
+import { verifySignedUrl } from "../src/links/cloudfront-verify.js";
+import { ensureLocalKeyPair } from "../src/signing/local-keys.js";
+import { parsePrivateKey } from "../src/signing/private-key.js";
 import { runHandout } from "./support/cli.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
 import { childEnv } from "./support/process.js";
@@ -184,7 +184,9 @@ describe("advice for the secret that holds the private key", () => {
       HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
     };
   });
-  afterAll(() => secrets.stop());
+  afterAll(async () => {
+    await secrets.stop();
+  });
 
   const sign = (secretId: string) =>
     handout(["sign", "reports/q1.pdf", "--expires", "1h", "--no-check"], {

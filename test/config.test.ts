@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
-import { openStorage } from "../src/storage.js";
+import { openStorage } from "../src/app/storage.js";
+import { ConfigError, loadConfig, SERVER_NEEDS } from "../src/config/config.js";
 import { captureLogs } from "./support/log.js";
 import { tempFolder } from "./support/temp.js";
 
@@ -75,6 +75,17 @@ describe("configuration", () => {
     ]);
     expect(problemsOf({ HANDOUT_BUCKET: "team-files" }, ["bucket", "signing"])[0]).toBe(
       "CLOUDFRONT_DOMAIN is not set: set it to the distribution in front of HANDOUT_BUCKET, such as d111111abcdef8.cloudfront.net (or unset both to use a local folder).",
+    );
+  });
+
+  it("asks a server for Slack's settings only when one of them is set, after the rest is right", () => {
+    expect(loadConfig({}, SERVER_NEEDS).slack).toBeUndefined();
+    const onlyAppToken = { SLACK_APP_TOKEN: "xapp-1" };
+    expect(problemsOf(onlyAppToken, SERVER_NEEDS)).toEqual([
+      "SLACK_BOT_TOKEN is not set: set it to the app's bot token (xoxb-…, Slack app → OAuth & Permissions).",
+    ]);
+    expect(problemsOf({ ...onlyAppToken, CLOUDFRONT_DOMAIN: "d1.cloudfront.net" }, SERVER_NEEDS)[0]).toBe(
+      "HANDOUT_BUCKET is not set: set it to the bucket behind CLOUDFRONT_DOMAIN (or unset both to use a local folder).",
     );
   });
 

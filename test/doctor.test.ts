@@ -42,11 +42,11 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
 import { doctorCommand } from "../src/cli/doctor.js";
 import { runCli } from "../src/cli/run.js";
 import { BOT_SCOPES } from "../src/doctor/slack-checks.js";
 import { decodeKeyPath } from "../src/domain/object-key.js";
+import { verifySignedUrl } from "../src/links/cloudfront-verify.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
 import { type SlackDouble, startSlackDouble } from "./support/slack-double.js";
 import { tempFolder } from "./support/temp.js";

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloudFrontSigner } from "../src/adapters/cloudfront-signer.js";
-import { ensureLocalKeyPair } from "../src/adapters/local-keys.js";
-import { parsePrivateKey } from "../src/adapters/private-key.js";
+import { cloudFrontSigner } from "../src/signing/cloudfront-signer.js";
+import { ensureLocalKeyPair } from "../src/signing/local-keys.js";
+import { parsePrivateKey } from "../src/signing/private-key.js";
 import { childEnv } from "./support/process.js";
 import { tempFolder } from "./support/temp.js";
 

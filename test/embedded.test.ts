@@ -3,25 +3,25 @@ import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "n
 import { request } from "node:http";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloudFrontSigner } from "../src/adapters/cloudfront-signer.js";
-import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
-import { keyPairIdFor } from "../src/adapters/key-pair.js";
-import { ensureLocalKeyPair } from "../src/adapters/local-keys.js";
+import { encodeKeyPath } from "../src/domain/object-key.js";
 import {
   ensureSampleFiles,
   localFileCatalog,
   localPageSource,
   openLocalFile,
-} from "../src/adapters/local-store.js";
-import { parsePrivateKey } from "../src/adapters/private-key.js";
-import { type ListRequest, listBucket, type PageSource } from "../src/adapters/s3-lister.js";
-import { encodeKeyPath } from "../src/domain/object-key.js";
+} from "../src/files/local-store.js";
+import { verifySignedUrl } from "../src/links/cloudfront-verify.js";
 import {
   createLinkHandler,
   type LinkHandler,
   type RunningLinkServer,
   startLinkServer,
 } from "../src/links/link-server.js";
+import { type ListRequest, listBucket, type PageSource } from "../src/search/lister.js";
+import { cloudFrontSigner } from "../src/signing/cloudfront-signer.js";
+import { keyPairIdFor } from "../src/signing/key-pair.js";
+import { ensureLocalKeyPair } from "../src/signing/local-keys.js";
+import { parsePrivateKey } from "../src/signing/private-key.js";
 import { makeKeyPair } from "./support/keys.js";
 import { captureLogs } from "./support/log.js";
 import { tempFolderSync } from "./support/temp.js";

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
+import { type ExpiryScheduler, startExpiryScheduler } from "../src/app/expiry-scheduler.js";
 import { newShareId, type ShareLedger, type ShareRecord } from "../src/domain/ledger.js";
 import type { ShareMessages } from "../src/domain/ports.js";
 import type { LifeDependencies } from "../src/domain/share-life.js";
-import { type ExpiryScheduler, startExpiryScheduler } from "../src/expiry-scheduler.js";
+import { openSqliteLedger } from "../src/ledger/sqlite.js";
 import { captureLogs } from "./support/log.js";
 
 const HOUR = 3_600_000;

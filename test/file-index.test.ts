@@ -5,7 +5,12 @@ import { DeleteObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/cl
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { FileIndex, plainlyShareable, Segment, searchSegments } from "../src/adapters/file-index.js";
+import { runCli } from "../src/cli/run.js";
+import { isHandoutError } from "../src/domain/errors.js";
+import { keyProblem } from "../src/domain/object-key.js";
+import { normalizeForSearch, searchByScan } from "../src/domain/search.js";
+import { s3PageSource } from "../src/files/s3-pages.js";
+import { FileIndex, plainlyShareable, Segment, searchSegments } from "../src/search/file-index.js";
 import {
   type ListedObject,
   type ListPage,
@@ -13,12 +18,7 @@ import {
   listBucket,
   memoryPageSource,
   type PageSource,
-  s3PageSource,
-} from "../src/adapters/s3-lister.js";
-import { runCli } from "../src/cli/run.js";
-import { isHandoutError } from "../src/domain/errors.js";
-import { keyProblem } from "../src/domain/object-key.js";
-import { normalizeForSearch, searchByScan } from "../src/domain/search.js";
+} from "../src/search/lister.js";
 import { KeyRefs } from "../src/slack/key-refs.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
 

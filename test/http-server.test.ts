@@ -1,6 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningHttpServer, SERVER_LIMITS, startHttpServer } from "../src/http-server.js";
+import { type RunningHttpServer, SERVER_LIMITS, startHttpServer } from "../src/app/http-server.js";
 
 describe("Handout's HTTP server under slow or many clients", () => {
   let server: RunningHttpServer;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CollectionTag, parse, type ScalarTag, type Tags } from "yaml";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config/config.js";
 import { makeKeyPair } from "./support/keys.js";
 import { runProcess } from "./support/process.js";
 
@@ -314,7 +314,7 @@ describe("infra/handout.yml", () => {
     ]);
     // Exactly the calls the code makes: an action it never calls is a grant nobody needs.
     const kvsActions = await commandsImported(
-      "src/adapters/revocation-store.ts",
+      "src/links/revocation-store.ts",
       "client-cloudfront-keyvaluestore",
     );
     const actions = (i: number) => [...((grants[i]?.Action as string[] | undefined) ?? [])].sort();
@@ -326,7 +326,7 @@ describe("infra/handout.yml", () => {
       Update: "UpdateItem",
       Query: "Query",
     };
-    const ledgerActions = await commandsImported("src/adapters/ledger-dynamodb.ts", "lib-dynamodb");
+    const ledgerActions = await commandsImported("src/ledger/dynamodb.ts", "lib-dynamodb");
     expect(actions(4)).toEqual(
       ledgerActions.map((command) => `dynamodb:${item[command] ?? `${command}?`}`).sort(),
     );

@@ -14,8 +14,6 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createLedgerTable, dynamoDbLedger } from "../src/adapters/ledger-dynamodb.js";
-import { loadSqliteDriver, openSqliteLedger, SQLITE_MIGRATIONS } from "../src/adapters/ledger-sqlite.js";
 import { isHandoutError } from "../src/domain/errors.js";
 import {
   isShareId,
@@ -24,6 +22,8 @@ import {
   type ShareLedger,
   type ShareMessage,
 } from "../src/domain/ledger.js";
+import { createLedgerTable, dynamoDbLedger } from "../src/ledger/dynamodb.js";
+import { loadSqliteDriver, openSqliteLedger, SQLITE_MIGRATIONS } from "../src/ledger/sqlite.js";
 
 /** One place that keeps shares: `open` gives a new ledger object over the same data each time. */
 interface LedgerStorage {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
+import { openSqliteLedger } from "../src/ledger/sqlite.js";
 
 const CHILD = fileURLToPath(new URL("./support/ledger-crash-child.ts", import.meta.url));
 const ROUNDS = 5;

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { loadPolicyFile, PolicyError, parsePolicy } from "../src/policy-file.js";
+import { loadPolicyFile, PolicyError, parsePolicy } from "../src/config/policy-file.js";
 
 const problemsOf = (text: string): string[] => {
   try {

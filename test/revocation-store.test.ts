@@ -10,8 +10,8 @@ import {
 } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { keyValueStoreRevocationList } from "../src/adapters/revocation-store.js";
 import { isHandoutError } from "../src/domain/errors.js";
+import { keyValueStoreRevocationList } from "../src/links/revocation-store.js";
 
 const ARN = "arn:aws:cloudfront::123456789012:key-value-store/0123abcd-0123-abcd-0123-0123456789ab";
 const kvs = mockClient(CloudFrontKeyValueStoreClient);

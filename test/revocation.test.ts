@@ -6,8 +6,8 @@ import {
 } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
-import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
+import { verifySignedUrl } from "../src/links/cloudfront-verify.js";
+import { SHARE_ID_PARAM } from "../src/signing/cloudfront-signer.js";
 import { load, viewerRequestFor } from "./support/cloudfront-function.js";
 import { buttonsOf, type Harness, type Steps, useHarness } from "./support/handout-harness.js";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { HeadObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { s3FileCatalog } from "../src/adapters/s3-catalog.js";
+import { s3FileCatalog } from "../src/files/s3-catalog.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
 import { tempFolder } from "./support/temp.js";
 

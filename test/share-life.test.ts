@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
-import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
 import { type NewShare, newShareId, type ShareRecord } from "../src/domain/ledger.js";
+import { openSqliteLedger } from "../src/ledger/sqlite.js";
+import { SHARE_ID_PARAM } from "../src/signing/cloudfront-signer.js";
 import { runHandout } from "./support/cli.js";
 import {
   answered,
@@ -469,6 +469,18 @@ describe("extend", () => {
     const viewId = await openedViewId(await h.slack.waitFor("views.open"));
     const filled = await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId);
     expect(JSON.stringify(filled.args.view)).toContain("Only the person who shared these files, or an admin");
+    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+  });
+
+  it("says Handout has no record of a share the ledger does not hold, rather than that it went wrong", async () => {
+    await shareAsAna();
+    h.slack.reset();
+    await click("U0ANA", "handout_extend", newShareId());
+    const viewId = await openedViewId(await h.slack.waitFor("views.open"));
+    const filled = await h.slack.waitFor("views.update", (call) => call.args.view_id === viewId);
+    const view = JSON.stringify(filled.args.view);
+    expect(view).toContain("Handout has no record of that share.");
+    expect(view).not.toContain("went wrong");
     expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
   });
 });

@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
-import { openLedger } from "../src/wiring.js";
+import { openLedger } from "../src/app/wiring.js";
+import { SHARE_ID_PARAM } from "../src/signing/cloudfront-signer.js";
 import {
   answered,
   buttonsOf,

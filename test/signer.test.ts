@@ -3,8 +3,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getSignedUrl as independentSign } from "aws-cloudfront-sign";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cloudFrontSigner, resourceUrl } from "../src/adapters/cloudfront-signer.js";
-import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
+import { verifySignedUrl } from "../src/links/cloudfront-verify.js";
+import { cloudFrontSigner, resourceUrl } from "../src/signing/cloudfront-signer.js";
 import { makeKeyPair, type TestKeyPair } from "./support/keys.js";
 import { tempFolderSync } from "./support/temp.js";
 

@@ -1,7 +1,7 @@
 import { WebClient } from "@slack/web-api";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { slackDirectory } from "../src/adapters/slack-directory.js";
 import type { Directory } from "../src/domain/ports.js";
+import { slackDirectory } from "../src/slack/web/directory.js";
 import { captureLogs } from "./support/log.js";
 import { type SlackDouble, startSlackDouble } from "./support/slack-double.js";
 

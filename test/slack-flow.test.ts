@@ -1,7 +1,7 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it, vi } from "vitest";
-import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
 import { decodeKeyPath } from "../src/domain/object-key.js";
+import { verifySignedUrl } from "../src/links/cloudfront-verify.js";
 import {
   type Block,
   block,

@@ -2,11 +2,11 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { SHARE_ID_PARAM } from "../src/adapters/cloudfront-signer.js";
-import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
-import { openSqliteLedger } from "../src/adapters/ledger-sqlite.js";
 import { newShareId } from "../src/domain/ledger.js";
 import { decodeKeyPath } from "../src/domain/object-key.js";
+import { openSqliteLedger } from "../src/ledger/sqlite.js";
+import { verifySignedUrl } from "../src/links/cloudfront-verify.js";
+import { SHARE_ID_PARAM } from "../src/signing/cloudfront-signer.js";
 import { KeyRefs } from "../src/slack/key-refs.js";
 import {
   answered,

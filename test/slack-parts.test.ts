@@ -7,8 +7,8 @@ import { boltLogger } from "../src/slack/bolt-logger.js";
 import { formatSize, slackDate, splitKey } from "../src/slack/format.js";
 import { KeyRefs } from "../src/slack/key-refs.js";
 import { MetadataSeal } from "../src/slack/metadata.js";
-import { responseUrlCheck, responseUrlHost } from "../src/slack/response-url.js";
 import { readShareForm } from "../src/slack/share-form.js";
+import { responseUrlCheck, responseUrlHost } from "../src/slack/web/response-url.js";
 import { captureLogs } from "./support/log.js";
 
 describe("modal metadata seal", () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifySignedUrl } from "../src/adapters/cloudfront-verify.js";
 import { decodeKeyPath } from "../src/domain/object-key.js";
+import { verifySignedUrl } from "../src/links/cloudfront-verify.js";
 import {
   buttonsOf,
   DAY,

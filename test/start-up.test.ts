@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildHandout } from "../src/server.js";
+import { buildHandout } from "../src/app/server.js";
 import { captureLogs } from "./support/log.js";
 import { runProcess } from "./support/process.js";
 import { startSlackDouble } from "./support/slack-double.js";

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.js";
+import { openLedger } from "../app/wiring.js";
+import { loadConfig } from "../config/config.js";
 import { parseDuration } from "../domain/duration.js";
 import type { ShareRecord } from "../domain/ledger.js";
-import { openLedger } from "../wiring.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const AUDIT_USAGE = "audit [--since 7d] [--user U0123ABCD] [--format csv|json]";

@@ -1,11 +1,12 @@
 import { parseArgs } from "node:util";
-import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
-import { LogLevel, WebClient } from "@slack/web-api";
+import { LogLevel } from "@slack/web-api";
 import {
+  createCloudFrontClient,
   createKeyValueStoreClient,
   createS3Client,
   createSecretsManagerClient,
-} from "../adapters/aws-clients.js";
+  createSlackClient,
+} from "../app/clients.js";
 import { type DoctorClients, formatReport, runDoctor } from "../doctor/doctor.js";
 import { type CliIo, UsageError } from "./io.js";
 
@@ -14,14 +15,12 @@ export const DOCTOR_USAGE = "doctor";
 const LIVE_TIMEOUT_MS = 10_000;
 
 const defaultClients = (): DoctorClients => ({
-  // CloudFront is a global service; its API lives in us-east-1 whatever AWS_REGION says.
-  cloudFront: new CloudFrontClient({ region: "us-east-1" }),
+  cloudFront: createCloudFrontClient(),
   s3: createS3Client,
   secretsManager: createSecretsManagerClient,
   keyValueStore: createKeyValueStoreClient,
   slack: (settings) =>
-    new WebClient(settings.botToken, {
-      ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+    createSlackClient(settings.botToken, settings.apiUrl, {
       // A doctor answers now or says why: no retries spread over minutes.
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,

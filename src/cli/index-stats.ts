@@ -1,13 +1,14 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createS3Client } from "../adapters/aws-clients.js";
-import { FileIndex } from "../adapters/file-index.js";
-import { localPageSource } from "../adapters/local-store.js";
-import { type ListProgress, type PageSource, s3PageSource } from "../adapters/s3-lister.js";
-import { loadConfig } from "../config.js";
+import { createS3Client } from "../app/clients.js";
+import { loadConfig } from "../config/config.js";
+import { loadAccessPolicy } from "../config/policy-file.js";
 import { HandoutError } from "../domain/errors.js";
 import { coveringPrefixes } from "../domain/search.js";
-import { loadAccessPolicy } from "../policy-file.js";
+import { localPageSource } from "../files/local-store.js";
+import { s3PageSource } from "../files/s3-pages.js";
+import { FileIndex } from "../search/file-index.js";
+import type { ListProgress, PageSource } from "../search/lister.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const INDEX_USAGE = "index stats [--concurrency N] [--json]";

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createLedgerTable } from "../adapters/ledger-dynamodb.js";
-import { loadConfig } from "../config.js";
-import { openLedger } from "../wiring.js";
+import { createDynamoDbClient } from "../app/clients.js";
+import { openLedger } from "../app/wiring.js";
+import { loadConfig } from "../config/config.js";
+import { createLedgerTable } from "../ledger/dynamodb.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const LEDGER_USAGE = "ledger init";
@@ -14,7 +14,7 @@ export async function ledgerCommand(args: string[], io: CliIo): Promise<number> 
     throw new UsageError("ledger has one subcommand: init.");
   const setting = loadConfig(io.env).ledger;
   if (setting.kind === "dynamodb") {
-    const client = new DynamoDBClient({});
+    const client = createDynamoDbClient();
     try {
       await createLedgerTable(client, setting.table);
     } finally {

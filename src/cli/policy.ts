@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.js";
+import { loadConfig } from "../config/config.js";
+import { loadPolicyFile } from "../config/policy-file.js";
 import { formatDuration } from "../domain/duration.js";
 import type { Audience } from "../domain/policy.js";
-import { loadPolicyFile } from "../policy-file.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const POLICY_USAGE = "policy check [FILE]";

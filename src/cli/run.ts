@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { cliCommand } from "../cli-command.js";
+import { cliCommand } from "../config/cli-command.js";
 import { HandoutError } from "../domain/errors.js";
 import { AUDIT_USAGE, auditCommand } from "./audit.js";
 import { DOCTOR_USAGE, doctorCommand } from "./doctor.js";

@@ -1,12 +1,12 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.js";
+import { openStorage } from "../app/storage.js";
+import { createCatalog, startSigner } from "../app/wiring.js";
+import { loadConfig } from "../config/config.js";
 import { HandoutError } from "../domain/errors.js";
 import { assertExpiryAllowed, parseMoment } from "../domain/expiry.js";
 import { assertServableKey } from "../domain/object-key.js";
 import { createLogger } from "../logger.js";
-import { openStorage } from "../storage.js";
-import { createCatalog, startSigner } from "../wiring.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const SIGN_USAGE =

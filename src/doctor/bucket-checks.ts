@@ -1,9 +1,9 @@
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { cliCommand } from "../cli-command.js";
-import type { Config } from "../config.js";
+import { cliCommand } from "../config/cli-command.js";
+import type { Config } from "../config/config.js";
+import { loadAccessPolicy, PolicyError, TRIAL_POLICY_SUMMARY } from "../config/policy-file.js";
 import { keyProblem } from "../domain/object-key.js";
 import type { AccessPolicy, Rule } from "../domain/policy.js";
-import { loadAccessPolicy, PolicyError, TRIAL_POLICY_SUMMARY } from "../policy-file.js";
 import { awsProblem, type Checked, failed, passed, splitMessage } from "./check.js";
 
 /** The first file under a prefix ("" for the whole bucket), or undefined when there is none; S3 errors throw. */

@@ -4,8 +4,6 @@ import type { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-k
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { AuthTestResponse, WebClient } from "@slack/web-api";
-import { cloudFrontSigner } from "../adapters/cloudfront-signer.js";
-import { fileKeySource, type KeyTextSource, secretsManagerKeySource } from "../adapters/key-sources.js";
 import {
   type BucketSettings,
   type Config,
@@ -13,9 +11,11 @@ import {
   loadConfig,
   type SigningSettings,
   type SlackSettings,
-} from "../config.js";
+} from "../config/config.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { scrub } from "../logger.js";
+import { cloudFrontSigner } from "../signing/cloudfront-signer.js";
+import { fileKeySource, type KeyTextSource, secretsManagerKeySource } from "../signing/key-sources.js";
 import { checkBucket, checkPolicy, checkRuleFiles, fileSampler } from "./bucket-checks.js";
 import { type Checked, type CheckResult, failed, passed, skipped, splitMessage } from "./check.js";
 import {

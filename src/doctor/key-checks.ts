@@ -1,10 +1,10 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { type CloudFrontClient, GetPublicKeyCommand } from "@aws-sdk/client-cloudfront";
-import type { KeyTextSource } from "../adapters/key-sources.js";
-import { parsePrivateKey, readKeyMaterial } from "../adapters/private-key.js";
-import { cliCommand } from "../cli-command.js";
-import { CLOUDFRONT_KEY_ID } from "../config.js";
+import { cliCommand } from "../config/cli-command.js";
+import { CLOUDFRONT_KEY_ID } from "../config/config.js";
 import { HandoutError } from "../domain/errors.js";
+import type { KeyTextSource } from "../signing/key-sources.js";
+import { parsePrivateKey, readKeyMaterial } from "../signing/private-key.js";
 import { awsProblem, type Checked, type CheckResult, failed, passed, splitMessage } from "./check.js";
 
 export interface LoadedKey {

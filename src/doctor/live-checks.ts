@@ -1,5 +1,5 @@
-import { resourceUrl } from "../adapters/cloudfront-signer.js";
 import type { LinkSigner } from "../domain/ports.js";
+import { resourceUrl } from "../signing/cloudfront-signer.js";
 import { type CheckResult, failed, passed } from "./check.js";
 
 export interface LiveTarget {

@@ -1,6 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
-import { readLocalKeyPair } from "../adapters/local-keys.js";
 import { scrub } from "../logger.js";
+import { readLocalKeyPair } from "../signing/local-keys.js";
 import { type Checked, failed, passed } from "./check.js";
 
 const code = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;

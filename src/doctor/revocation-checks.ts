@@ -3,8 +3,8 @@ import {
   type CloudFrontKeyValueStoreClient,
   DescribeKeyValueStoreCommand,
 } from "@aws-sdk/client-cloudfront-keyvaluestore";
-import { keyValueStoreRevocationList } from "../adapters/revocation-store.js";
 import { HandoutError } from "../domain/errors.js";
+import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import { awsProblem, type Checked, type CheckResult, failed, passed, splitMessage } from "./check.js";
 import type { FoundDistribution } from "./cloudfront-checks.js";
 

@@ -1,5 +1,5 @@
 import type { AuthTestResponse, WebClient } from "@slack/web-api";
-import { slackErrorCode } from "../slack/slack-error.js";
+import { slackErrorCode } from "../slack/web/slack-error.js";
 import { type Checked, type CheckResult, failed, passed, skipped } from "./check.js";
 
 /** The bot scopes manifest.yml asks for (a test keeps the two lists equal). */

@@ -1,7 +1,5 @@
 /** The record of every share: what was shared, by whom, where, until when, and what became of it. */
-import { randomBytes } from "node:crypto";
 import { HandoutError } from "./errors.js";
-import type { Posted, ShareMode } from "./ports.js";
 
 /**
  * - `pending`: recorded, its link about to be posted (or the process stopped in between: the link may
@@ -33,6 +31,18 @@ export const isStuckPending = (share: ShareRecord, now: Date): boolean =>
 export const REPLACEABLE_STATES: readonly ShareState[] = ["pending", "active", "expired"];
 
 /** Where the link was posted: what the poster answered. */
+export type ShareMode = "post" | "ephemeral" | "announce";
+
+export interface Posted {
+  readonly channelId: string;
+  /** The message's timestamp; absent for ephemeral messages and replies through a response URL. */
+  readonly ts: string | undefined;
+  readonly via: "message" | "response_url" | "ephemeral" | "direct_message";
+  readonly pinned: boolean;
+  /** The timestamps of the messages after the first, when the links needed several (Slack's size limits). */
+  readonly followUps?: readonly string[] | undefined;
+}
+
 export type ShareMessage = Posted;
 
 /** A share as recorded before its link is posted. */
@@ -139,14 +149,25 @@ export interface RevocationList {
   pruneExpired(now: Date): Promise<number>;
 }
 
-/** 16 random bytes, base64url: unguessable, and safe in a URL query string and a KeyValueStore key. */
-export const newShareId = (): string => randomBytes(16).toString("base64url");
+/**
+ * 16 random bytes, base64url: unguessable, and safe in a URL query string and a KeyValueStore key. Web
+ * Crypto and btoa are globals wherever Handout runs, so the domain imports nothing for them.
+ */
+export const newShareId = (): string =>
+  btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 
 const SHARE_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** Checks a share id that arrived from outside (a button value, a command argument). */
 export const isShareId = (value: unknown): value is string =>
   typeof value === "string" && SHARE_ID.test(value);
+
+/** What a person is told when a share id names no share that Handout recorded. */
+export const unknownShare = (): HandoutError =>
+  new HandoutError("INPUT_INVALID", "Handout has no record of that share.");
 
 /** What `record` throws for a different share under a taken id: a bug, never a person's mistake. */
 export const shareIdTaken = (id: string): HandoutError =>

@@ -1,6 +1,9 @@
 /** What the domain needs from the outside world, named for the need rather than for any SDK. */
-import type { ShareRecord } from "./ledger.js";
+import type { Posted, ShareMode, ShareRecord } from "./ledger.js";
 import type { Person } from "./policy.js";
+
+// The share model lives in ledger.ts; these are re-exported for the ports that speak of it.
+export type { Posted, ShareMode };
 
 export interface SignedLink {
   readonly url: string;
@@ -86,8 +89,6 @@ export interface Directory {
   isMember(channelId: string, userId: string): Promise<boolean>;
 }
 
-export type ShareMode = "post" | "ephemeral" | "announce";
-
 export interface Announcement {
   readonly title: string;
   readonly message: string;
@@ -116,16 +117,6 @@ export interface Share {
 export interface Origin {
   readonly channelId: string;
   readonly responseUrl: string;
-}
-
-export interface Posted {
-  readonly channelId: string;
-  /** The message's timestamp; absent for ephemeral messages and replies through a response URL. */
-  readonly ts: string | undefined;
-  readonly via: "message" | "response_url" | "ephemeral" | "direct_message";
-  readonly pinned: boolean;
-  /** The timestamps of the messages after the first, when the links needed several (Slack's size limits). */
-  readonly followUps?: readonly string[] | undefined;
 }
 
 export interface Poster {

@@ -5,6 +5,7 @@ import {
   type RevocationList,
   type ShareLedger,
   type ShareRecord,
+  unknownShare,
 } from "./ledger.js";
 import { accessFor } from "./policy.js";
 import type { Announcement, MessageEdit, Posted, ShareMessages } from "./ports.js";
@@ -25,7 +26,7 @@ export interface LifeDependencies extends ShareDependencies {
  */
 async function ownShare(deps: LifeDependencies, shareId: unknown, actorId: string): Promise<ShareRecord> {
   const share = isShareId(shareId) ? await deps.ledger.get(shareId) : undefined;
-  if (!share) throw new HandoutError("INPUT_INVALID", "Handout has no record of that share.");
+  if (!share) throw unknownShare();
   if (share.sharerId !== actorId) {
     const person = await deps.directory.person(actorId, { fresh: true });
     if (!accessFor(deps.policy(), person).isAdmin) {

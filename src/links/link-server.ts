@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { extname } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { SHARE_ID_PARAM } from "../adapters/cloudfront-signer.js";
-import { type Refusal, type Verdict, verifySignedUrl } from "../adapters/cloudfront-verify.js";
-import { openLocalFile } from "../adapters/local-store.js";
 import { decodeKeyPath } from "../domain/object-key.js";
+import { openLocalFile } from "../files/local-store.js";
 import type { Logger } from "../logger.js";
+import { SHARE_ID_PARAM } from "../signing/cloudfront-signer.js";
+import { type Refusal, type Verdict, verifySignedUrl } from "./cloudfront-verify.js";
 
 /** Answers a request and returns true, or returns false to leave it to another handler. */
 export type LinkHandler = (req: IncomingMessage, res: ServerResponse) => boolean;

@@ -1,5 +1,5 @@
 import { App, HTTPReceiver, type Receiver } from "@slack/bolt";
-import type { SlackSettings } from "../config.js";
+import type { SlackSettings } from "../config/config.js";
 import type { Logger } from "../logger.js";
 import { boltLogger } from "./bolt-logger.js";
 import type { HandoutContext } from "./context.js";

@@ -4,7 +4,7 @@ import type { LifeDependencies } from "../domain/share-life.js";
 import type { Logger } from "../logger.js";
 import type { KeyRefs } from "./key-refs.js";
 import type { MetadataSeal } from "./metadata.js";
-import type { ResponseUrlCheck } from "./response-url.js";
+import type { ResponseUrlCheck } from "./web/response-url.js";
 
 /** What every listener may use; built once in the composition root. */
 export interface HandoutContext {

@@ -9,7 +9,7 @@ import type { HandoutContext } from "./context.js";
 import { fileOption } from "./file-options.js";
 import { splitKey } from "./format.js";
 import { type ModalState, newViewRef } from "./metadata.js";
-import { slackErrorCode } from "./slack-error.js";
+import { slackErrorCode } from "./web/slack-error.js";
 
 /** The form for a person, or a plain explanation when they may share nothing. Memory only: no I/O. */
 function modalFor(

@@ -4,7 +4,7 @@ import WebSocket from "ws";
 import { HandoutError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import { boltLogger } from "./bolt-logger.js";
-import { slackErrorCode } from "./slack-error.js";
+import { slackErrorCode } from "./web/slack-error.js";
 
 /**
  * Bolt's receiver for Socket Mode, written for a connection that is always there. `@slack/socket-mode`

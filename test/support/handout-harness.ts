@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
-import { type RunningHandout, startHandout } from "../../src/server.js";
+import { type RunningHandout, startHandout } from "../../src/app/server.js";
 import { makeKeyPair, type TestKeyPair } from "./keys.js";
 import { captureLogs } from "./log.js";
 import { startTestBucket, type TestBucket } from "./s3.js";

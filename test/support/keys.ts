@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { parsePrivateKey } from "../../src/adapters/private-key.js";
+import { parsePrivateKey } from "../../src/signing/private-key.js";
 
 export interface TestKeyPair {
   readonly keyPairId: string;

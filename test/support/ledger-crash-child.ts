@@ -4,8 +4,8 @@
  * at random moments. Usage: node --import tsx ledger-crash-child.ts <ledger.db> <posted.log>
  */
 import { appendFileSync, fsyncSync, openSync } from "node:fs";
-import { openSqliteLedger } from "../../src/adapters/ledger-sqlite.js";
 import { newShareId } from "../../src/domain/ledger.js";
+import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 
 const [ledgerPath, postedLog] = process.argv.slice(2);
 if (!ledgerPath || !postedLog) throw new Error("usage: ledger-crash-child.ts <ledger.db> <posted.log>");

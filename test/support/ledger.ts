@@ -1,5 +1,5 @@
-import { openSqliteLedger } from "../../src/adapters/ledger-sqlite.js";
 import type { NewShare, ShareMessage } from "../../src/domain/ledger.js";
+import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 
 /**
  * Writes a share straight into the SQLite ledger a running Handout uses, as if it had been posted with

@@ -93,3 +93,17 @@ export function expiresSoonBlocks(share: ShareRecord): KnownBlock[] {
     },
   ];
 }
+
+export function followUpBlocks(text: string): KnownBlock[] {
+  return [{ type: "context", elements: [mrkdwn(`${text}: see the message above.`)] }];
+}
+
+/** The views `slackShareMessages` edits a share's messages to. */
+export const shareStateViews = {
+  revoked: revokedBlocks,
+  expired: expiredBlocks,
+  replaced: replacedBlocks,
+  expiresSoonText,
+  expiresSoon: expiresSoonBlocks,
+  followUp: followUpBlocks,
+};

@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import { isHandoutError } from "../../domain/errors.js";
-import { isShareId, type ShareRecord } from "../../domain/ledger.js";
+import { isShareId, type ShareRecord, unknownShare } from "../../domain/ledger.js";
 import { accessFor } from "../../domain/policy.js";
 import { type RevokedMessage, revokeShare } from "../../domain/share-life.js";
 import { extendView } from "../blocks/extend-modal.js";
@@ -107,7 +107,7 @@ export const extendButton =
       const share = isShareId(shareId) ? await ctx.share.ledger.get(shareId) : undefined;
       const person = await ctx.directory.person(body.user.id);
       const access = accessFor(ctx.policy(), person);
-      if (!share) throw new Error("Handout has no record of that share.");
+      if (!share) throw unknownShare();
       if (share.sharerId !== body.user.id && !access.isAdmin) {
         view = messageView(
           privateMetadata,

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import type { HandoutContext } from "../context.js";
 import { notOpenedText, openShareModal } from "../open-share-modal.js";
-import { responseUrlHost } from "../response-url.js";
+import { responseUrlHost } from "../web/response-url.js";
 
 export const HELP = [
   "*Share files from the team bucket*",

@@ -1,7 +1,9 @@
 import { z } from "zod";
-import type { SignatureAlgorithm } from "./adapters/cloudfront-signer.js";
-import { parseDuration } from "./domain/duration.js";
-import { HandoutError } from "./domain/errors.js";
+import { parseDuration } from "../domain/duration.js";
+import { HandoutError } from "../domain/errors.js";
+
+/** The hash links are signed with (HANDOUT_SIGNATURE_ALGORITHM, SHA1 unless set). */
+export type SignatureAlgorithm = "SHA1" | "SHA256";
 
 export type KeySourceSetting = { kind: "secret"; secretId: string } | { kind: "file"; path: string };
 
@@ -70,7 +72,11 @@ export interface Config {
 }
 
 /** What a command needs configured; anything else may be left unset. */
-export type Need = "slack" | "bucket" | "signing";
+/** `slack-if-set`: Slack's settings once any Slack variable is set (Slack is then meant to be on). */
+export type Need = "slack" | "slack-if-set" | "bucket" | "signing";
+
+/** What a server needs: the bucket and signing settings (or the local folder), and Slack's if any is set. */
+export const SERVER_NEEDS: readonly Need[] = ["bucket", "signing", "slack-if-set"];
 
 export class ConfigError extends HandoutError {
   constructor(readonly problems: readonly string[]) {
@@ -255,7 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
     if (e[name] === undefined) problems.push(`${name} is not set: ${fix}.`);
   };
 
-  if (needs.includes("slack")) {
+  const needSlack = () => {
     need("SLACK_BOT_TOKEN", "set it to the app's bot token (xoxb-…, Slack app → OAuth & Permissions)");
     if (e.SLACK_APP_TOKEN === undefined) {
       need(
@@ -263,7 +269,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
         "set it to the app's signing secret, or set SLACK_APP_TOKEN to use Socket Mode",
       );
     }
-  }
+  };
+  const slackRequested = SLACK_VARIABLES.some((name) => e[name] !== undefined);
+
+  if (needs.includes("slack")) needSlack();
   const embedded = e.HANDOUT_BUCKET === undefined && e.CLOUDFRONT_DOMAIN === undefined;
   // S3 and CloudFront go together; with neither, Handout serves a local folder itself.
   if (needs.includes("bucket") && !embedded) {
@@ -293,6 +302,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
       );
     }
   }
+  if (problems.length > 0) throw new ConfigError(problems);
+  // Named on its own once the rest is right, rather than Handout starting without Slack as if none were set.
+  if (needs.includes("slack-if-set") && !needs.includes("slack") && slackRequested) needSlack();
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = Number(e.PORT ?? 3000);
@@ -334,7 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
           apiUrl: e.SLACK_API_URL?.replace(/\/?$/, "/"),
         }
       : undefined,
-    slackRequested: SLACK_VARIABLES.some((name) => e[name] !== undefined),
+    slackRequested,
     bucket: e.HANDOUT_BUCKET
       ? { name: e.HANDOUT_BUCKET, forcePathStyle: e.HANDOUT_S3_FORCE_PATH_STYLE === "true" }
       : undefined,

@@ -8,7 +8,7 @@ import {
   normalizeForSearch,
 } from "../domain/search.js";
 import type { Logger } from "../logger.js";
-import { type ListedObject, type ListProgress, listBucket, type PageSource } from "./s3-lister.js";
+import { type ListedObject, type ListProgress, listBucket, type PageSource } from "./lister.js";
 
 const byKey = (a: ListedObject, b: ListedObject): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { HandoutError } from "../domain/errors.js";
 import { keyProblem, MAX_KEY_BYTES } from "../domain/object-key.js";
 import type { FileCatalog, FileInfo } from "../domain/ports.js";
-import type { ListedObject, ListPage, ListRequest, PageSource } from "./s3-lister.js";
+import type { ListedObject, ListPage, ListRequest, PageSource } from "../search/lister.js";
 
 /*
  * A folder on disk served as if it were a bucket. A key is a path below the folder with `/`

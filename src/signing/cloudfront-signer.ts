@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { getSignedCookies } from "@aws-sdk/cloudfront-signer";
+import type { SignatureAlgorithm } from "../config/config.js";
 import { toWholeSecond } from "../domain/expiry.js";
 import { encodeKeyPath } from "../domain/object-key.js";
 import type { LinkSigner, SignedLink } from "../domain/ports.js";
@@ -8,8 +9,6 @@ export interface SigningKey {
   readonly keyPairId: string;
   readonly privateKey: KeyObject;
 }
-
-export type SignatureAlgorithm = "SHA1" | "SHA256";
 
 export interface CloudFrontSignerOptions {
   /** The distribution's domain, optionally with a port: `d111111abcdef8.cloudfront.net`. */

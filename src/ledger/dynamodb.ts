@@ -147,7 +147,7 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
     const name = (error as Error).name;
     const fix =
       name === "ResourceNotFoundException"
-        ? "create it (see createLedgerTable in src/adapters/ledger-dynamodb.ts)"
+        ? "create it (see createLedgerTable in src/ledger/dynamodb.ts)"
         : name === "AccessDeniedException"
           ? "allow dynamodb:GetItem, PutItem, UpdateItem and Query on the table and its indexes"
           : "check the network, AWS_REGION and credentials";

@@ -1,15 +1,14 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createS3Client, createSecretsManagerClient } from "./adapters/aws-clients.js";
-import { cloudFrontSigner } from "./adapters/cloudfront-signer.js";
-import { fileKeySource, type KeyTextSource, secretsManagerKeySource } from "./adapters/key-sources.js";
-import { dynamoDbLedger } from "./adapters/ledger-dynamodb.js";
-import { openSqliteLedger } from "./adapters/ledger-sqlite.js";
-import { s3FileCatalog } from "./adapters/s3-catalog.js";
-import { SigningKeyCache } from "./adapters/signing-key-cache.js";
-import type { BucketSettings, LedgerSetting, SigningSettings } from "./config.js";
-import type { ShareLedger } from "./domain/ledger.js";
-import type { FileCatalog, LinkSigner } from "./domain/ports.js";
-import type { Logger } from "./logger.js";
+import type { BucketSettings, LedgerSetting, SigningSettings } from "../config/config.js";
+import type { ShareLedger } from "../domain/ledger.js";
+import type { FileCatalog, LinkSigner } from "../domain/ports.js";
+import { s3FileCatalog } from "../files/s3-catalog.js";
+import { dynamoDbLedger } from "../ledger/dynamodb.js";
+import { openSqliteLedger } from "../ledger/sqlite.js";
+import type { Logger } from "../logger.js";
+import { cloudFrontSigner } from "../signing/cloudfront-signer.js";
+import { fileKeySource, type KeyTextSource, secretsManagerKeySource } from "../signing/key-sources.js";
+import { SigningKeyCache } from "../signing/signing-key-cache.js";
+import { createDynamoDbClient, createS3Client, createSecretsManagerClient } from "./clients.js";
 
 export function keyTextSource(settings: SigningSettings): KeyTextSource {
   return settings.keySource.kind === "secret"
@@ -43,5 +42,5 @@ export const createCatalog = (bucket: BucketSettings): FileCatalog =>
 /** The ledger the configuration names: a SQLite file by default, or a DynamoDB table. */
 export async function openLedger(setting: LedgerSetting): Promise<ShareLedger> {
   if (setting.kind === "sqlite") return openSqliteLedger(setting.path);
-  return dynamoDbLedger({ client: new DynamoDBClient({}), tableName: setting.table });
+  return dynamoDbLedger({ client: createDynamoDbClient(), tableName: setting.table });
 }

@@ -1,11 +1,11 @@
+import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
-import { HandoutError } from "../domain/errors.js";
-import type { Origin, Posted, Poster, Share } from "../domain/ports.js";
-import { PartlyPostedError } from "../domain/share-files.js";
-import type { Logger } from "../logger.js";
-import { type ShareMessagePart, shareMessages } from "../slack/blocks/share-message.js";
-import { type ResponseUrlCheck, responseUrlHost } from "../slack/response-url.js";
-import { slackFailure } from "../slack/slack-error.js";
+import { HandoutError } from "../../domain/errors.js";
+import type { Origin, Posted, Poster, Share } from "../../domain/ports.js";
+import { PartlyPostedError } from "../../domain/share-files.js";
+import type { Logger } from "../../logger.js";
+import { type ResponseUrlCheck, responseUrlHost } from "./response-url.js";
+import { slackFailure } from "./slack-error.js";
 
 const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
 
@@ -19,7 +19,21 @@ const NOT_A_MEMBER = new Set(["not_in_channel", "channel_not_found"]);
 /** Slack answers a response URL at once; one that hangs must not hold the share. */
 const RESPONSE_URL_TIMEOUT_MS = 5_000;
 
-export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUrl: ResponseUrlCheck): Poster {
+/** One Slack message of a share, as the blocks render it. */
+export interface ShareMessagePart {
+  readonly text: string;
+  readonly blocks: KnownBlock[];
+}
+
+/** Renders a share as messages; injected so that this adapter sends what the blocks draw without importing them. */
+export type RenderShare = (share: Share) => ShareMessagePart[];
+
+export function slackPoster(
+  client: WebClient,
+  logger: Logger,
+  acceptsResponseUrl: ResponseUrlCheck,
+  render: RenderShare,
+): Poster {
   /** The command's origin, when the share goes back where it began and its response URL is Slack's. */
   function answerableOrigin(origin: Origin | undefined, share: Share): Origin | undefined {
     if (origin?.channelId !== share.channelId) return undefined;
@@ -156,7 +170,7 @@ export function slackPoster(client: WebClient, logger: Logger, acceptsResponseUr
 
   return {
     async post(share, origin): Promise<Posted> {
-      const parts = shareMessages(share);
+      const parts = render(share);
       if (share.mode === "ephemeral") return postEphemeral(share, parts, origin);
       const [first, ...rest] = parts as [ShareMessagePart, ...ShareMessagePart[]];
       let ts: string | undefined;

@@ -1,31 +1,30 @@
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { WebClient } from "@slack/web-api";
-import { createKeyValueStoreClient } from "./adapters/aws-clients.js";
-import { FileIndex } from "./adapters/file-index.js";
-import { keyValueStoreRevocationList } from "./adapters/revocation-store.js";
-import { slackDirectory } from "./adapters/slack-directory.js";
-import { slackShareMessages } from "./adapters/slack-messages.js";
-import { slackPoster } from "./adapters/slack-poster.js";
-import { cliCommand } from "./cli-command.js";
-import { type Config, loadConfig, type SlackSettings } from "./config.js";
-import { HandoutError, isHandoutError } from "./domain/errors.js";
-import type { AccessPolicy } from "./domain/policy.js";
-import { coveringPrefixes } from "./domain/search.js";
+import { cliCommand } from "../config/cli-command.js";
+import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../config/config.js";
+import { HandoutError, isHandoutError } from "../domain/errors.js";
+import type { AccessPolicy } from "../domain/policy.js";
+import { coveringPrefixes } from "../domain/search.js";
+import { homePage } from "../links/home-page.js";
+import { keyValueStoreRevocationList } from "../links/revocation-store.js";
+import type { Logger } from "../logger.js";
+import { FileIndex } from "../search/file-index.js";
+import { createSlackApp, SLACK_RETRIES, slackReceiver } from "../slack/app.js";
+import { shareMessages } from "../slack/blocks/share-message.js";
+import { shareStateViews } from "../slack/blocks/share-state.js";
+import { boltLogger } from "../slack/bolt-logger.js";
+import type { HandoutContext } from "../slack/context.js";
+import { KeyRefs } from "../slack/key-refs.js";
+import { MetadataSeal } from "../slack/metadata.js";
+import { SocketModeReceiver } from "../slack/socket-mode.js";
+import { slackDirectory } from "../slack/web/directory.js";
+import { slackShareMessages } from "../slack/web/messages.js";
+import { slackPoster } from "../slack/web/poster.js";
+import { responseUrlCheck } from "../slack/web/response-url.js";
+import { slackErrorCode } from "../slack/web/slack-error.js";
+import { WorkInFlight } from "../slack/work-in-flight.js";
+import { createKeyValueStoreClient, createSlackClient } from "./clients.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
-import { homePage } from "./links/home-page.js";
-import type { Logger } from "./logger.js";
-import { loadAccessPolicy, TRIAL_POLICY_SUMMARY } from "./policy-file.js";
-import { createSlackApp, SLACK_RETRIES, slackReceiver } from "./slack/app.js";
-import { boltLogger } from "./slack/bolt-logger.js";
-import type { HandoutContext } from "./slack/context.js";
-import { KeyRefs } from "./slack/key-refs.js";
-import { MetadataSeal } from "./slack/metadata.js";
-import { responseUrlCheck } from "./slack/response-url.js";
-import { slackErrorCode } from "./slack/slack-error.js";
-import { SocketModeReceiver } from "./slack/socket-mode.js";
-import { WorkInFlight } from "./slack/work-in-flight.js";
+import { holdPolicy, type PolicyReload } from "./policy.js";
 import { openStorage, type Storage } from "./storage.js";
 import { openLedger } from "./wiring.js";
 
@@ -38,11 +37,6 @@ export interface RunningHandout {
   reloadPolicy(): Promise<PolicyReload>;
   stop(): Promise<void>;
 }
-
-/** What reading the policy file again did: taken, or refused with the old policy kept. */
-export type PolicyReload =
-  | { readonly ok: true; readonly rules: number }
-  | { readonly ok: false; readonly error: string };
 
 /** Handout's parts, wired and started, for any Slack receiver (HTTP, Socket Mode, AWS Lambda). */
 export interface Handout {
@@ -84,8 +78,7 @@ async function identifyBot(
   apiUrl: string | undefined,
   logger: Logger,
 ): Promise<{ botId: string; botUserId: string; teamId: string | undefined }> {
-  const client = new WebClient(token, {
-    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+  const client = createSlackClient(token, apiUrl, {
     retryConfig: { retries: 2 },
     logger: boltLogger(logger),
   });
@@ -104,22 +97,6 @@ async function identifyBot(
   }
 }
 
-/** The policy in force (see `loadAccessPolicy`), saying so when it is the trial policy. */
-async function loadPolicy(
-  config: Config,
-  logger: Logger,
-  options: { trialAllowed?: boolean } = {},
-): Promise<{ policy: AccessPolicy; trial: boolean }> {
-  const loaded = await loadAccessPolicy(config, options);
-  if (loaded.trial) {
-    logger.warn(
-      { policyFile: config.policyFile },
-      `no access policy: ${TRIAL_POLICY_SUMMARY}; copy access.example.yml to access.yml to decide who may share what`,
-    );
-  }
-  return loaded;
-}
-
 /**
  * Composes Handout from the environment: configuration, policy, storage and signing, the bucket index,
  * the ledger and Slack. Every failure here is final and says what to fix. The index builds in the
@@ -132,17 +109,19 @@ export interface BuildOptions {
   readonly now?: () => Date;
 }
 
-export async function buildHandout(
-  env: NodeJS.ProcessEnv,
+/** Reads the settings from `env`, then builds: for callers that have not read them yet. */
+export const buildHandout = (env: NodeJS.ProcessEnv, logger: Logger, options: BuildOptions = {}) =>
+  buildHandoutWith(loadConfig(env, SERVER_NEEDS), logger, options);
+
+/** Builds from settings read once by the entry (`loadConfig(env, SERVER_NEEDS)` or more). */
+export async function buildHandoutWith(
+  config: Config,
   logger: Logger,
   options: BuildOptions = {},
 ): Promise<Handout> {
   const now = options.now ?? (() => new Date());
-  const config: Config = loadConfig(env, ["bucket", "signing"]);
-  // Any Slack setting means Slack is meant to be on: what it still needs is named, rather than Handout
-  // starting without Slack as if none were set.
-  if (config.slackRequested) loadConfig(env, ["slack"]);
-  let { policy, trial } = await loadPolicy(config, logger);
+  const policies = await holdPolicy(config, logger);
+  const policy = policies.current;
   const ledger = await openLedger(config.ledger);
   // The embedded link server refuses revoked shares' links itself, as the CloudFront Function does.
   const storage = await openStorage(config, logger, {
@@ -154,7 +133,7 @@ export async function buildHandout(
 
   const index = new FileIndex({
     source: storage.pages,
-    roots: grantedRoots(policy),
+    roots: grantedRoots(policy()),
     refreshIntervalMs: config.indexRefreshSeconds * 1000,
     logger,
   });
@@ -162,15 +141,14 @@ export async function buildHandout(
 
   let slack: Handout["slack"];
   if (settings && bot) {
-    const client = new WebClient(settings.botToken, {
-      ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+    const client = createSlackClient(settings.botToken, settings.apiUrl, {
       retryConfig: SLACK_RETRIES,
       // Its warnings (rate limits, retries) in the app's log format, not as bare [WARN] lines.
       logger: boltLogger(logger),
     });
     const directory = slackDirectory({
       client,
-      policyChannels: () => policyChannels(policy),
+      policyChannels: () => policyChannels(policy()),
       teamId: bot.teamId,
       cacheSeconds: 60,
       logger,
@@ -180,7 +158,7 @@ export async function buildHandout(
     const work = new WorkInFlight();
     const context: HandoutContext = {
       overdue: work.overdue,
-      policy: () => policy,
+      policy,
       directory,
       search: index,
       seal: new MetadataSeal(settings.signingSecret ?? settings.botToken),
@@ -189,12 +167,12 @@ export async function buildHandout(
       logger,
       share: {
         directory,
-        policy: () => policy,
+        policy,
         catalog: storage.catalog,
         signer: storage.signer,
-        poster: slackPoster(client, logger, acceptsResponseUrl),
+        poster: slackPoster(client, logger, acceptsResponseUrl, shareMessages),
         ledger,
-        messages: slackShareMessages(client, now),
+        messages: slackShareMessages(client, now, shareStateViews),
         revocations: config.revocationStoreArn
           ? keyValueStoreRevocationList({
               client: createKeyValueStoreClient(),
@@ -221,43 +199,16 @@ export async function buildHandout(
     slack = { settings, context, bot, expiry, work };
   }
 
-  let reloading: Promise<PolicyReload> = Promise.resolve({ ok: true, rules: policy.rules.length });
   return {
     config,
     storage,
     index,
     slack,
-    reloadPolicy(): Promise<PolicyReload> {
-      // One at a time, in the order asked: an older read finishing last must not win.
-      reloading = reloading.then(async (): Promise<PolicyReload> => {
-        let next: { policy: AccessPolicy; trial: boolean };
-        try {
-          next = await loadPolicy(config, logger, { trialAllowed: trial });
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          logger.error(
-            { policyFile: config.policyFile, err: error },
-            "the policy file was not taken; the policy in force stays",
-          );
-          return { ok: false, error: message };
-        }
-        const before = grantedRoots(policy).join("\n");
-        ({ policy, trial } = next);
-        const roots = grantedRoots(policy);
-        if (roots.join("\n") !== before) index.setRoots(roots);
-        logger.info(
-          {
-            policyFile: config.policyFile,
-            rules: policy.rules.length,
-            // What was read, so that an unchanged file (a stale bind mount, say) shows.
-            sha256: trial ? undefined : await fileDigest(config.policyFile),
-          },
-          "read the access policy again",
-        );
-        return { ok: true, rules: policy.rules.length };
-      });
-      return reloading;
-    },
+    reloadPolicy: () =>
+      policies.reload((before, after) => {
+        const roots = grantedRoots(after);
+        if (roots.join("\n") !== grantedRoots(before).join("\n")) index.setRoots(roots);
+      }),
     health() {
       const status = index.status();
       return {
@@ -273,27 +224,24 @@ export async function buildHandout(
   };
 }
 
-/** The first 12 hex digits of a file's SHA-256, or undefined when it cannot be read. */
-const fileDigest = (path: string): Promise<string | undefined> =>
-  readFile(path).then(
-    (bytes) => createHash("sha256").update(bytes).digest("hex").slice(0, 12),
-    () => undefined,
-  );
-
 /** The clock every part reads, /healthz's measure of Socket Mode's time without a connection among them. */
 export type StartOptions = Pick<BuildOptions, "now">;
 
 /** After the grace period, how long work cut off has to tell the people waiting on it. */
 const FINAL_WORD_MS = 1000;
 
+/** Reads the settings from `env`, then starts: for callers that have not read them yet. */
+export const startHandout = (env: NodeJS.ProcessEnv, logger: Logger, options: StartOptions = {}) =>
+  startHandoutWith(loadConfig(env, SERVER_NEEDS), logger, options);
+
 /** Builds Handout and serves: /healthz, Slack (HTTP or Socket Mode), and the embedded default's links. */
-export async function startHandout(
-  env: NodeJS.ProcessEnv,
+export async function startHandoutWith(
+  config: Config,
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningHandout> {
-  const handout = await buildHandout(env, logger, options);
-  const { config, slack } = handout;
+  const handout = await buildHandoutWith(config, logger, options);
+  const { slack } = handout;
   const now = options.now;
   const receiver = slack
     ? slackReceiver(slack.settings, logger, {

@@ -1,18 +1,19 @@
 import { isAbsolute, relative, resolve } from "node:path";
-import { createS3Client } from "./adapters/aws-clients.js";
-import { cloudFrontSigner } from "./adapters/cloudfront-signer.js";
-import { fileKeySource } from "./adapters/key-sources.js";
-import { ensureLocalKeyPair, type LocalKeyPair, readLocalKeyPair } from "./adapters/local-keys.js";
-import { ensureSampleFiles, localFileCatalog, localPageSource } from "./adapters/local-store.js";
-import { s3FileCatalog } from "./adapters/s3-catalog.js";
-import { type PageSource, s3PageSource } from "./adapters/s3-lister.js";
-import { SigningKeyCache } from "./adapters/signing-key-cache.js";
-import { cliCommand } from "./cli-command.js";
-import type { Config } from "./config.js";
-import { HandoutError } from "./domain/errors.js";
-import type { FileCatalog, LinkSigner } from "./domain/ports.js";
-import { createLinkHandler, type LinkHandler } from "./links/link-server.js";
-import type { Logger } from "./logger.js";
+import { cliCommand } from "../config/cli-command.js";
+import type { Config } from "../config/config.js";
+import { HandoutError } from "../domain/errors.js";
+import type { FileCatalog, LinkSigner } from "../domain/ports.js";
+import { ensureSampleFiles, localFileCatalog, localPageSource } from "../files/local-store.js";
+import { s3FileCatalog } from "../files/s3-catalog.js";
+import { s3PageSource } from "../files/s3-pages.js";
+import { createLinkHandler, type LinkHandler } from "../links/link-server.js";
+import type { Logger } from "../logger.js";
+import type { PageSource } from "../search/lister.js";
+import { cloudFrontSigner } from "../signing/cloudfront-signer.js";
+import { fileKeySource } from "../signing/key-sources.js";
+import { ensureLocalKeyPair, type LocalKeyPair, readLocalKeyPair } from "../signing/local-keys.js";
+import { SigningKeyCache } from "../signing/signing-key-cache.js";
+import { createS3Client } from "./clients.js";
 import { startSigner } from "./wiring.js";
 
 /** Where the files are, how links to them are signed, and (embedded) who serves those links. */

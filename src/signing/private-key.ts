@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
-import { cliCommand } from "../cli-command.js";
+import { cliCommand } from "../config/cli-command.js";
 import { HandoutError } from "../domain/errors.js";
 
 export interface KeyMaterial {

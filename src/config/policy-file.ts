@@ -1,11 +1,11 @@
 import { readFile, stat } from "node:fs/promises";
 import { type Document, isMap, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { formatDuration, parseDuration } from "../domain/duration.js";
+import { HandoutError } from "../domain/errors.js";
+import { keyProblem } from "../domain/object-key.js";
+import { type AccessPolicy, type Audience, normalizeGroupHandle, type Rule } from "../domain/policy.js";
 import type { Config } from "./config.js";
-import { formatDuration, parseDuration } from "./domain/duration.js";
-import { HandoutError } from "./domain/errors.js";
-import { keyProblem } from "./domain/object-key.js";
-import { type AccessPolicy, type Audience, normalizeGroupHandle, type Rule } from "./domain/policy.js";
 
 export const DEFAULT_MAX_EXPIRY = "7d";
 export const DEFAULT_EXPIRY = "1d";

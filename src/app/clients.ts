@@ -1,7 +1,10 @@
+import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { BucketSettings } from "../config.js";
+import { WebClient, type WebClientOptions } from "@slack/web-api";
+import type { BucketSettings } from "../config/config.js";
 
 /**
  * One client per service, built in the composition root. Region, credentials and endpoints come from
@@ -20,3 +23,15 @@ export const createSecretsManagerClient = (): SecretsManagerClient => new Secret
 /** The KeyValueStore API is signed with SigV4A: revocation-store.ts imports its implementation. */
 export const createKeyValueStoreClient = (): CloudFrontKeyValueStoreClient =>
   new CloudFrontKeyValueStoreClient({});
+
+export const createDynamoDbClient = (): DynamoDBClient => new DynamoDBClient({});
+
+// CloudFront is a global service; its API lives in us-east-1 whatever AWS_REGION says.
+export const createCloudFrontClient = (): CloudFrontClient => new CloudFrontClient({ region: "us-east-1" });
+
+/** A Slack Web API client; `apiUrl` points it at another Slack (a test double) when set. */
+export const createSlackClient = (
+  token: string,
+  apiUrl: string | undefined,
+  options: Omit<WebClientOptions, "slackApiUrl">,
+): WebClient => new WebClient(token, { ...(apiUrl ? { slackApiUrl: apiUrl } : {}), ...options });

@@ -6,8 +6,8 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { HandoutError } from "./domain/errors.js";
-import { isSignedLink } from "./links/link-server.js";
+import { HandoutError } from "../domain/errors.js";
+import { isSignedLink } from "../links/link-server.js";
 
 export interface HttpServerOptions {
   readonly port: number;

@@ -4,7 +4,7 @@ import {
   type GetSecretValueCommandOutput,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { cliCommand } from "../cli-command.js";
+import { cliCommand } from "../config/cli-command.js";
 import { HandoutError } from "../domain/errors.js";
 
 /** Where the private key's text comes from: the raw PEM, or a JSON secret holding it. */

@@ -1,9 +1,9 @@
 import type { WebClient } from "@slack/web-api";
-import { HandoutError } from "../domain/errors.js";
-import type { Person, UserGroup } from "../domain/policy.js";
-import type { Conversation, Directory } from "../domain/ports.js";
-import type { Logger } from "../logger.js";
-import { slackFailure } from "../slack/slack-error.js";
+import { HandoutError } from "../../domain/errors.js";
+import type { Person, UserGroup } from "../../domain/policy.js";
+import type { Conversation, Directory } from "../../domain/ports.js";
+import type { Logger } from "../../logger.js";
+import { slackFailure } from "./slack-error.js";
 
 export interface SlackDirectoryOptions {
   readonly client: WebClient;

@@ -1,5 +1,5 @@
-import { expireDueShares, type LifeDependencies, remindExpiringAnnouncements } from "./domain/share-life.js";
-import type { Logger } from "./logger.js";
+import { expireDueShares, type LifeDependencies, remindExpiringAnnouncements } from "../domain/share-life.js";
+import type { Logger } from "../logger.js";
 
 export interface ExpiryScheduler {
   /**

@@ -17,7 +17,7 @@ const realpath = (path: string): string | undefined => {
  */
 export function cliCommand(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
   const ext = extname(fileURLToPath(import.meta.url));
-  const entry = realpath(fileURLToPath(new URL(`./cli${ext}`, import.meta.url)));
+  const entry = realpath(fileURLToPath(new URL(`../cli${ext}`, import.meta.url)));
   // A bundle (the Lambda's) has no command line beside it.
   if (!entry) return "handout";
   const onPath = (env.PATH ?? "")
