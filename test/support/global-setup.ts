@@ -77,8 +77,9 @@ export default async function setup(): Promise<() => Promise<void>> {
       left = await leftOver();
     }
     for (const { pid } of left) process.kill(pid, "SIGKILL");
-    // tsx's command keeps its compile cache in the temporary directory, to be reused: not a leftover.
-    const folders = (await readdir(runDir)).filter((name) => !/^tsx-\d+$/.test(name));
+    // Compile caches kept there on purpose, to be reused: tsx's, and Node's own (Node 22.1 and later,
+    // which npm turns on). Not leftovers.
+    const folders = (await readdir(runDir)).filter((name) => !/^(tsx-\d+|node-compile-cache)$/.test(name));
     await rm(runDir, { recursive: true, force: true });
     const problems = [
       ...left.map((p) => `process ${p.pid} (${p.cmdline}) still running in ${p.cwd}`),
