@@ -64,6 +64,19 @@ const sharesIn = async (h: Harness) => {
   }
 };
 
+/**
+ * The modal of work stuck in a call to Slack when the grace period ran out says where to look; when
+ * Slack's answer comes at last, the work goes no further.
+ */
+async function expectCutOff(h: Harness, view: View): Promise<void> {
+  const said = await flow(h).outcome(view);
+  expect(said).toContain("Handout had to stop (it is restarting) while this share was under way.");
+  expect(said).toContain("Your links");
+  await answered(await h.slack.waitFor("users.info"));
+  await delay(100);
+  expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+}
+
 let socket: SocketModeServer | undefined;
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -202,12 +215,7 @@ describe("a shutdown whose grace period runs out", () => {
     await flow(h).submitExtend("U0ANA", view, DAY);
     await delay(1);
     await h.handout.stop();
-    const said = await flow(h).outcome(view);
-    expect(said).toContain("Handout had to stop (it is restarting) while this share was under way.");
-    expect(said).toContain("Your links");
-    await answered(await h.slack.waitFor("users.info"));
-    await delay(100);
-    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+    await expectCutOff(h, view);
   });
 
   it("tells the person where to look when a share is stuck in a call to Slack as Handout stops", async () => {
@@ -223,13 +231,7 @@ describe("a shutdown whose grace period runs out", () => {
     await h.handout.stop();
     // No grace period, and a moment for the last word: not the two seconds Slack takes.
     expect(Date.now() - started).toBeLessThan(1500);
-    const said = await flow(h).outcome(view);
-    expect(said).toContain("Handout had to stop (it is restarting) while this share was under way.");
-    expect(said).toContain("Your links");
-    // When Slack's answer comes at last, the share goes no further.
-    await answered(await h.slack.waitFor("users.info"));
-    await delay(100);
-    expect(h.slack.callsTo("chat.postMessage")).toHaveLength(0);
+    await expectCutOff(h, view);
     expect(await sharesIn(h)).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import type { App, ReceiverEvent } from "@slack/bolt";
+import { WebClient } from "@slack/web-api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SocketModeReceiver } from "../src/slack/socket-mode.js";
 import { captureLogs } from "./support/log.js";
@@ -36,7 +37,11 @@ function startReceiver(
   options: { pingIntervalMs?: number; now?: () => number } = {},
 ): SocketModeReceiver {
   receiver = new SocketModeReceiver({
-    appToken: slack.appToken,
+    web: new WebClient(slack.appToken, {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    }),
     apiUrl: slack.apiUrl,
     logger: captured.logger,
     downLimitMs: 30_000,

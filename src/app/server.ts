@@ -245,6 +245,14 @@ export async function startHandoutWith(
   const now = options.now;
   const receiver = slack
     ? slackReceiver(slack.settings, logger, {
+        // apps.connections.open goes where the rest of the Web API does (GovSlack, a test double), and
+        // retrying is the receiver's own job, so that every failure is seen and said once.
+        appClient: (appToken) =>
+          createSlackClient(appToken, slack.settings.apiUrl, {
+            retryConfig: { retries: 0 },
+            rejectRateLimitedCalls: true,
+            logger: boltLogger(logger),
+          }),
         downLimitMs: config.socketDownLimitSeconds * 1000,
         ...(now ? { now: () => now().getTime() } : {}),
       })
@@ -262,7 +270,8 @@ export async function startHandoutWith(
         })
       : undefined;
   const slackMode = slack ? (slack.settings.appToken ? "socket mode" : "http") : "not configured";
-  const home = homePage({ sharing: handout.storage.description, slack: slackMode, cli: cliCommand() });
+  const cli = cliCommand();
+  const home = homePage({ sharing: handout.storage.description, slack: slackMode, cli });
   let stopping: Promise<void> | undefined;
   const health = () => {
     const connection = socket?.health();
@@ -310,7 +319,7 @@ export async function startHandoutWith(
   );
   if (!slack) {
     logger.warn(
-      `Slack is not connected: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), then restart.${handout.storage.links ? ` Until then \`${cliCommand()} sign welcome.txt --expires 1h\` (or any file in the folder) makes links that this server serves.` : ""}`,
+      `Slack is not connected: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode), or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode), then restart.${handout.storage.links ? ` Until then \`${cli} sign welcome.txt --expires 1h\` (or any file in the folder) makes links that this server serves.` : ""}`,
     );
   }
   const graceMs = config.shutdownGraceSeconds * 1000;

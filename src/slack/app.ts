@@ -1,4 +1,5 @@
 import { App, HTTPReceiver, type Receiver } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
 import type { SlackSettings } from "../config/config.js";
 import type { Logger } from "../logger.js";
 import { boltLogger } from "./bolt-logger.js";
@@ -47,15 +48,20 @@ export interface SlackAppOptions {
 export function slackReceiver(
   settings: SlackSettings,
   logger: Logger,
-  socket: { readonly downLimitMs: number; readonly now?: () => number },
+  socket: {
+    /** The app-level token's Web API client, built by the composition root. */
+    readonly appClient: (appToken: string) => WebClient;
+    readonly downLimitMs: number;
+    readonly now?: () => number;
+  },
 ): HTTPReceiver | SocketModeReceiver {
+  const { appClient, ...bounds } = socket;
   return settings.appToken
     ? new SocketModeReceiver({
-        appToken: settings.appToken,
-        // apps.connections.open goes where the rest of the Web API does (GovSlack, a test double).
+        web: appClient(settings.appToken),
         apiUrl: settings.apiUrl,
         logger,
-        ...socket,
+        ...bounds,
       })
     : new HTTPReceiver({
         signingSecret: settings.signingSecret as string,

@@ -1,9 +1,8 @@
 import type { App, Receiver, ReceiverEvent } from "@slack/bolt";
-import { ErrorCode, WebClient } from "@slack/web-api";
+import { ErrorCode, type WebClient } from "@slack/web-api";
 import WebSocket from "ws";
 import { HandoutError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
-import { boltLogger } from "./bolt-logger.js";
 import { slackErrorCode } from "./web/slack-error.js";
 
 /**
@@ -26,7 +25,12 @@ export interface SocketModeHealth {
 }
 
 export interface SocketModeOptions {
-  readonly appToken: string;
+  /**
+   * A Web API client with the app-level token and no retries of its own: retrying is this receiver's
+   * job, so that every failure is seen and said once.
+   */
+  readonly web: WebClient;
+  /** Named in messages about a connection Slack would not open. */
   readonly apiUrl?: string | undefined;
   readonly logger: Logger;
   /** How long Socket Mode may be without a connection before health says it is not healthy. */
@@ -126,13 +130,7 @@ export class SocketModeReceiver implements Receiver {
   constructor(private readonly options: SocketModeOptions) {
     this.logger = options.logger.child({ component: "socket-mode" });
     this.now = options.now ?? Date.now;
-    this.web = new WebClient(options.appToken, {
-      ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-      // Retrying is this receiver's job, so that every failure is seen and said once.
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      logger: boltLogger(options.logger),
-    });
+    this.web = options.web;
   }
 
   init(app: App): void {

@@ -61,16 +61,11 @@ export function importMapProblems(files: SourceFiles): string[] {
 }
 
 const CONSTRUCTION = /\bnew\s+(\w*Client)\s*\(/g;
-/**
- * The one client built outside the composition root: Socket Mode's app-level-token client, which its
- * receiver owns (it opens connections and does its own retrying) and its tests build directly.
- */
-const BUILDS_ITS_OWN_CLIENT = new Set(["src/slack/socket-mode.ts"]);
 
 /** Every SDK or Slack Web API client built outside src/app/ (where clients.ts builds them all). */
 export function clientsBuiltOutsideApp(files: SourceFiles): string[] {
   return [...files].flatMap(([path, text]) =>
-    path.startsWith("src/app/") || BUILDS_ITS_OWN_CLIENT.has(path)
+    path.startsWith("src/app/")
       ? []
       : [...text.matchAll(CONSTRUCTION)].map(
           (m) => `${path} builds a ${m[1]}: build it in src/app/clients.ts`,
