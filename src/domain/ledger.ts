@@ -45,6 +45,12 @@ export interface Posted {
 
 export type ShareMessage = Posted;
 
+/**
+ * Who can open a share's links: `link`, anyone holding the signed URL; `members`, only people Slack
+ * says are in the share's conversation, through the gate's stable links.
+ */
+export type ShareAccess = "link" | "members";
+
 /** A share as recorded before its link is posted. */
 export interface NewShare {
   readonly id: string;
@@ -62,6 +68,21 @@ export interface NewShare {
   readonly announcementText?: string | undefined;
   /** The share this one extends. */
   readonly replaces?: string | undefined;
+  /** Who can open its links; a record written before members-only links existed reads as `link`. */
+  readonly access?: ShareAccess | undefined;
+  /** The sharer asked to be told when someone opens a members-only link. */
+  readonly notifyOpens?: boolean | undefined;
+}
+
+/** One person opening one file of a members-only share through the gate. */
+export interface ShareOpen {
+  readonly shareId: string;
+  /** Which of the share's files (0-based, as in `keys`). */
+  readonly fileIndex: number;
+  readonly key: string;
+  readonly userId: string;
+  readonly at: Date;
+  readonly userAgent: string;
 }
 
 export interface ShareRecord extends NewShare {
@@ -147,6 +168,14 @@ export interface RevocationList {
   remove(id: string): Promise<void>;
   /** Forgets entries whose links have expired as of `now`, so the list stays small; returns how many were removed. */
   pruneExpired(now: Date): Promise<number>;
+}
+
+/** The opens the gate recorded, as the ledger keeps them beside the shares. */
+export interface OpenLog {
+  /** The share's opens, oldest first. */
+  listOpens(shareId: string): Promise<ShareOpen[]>;
+  /** The opens not yet told to the sharer with `at` at or before `upTo`, marked told in the same step. */
+  claimOpensToNotify(shareId: string, upTo: Date): Promise<ShareOpen[]>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ShareAccess } from "./ledger.js";
 import { keyProblem } from "./object-key.js";
 
 /** Who a rule speaks of. Guests match only where `guests` is true, whatever else names them. */
@@ -11,8 +12,8 @@ export interface Audience {
   readonly guests: boolean;
 }
 
-/** Who can open a share's links: anyone holding them, or only people in its conversation (the gate). */
-export type OpenAccess = "link" | "members";
+/** Who can open a share's links (the share model's word for it). */
+export type OpenAccess = ShareAccess;
 
 /** What a rule lets a sharer choose for "who can open", and which choice is preselected. */
 export interface OpenRule {
@@ -164,6 +165,20 @@ export class Access {
     }
     const preferred = preferMembers && allowed.includes("members") ? "members" : (allowed[0] as OpenAccess);
     return { allowed, preferred };
+  }
+
+  /**
+   * The "who can open" choices before any file is chosen: every choice some grant allows, preferring
+   * members-only where any grant does. The files chosen then narrow it (`openChoicesFor`).
+   */
+  openChoicesAtAll({ gate }: { gate: boolean }): OpenChoices | undefined {
+    if (this.grants.length === 0) return undefined;
+    if (!gate) return { allowed: ["link"], preferred: "link" };
+    const allowed = (["link", "members"] as const).filter((access) =>
+      this.grants.some((grant) => grant.open.allowed.includes(access)),
+    );
+    const preferMembers = this.grants.some((grant) => grant.open.preferred === "members");
+    return { allowed, preferred: preferMembers ? "members" : (allowed[0] as OpenAccess) };
   }
 
   /** Whether guests may open a members-only link to this key: only when every rule granting it says so. */
