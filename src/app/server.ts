@@ -3,7 +3,11 @@ import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../co
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
+import { createGate, type GateRequest, type GateResponse } from "../links/gate/gate.js";
+import { nodeGateHandler } from "../links/gate/node-http.js";
+import { cookieCodec } from "../links/gate/session.js";
 import { homePage } from "../links/home-page.js";
+import { memberLinkUrl } from "../links/member-links.js";
 import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import type { Logger } from "../logger.js";
 import { FileIndex } from "../search/file-index.js";
@@ -25,6 +29,8 @@ import { createKeyValueStoreClient, createSlackClient } from "./clients.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
 import { holdPolicy, type PolicyReload } from "./policy.js";
+import { ensureSessionSecret } from "./session-secret.js";
+import { slackSignIn } from "./sign-in.js";
 import { openStorage, type Storage } from "./storage.js";
 import { openLedger } from "./wiring.js";
 
@@ -54,6 +60,8 @@ export interface Handout {
         readonly work: WorkInFlight;
       }
     | undefined;
+  /** Members-only links (`/o/…`); undefined unless the gate is configured (HANDOUT_PUBLIC_URL). */
+  readonly gate: ((request: GateRequest) => Promise<GateResponse>) | undefined;
   /** What GET /healthz reports of the index. */
   health(): Record<string, unknown>;
   /**
@@ -140,6 +148,7 @@ export async function buildHandoutWith(
   index.start();
 
   let slack: Handout["slack"];
+  let gate: Handout["gate"];
   if (settings && bot) {
     const client = createSlackClient(settings.botToken, settings.apiUrl, {
       retryConfig: SLACK_RETRIES,
@@ -182,8 +191,42 @@ export async function buildHandoutWith(
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
         now,
         fileGone: (key) => index.fileGone(key),
+        memberLinks: config.gate && {
+          url: (shareId, n) => memberLinkUrl((config.gate as { publicUrl: string }).publicUrl, shareId, n),
+        },
       },
     };
+    if (config.gate) {
+      if (!bot.teamId) {
+        throw new HandoutError(
+          "CONFIG_INVALID",
+          "Slack's auth.test named no workspace for SLACK_BOT_TOKEN: members-only links need it to check who signs in.",
+        );
+      }
+      const sessionSecret =
+        config.gate.sessionSecret ??
+        (config.local ? await ensureSessionSecret(config.local.stateDir) : undefined);
+      if (!sessionSecret)
+        throw new HandoutError(
+          "CONFIG_INVALID",
+          "HANDOUT_SESSION_SECRET is not set: set it to 32 or more random characters.",
+        );
+      gate = createGate({
+        ledger,
+        directory,
+        policy,
+        signer: storage.signer,
+        signIn: slackSignIn(config.gate),
+        teamId: bot.teamId,
+        codec: cookieCodec(sessionSecret),
+        nameOf: async (userId) => {
+          const { user } = await client.users.info({ user: userId });
+          return user?.profile?.display_name || user?.real_name || user?.name || undefined;
+        },
+        now,
+        logger,
+      });
+    }
     const expiry = startExpiryScheduler(
       context.share,
       {
@@ -204,6 +247,7 @@ export async function buildHandoutWith(
     storage,
     index,
     slack,
+    gate,
     reloadPolicy: () =>
       policies.reload((before, after) => {
         const roots = grantedRoots(after);
@@ -289,6 +333,7 @@ export async function startHandoutWith(
       port: config.port,
       health,
       links: handout.storage.links,
+      gate: handout.gate && nodeGateHandler(handout.gate, logger),
       home: handout.storage.links ? () => home : undefined,
       slack: receiver && "requestListener" in receiver ? receiver.requestListener : undefined,
     });
