@@ -2,7 +2,8 @@ import { AwsLambdaReceiver } from "@slack/bolt";
 import { buildHandoutWith, type Handout } from "./app/server.js";
 import { ConfigError, loadConfig, SERVER_NEEDS } from "./config/config.js";
 import { isHandoutError } from "./domain/errors.js";
-import { isGatePath } from "./links/gate/gate.js";
+import { type GateResponse, isGatePath } from "./links/gate/gate.js";
+import { gateUnavailable } from "./links/gate/pages.js";
 import { createLogger } from "./logger.js";
 import { createSlackApp, SLACK_RETRIES } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
@@ -101,12 +102,19 @@ async function answerGate(
 ): Promise<LambdaResponse> {
   const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
   const method = event.requestContext?.http?.method ?? "GET";
-  const answer = await gate({
-    method,
-    url: `${path}${query}`,
-    cookie: event.cookies?.join("; ") ?? event.headers?.cookie,
-    userAgent: event.headers?.["user-agent"],
-  });
+  let answer: GateResponse;
+  try {
+    answer = await gate({
+      method,
+      url: `${path}${query}`,
+      cookie: event.cookies?.join("; ") ?? event.headers?.cookie,
+      userAgent: event.headers?.["user-agent"],
+    });
+  } catch (error) {
+    // The path only: a callback's query carries a one-time code.
+    logger.error({ err: error, path }, "the members-only gate failed");
+    answer = gateUnavailable();
+  }
   const { "set-cookie": cookies, ...headers } = answer.headers;
   return {
     statusCode: answer.status,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../logger.js";
 import type { GateRequest, GateResponse } from "./gate.js";
-import { gatePage } from "./pages.js";
+import { gateUnavailable } from "./pages.js";
 
 /** The gate on Node's HTTP server. */
 export const nodeGateHandler =
@@ -22,13 +22,9 @@ export const nodeGateHandler =
         // The path only: a callback's query carries a one-time code.
         logger.error({ err: error, path: request.url.split("?")[0] }, "the members-only gate failed");
         if (res.headersSent) return void res.destroy();
-        res.writeHead(503, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-        res.end(
-          gatePage("Handout could not check this link just now", [
-            "Something it needs (Slack, or its records) did not answer. Nothing was opened.",
-            "Try again in a minute.",
-          ]),
-        );
+        const answer = gateUnavailable();
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
       },
     );
   };

@@ -14,3 +14,16 @@ ${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join("\n")}
 </html>
 `;
 }
+
+/** What the gate answers when Slack or the ledger fails it: nothing opened, try again. */
+export const gateUnavailable = () => ({
+  status: 503,
+  headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } as Record<
+    string,
+    string
+  >,
+  body: gatePage("Handout could not check this link just now", [
+    "Something it needs (Slack, or its records) did not answer. Nothing was opened.",
+    "Try again in a minute.",
+  ]),
+});
