@@ -86,6 +86,8 @@ export interface ShareOpen {
 }
 
 export interface ShareRecord extends NewShare {
+  readonly access: ShareAccess;
+  readonly notifyOpens: boolean;
   readonly state: ShareState;
   readonly message?: ShareMessage | undefined;
   /** Why the post failed. */
@@ -153,6 +155,15 @@ export interface ShareLedger {
   list(query?: ShareQuery): Promise<ShareRecord[]>;
   /** `pending` and `active` shares whose `expiresAt` is at or before `before`, soonest first: the scheduler's work after a restart. */
   dueForExpiry(before: Date, limit?: number): Promise<ShareRecord[]>;
+  /** Notes that someone opened a file of a share; throws `unknownShare` for a share never recorded. */
+  recordOpen(open: ShareOpen): Promise<void>;
+  /** The share's opens, oldest first. */
+  listOpens(shareId: string): Promise<ShareOpen[]>;
+  /**
+   * The opens not yet told to the sharer with `at` at or before `upTo`, oldest first, marked told in
+   * the same step: of several replicas asking at once, each open goes to one.
+   */
+  claimOpensToNotify(shareId: string, upTo: Date): Promise<ShareOpen[]>;
   /** Releases the store; the ledger is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -208,6 +219,7 @@ export const isSameShare = (record: NewShare, share: NewShare): boolean =>
   record.sharerId === share.sharerId &&
   record.channelId === share.channelId &&
   record.mode === share.mode &&
+  (record.access ?? "link") === (share.access ?? "link") &&
   record.createdAt.getTime() === share.createdAt.getTime() &&
   record.expiresAt.getTime() === share.expiresAt.getTime() &&
   record.keys.length === share.keys.length &&
