@@ -3,11 +3,14 @@ import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../co
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
+import { tellOpens } from "../domain/tell-opens.js";
 import { homePage } from "../links/home-page.js";
+import { memberLinkUrl } from "../links/member-links.js";
 import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import type { Logger } from "../logger.js";
 import { FileIndex } from "../search/file-index.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "../slack/app.js";
+import { openNoticeText } from "../slack/blocks/open-notice.js";
 import { shareMessages } from "../slack/blocks/share-message.js";
 import { shareStateViews } from "../slack/blocks/share-state.js";
 import { boltLogger } from "../slack/bolt-logger.js";
@@ -17,6 +20,7 @@ import { MetadataSeal } from "../slack/metadata.js";
 import { SocketModeReceiver } from "../slack/socket-mode.js";
 import { slackDirectory } from "../slack/web/directory.js";
 import { slackShareMessages } from "../slack/web/messages.js";
+import { slackOpenNotices } from "../slack/web/open-notices.js";
 import { slackPoster } from "../slack/web/poster.js";
 import { responseUrlCheck } from "../slack/web/response-url.js";
 import { slackErrorCode } from "../slack/web/slack-error.js";
@@ -155,6 +159,7 @@ export async function buildHandoutWith(
       now: () => now().getTime(),
     });
     const acceptsResponseUrl = responseUrlCheck(settings.apiUrl);
+    const gate = config.gate;
     const work = new WorkInFlight();
     const context: HandoutContext = {
       overdue: work.overdue,
@@ -182,8 +187,10 @@ export async function buildHandoutWith(
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
         now,
         fileGone: (key) => index.fileGone(key),
+        memberLinks: gate ? { url: (id, n) => memberLinkUrl(gate.publicUrl, id, n) } : undefined,
       },
     };
+    const notices = slackOpenNotices(client, openNoticeText);
     const expiry = startExpiryScheduler(
       context.share,
       {
@@ -193,6 +200,18 @@ export async function buildHandoutWith(
             ? undefined
             : config.announcementReminderSeconds * 1000,
         timer: options.expiryTimer,
+        tellOpens: gate
+          ? (keepGoing) =>
+              tellOpens(
+                { ledger, notices, now },
+                (share, error) =>
+                  logger.warn(
+                    { err: error, share: share.id },
+                    "could not tell a sharer who opened their links",
+                  ),
+                keepGoing,
+              )
+          : undefined,
       },
       logger,
     );

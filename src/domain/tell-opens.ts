@@ -1,4 +1,4 @@
-import type { OpenLog, ShareLedger, ShareOpen, ShareRecord, ShareState } from "./ledger.js";
+import type { ShareLedger, ShareOpen, ShareRecord, ShareState } from "./ledger.js";
 
 /** Tells a sharer, in one message, who opened their members-only links. */
 export interface OpenNotices {
@@ -6,8 +6,7 @@ export interface OpenNotices {
 }
 
 export interface TellOpensDependencies {
-  readonly ledger: Pick<ShareLedger, "list">;
-  readonly opens: OpenLog;
+  readonly ledger: Pick<ShareLedger, "list" | "claimOpensToNotify">;
   readonly notices: OpenNotices;
   readonly now: () => Date;
 }
@@ -39,7 +38,7 @@ export async function tellOpens(
   for (const share of shares) {
     if (!share.notifyOpens || share.access !== "members") continue;
     if (!keepGoing()) break; // claimed and not told would be lost: stop before claiming
-    const opens = await deps.opens.claimOpensToNotify(share.id, upTo);
+    const opens = await deps.ledger.claimOpensToNotify(share.id, upTo);
     if (opens.length === 0) continue;
     try {
       await deps.notices.tell(share, opens);

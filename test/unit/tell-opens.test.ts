@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { OpenLog, ShareOpen, ShareQuery, ShareRecord } from "../../src/domain/ledger.js";
+import type { ShareLedger, ShareOpen, ShareRecord } from "../../src/domain/ledger.js";
 import { OPEN_NOTICE_WINDOW_MS, tellOpens } from "../../src/domain/tell-opens.js";
 import { openNoticeText } from "../../src/slack/blocks/open-notice.js";
 
@@ -22,10 +22,13 @@ const share = (overrides: Partial<ShareRecord> = {}): ShareRecord => ({
 });
 
 /** Opens kept in memory with the ledger's claim rule: each open is handed out once, oldest first. */
-function memoryOpens(opens: ShareOpen[]): OpenLog {
+function memoryLedger(
+  shares: ShareRecord[],
+  opens: ShareOpen[],
+): Pick<ShareLedger, "list" | "claimOpensToNotify"> {
   const told = new Set<ShareOpen>();
   return {
-    listOpens: async (id) => opens.filter((o) => o.shareId === id),
+    list: async () => shares,
     claimOpensToNotify: async (id, upTo) => {
       const due = opens.filter((o) => o.shareId === id && o.at <= upTo && !told.has(o));
       for (const o of due) told.add(o);
@@ -47,8 +50,7 @@ function setup(shares: ShareRecord[], opens: ShareOpen[]) {
   let now = T0;
   const told: { share: string; opens: ShareOpen[] }[] = [];
   const deps = {
-    ledger: { list: async (_query?: ShareQuery) => shares },
-    opens: memoryOpens(opens),
+    ledger: memoryLedger(shares, opens),
     notices: {
       tell: async (s: ShareRecord, o: readonly ShareOpen[]) => {
         told.push({ share: s.id, opens: [...o] });
