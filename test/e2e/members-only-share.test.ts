@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { runHandout } from "../support/cli.js";
 import {
   answered,
   block,
@@ -145,7 +146,7 @@ describe("members-only links, with the gate set up", () => {
     });
   });
 
-  it("lists a members-only share's opens in App Home", async () => {
+  it("lists a members-only share's opens in App Home and in handout audit", async () => {
     const { view } = await steps.share("U0ANA", "C0GENERAL");
     await steps.submit(view, "U0ANA", { files: ["k:reports/q1 2026.pdf"], open: "members" });
     const id = shareIdOf(buttonsOf(await h.slack.waitFor("chat.postMessage"))[0] as string);
@@ -173,6 +174,40 @@ describe("members-only links, with the gate set up", () => {
     const text = JSON.stringify((home.args.view as View).blocks);
     expect(text).toContain("opened 3 times by <@U0BOB>, <@U0ADMIN>");
     expect(text).toContain(`last <!date^${Math.floor((at.getTime() + 2000) / 1000)}^`);
+
+    const audit = (...args: string[]) =>
+      runHandout(["audit", ...args], { HANDOUT_LEDGER: `sqlite:${h.dir}/handout.db` }, h.dir);
+    const json = await audit("--format", "json");
+    expect(json.code).toBe(0);
+    const row = (JSON.parse(json.stdout) as { id: string; access: string; opens: unknown[] }[]).find(
+      (r) => r.id === id,
+    );
+    expect(row?.access).toBe("members");
+    expect(row?.opens).toEqual([
+      {
+        at: at.toISOString(),
+        user: "U0BOB",
+        file: "reports/q1 2026.pdf",
+        file_index: 0,
+        user_agent: "Mozilla/5.0",
+      },
+      {
+        at: new Date(at.getTime() + 1000).toISOString(),
+        user: "U0ADMIN",
+        file: "reports/q1 2026.pdf",
+        file_index: 0,
+        user_agent: "Mozilla/5.0",
+      },
+      {
+        at: new Date(at.getTime() + 2000).toISOString(),
+        user: "U0BOB",
+        file: "reports/q1 2026.pdf",
+        file_index: 0,
+        user_agent: "Mozilla/5.0",
+      },
+    ]);
+    const csv = await audit("--user", "U0ANA");
+    expect(csv.stdout).toContain(`members,"${at.toISOString()} U0BOB reports/q1 2026.pdf\n`);
   });
 
   it("tells the sharer who opened, in one thread reply for a window's opens", async () => {
