@@ -3,6 +3,7 @@ import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../co
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
+import { tellOpens } from "../domain/tell-opens.js";
 import { createGate, type GateRequest, type GateResponse } from "../links/gate/gate.js";
 import { nodeGateHandler } from "../links/gate/node-http.js";
 import { cookieCodec } from "../links/gate/session.js";
@@ -12,6 +13,7 @@ import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import type { Logger } from "../logger.js";
 import { FileIndex } from "../search/file-index.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "../slack/app.js";
+import { openNoticeText } from "../slack/blocks/open-notice.js";
 import { shareMessages } from "../slack/blocks/share-message.js";
 import { shareStateViews } from "../slack/blocks/share-state.js";
 import { boltLogger } from "../slack/bolt-logger.js";
@@ -21,6 +23,7 @@ import { MetadataSeal } from "../slack/metadata.js";
 import { SocketModeReceiver } from "../slack/socket-mode.js";
 import { slackDirectory } from "../slack/web/directory.js";
 import { slackShareMessages } from "../slack/web/messages.js";
+import { slackOpenNotices } from "../slack/web/open-notices.js";
 import { slackPoster } from "../slack/web/poster.js";
 import { responseUrlCheck } from "../slack/web/response-url.js";
 import { slackErrorCode } from "../slack/web/slack-error.js";
@@ -148,7 +151,7 @@ export async function buildHandoutWith(
   index.start();
 
   let slack: Handout["slack"];
-  let gate: Handout["gate"];
+  let openGate: Handout["gate"];
   if (settings && bot) {
     const client = createSlackClient(settings.botToken, settings.apiUrl, {
       retryConfig: SLACK_RETRIES,
@@ -164,6 +167,7 @@ export async function buildHandoutWith(
       now: () => now().getTime(),
     });
     const acceptsResponseUrl = responseUrlCheck(settings.apiUrl);
+    const gate = config.gate;
     const work = new WorkInFlight();
     const context: HandoutContext = {
       overdue: work.overdue,
@@ -191,12 +195,10 @@ export async function buildHandoutWith(
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
         now,
         fileGone: (key) => index.fileGone(key),
-        memberLinks: config.gate && {
-          url: (shareId, n) => memberLinkUrl((config.gate as { publicUrl: string }).publicUrl, shareId, n),
-        },
+        memberLinks: gate ? { url: (id, n) => memberLinkUrl(gate.publicUrl, id, n) } : undefined,
       },
     };
-    if (config.gate) {
+    if (gate) {
       if (!bot.teamId) {
         throw new HandoutError(
           "CONFIG_INVALID",
@@ -204,19 +206,18 @@ export async function buildHandoutWith(
         );
       }
       const sessionSecret =
-        config.gate.sessionSecret ??
-        (config.local ? await ensureSessionSecret(config.local.stateDir) : undefined);
+        gate.sessionSecret ?? (config.local ? await ensureSessionSecret(config.local.stateDir) : undefined);
       if (!sessionSecret)
         throw new HandoutError(
           "CONFIG_INVALID",
           "HANDOUT_SESSION_SECRET is not set: set it to 32 or more random characters.",
         );
-      gate = createGate({
+      openGate = createGate({
         ledger,
         directory,
         policy,
         signer: storage.signer,
-        signIn: slackSignIn(config.gate),
+        signIn: slackSignIn(gate),
         teamId: bot.teamId,
         codec: cookieCodec(sessionSecret),
         nameOf: async (userId) => {
@@ -227,6 +228,7 @@ export async function buildHandoutWith(
         logger,
       });
     }
+    const notices = slackOpenNotices(client, openNoticeText);
     const expiry = startExpiryScheduler(
       context.share,
       {
@@ -236,6 +238,18 @@ export async function buildHandoutWith(
             ? undefined
             : config.announcementReminderSeconds * 1000,
         timer: options.expiryTimer,
+        tellOpens: gate
+          ? (keepGoing) =>
+              tellOpens(
+                { ledger, notices, now },
+                (share, error) =>
+                  logger.warn(
+                    { err: error, share: share.id },
+                    "could not tell a sharer who opened their links",
+                  ),
+                keepGoing,
+              )
+          : undefined,
       },
       logger,
     );
@@ -247,7 +261,7 @@ export async function buildHandoutWith(
     storage,
     index,
     slack,
-    gate,
+    gate: openGate,
     reloadPolicy: () =>
       policies.reload((before, after) => {
         const roots = grantedRoots(after);

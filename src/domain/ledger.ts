@@ -181,14 +181,6 @@ export interface RevocationList {
   pruneExpired(now: Date): Promise<number>;
 }
 
-/** The opens the gate recorded, as the ledger keeps them beside the shares. */
-export interface OpenLog {
-  /** The share's opens, oldest first. */
-  listOpens(shareId: string): Promise<ShareOpen[]>;
-  /** The opens not yet told to the sharer with `at` at or before `upTo`, marked told in the same step. */
-  claimOpensToNotify(shareId: string, upTo: Date): Promise<ShareOpen[]>;
-}
-
 /**
  * 16 random bytes, base64url: unguessable, and safe in a URL query string and a KeyValueStore key. Web
  * Crypto and btoa are globals wherever Handout runs, so the domain imports nothing for them.
