@@ -7,13 +7,16 @@ import { type RunningHandout, startHandout } from "../../src/app/server.js";
 import { type NewShare, newShareId } from "../../src/domain/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import { memberLinkUrl } from "../../src/links/member-links.js";
+import { flow, type Harness } from "../support/handout-harness.js";
 import { recordPostedShare } from "../support/ledger.js";
 import { captureLogs } from "../support/log.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/oidc.js";
 import { type SlackDouble, startSlackDouble } from "../support/slack-double.js";
+import { slackRequests } from "../support/slack-requests.js";
 import { tempFolder } from "../support/temp.js";
 
 const CLIENT_ID = "1234567890.1234567890";
+const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const CLIENT_SECRET = "test-client-secret-0123456789";
 const FILE_BYTES = Buffer.from("%PDF-1.4 the first quarter, in figures\n");
 const POLICY = `
@@ -62,7 +65,11 @@ beforeAll(async () => {
   users.set("U0BOB", { id: "U0BOB", name: "bob" });
   users.set("U0DAN", { id: "U0DAN", name: "dan" });
   users.set("U0GUEST", { id: "U0GUEST", name: "guest", is_restricted: true });
-  channels.set("C0GENERAL", { id: "C0GENERAL", name: "general", members: ["U0ANA", "U0BOB", "U0GUEST"] });
+  channels.set("C0GENERAL", {
+    id: "C0GENERAL",
+    name: "general",
+    members: ["U0ANA", "U0BOB", "U0GUEST", slack.workspace.botUserId],
+  });
 
   const port = await freePort();
   // Chromium counts http://localhost as a secure context, so it keeps the gate's Secure cookies there.
@@ -82,7 +89,7 @@ beforeAll(async () => {
   handout = await startHandout(
     {
       SLACK_BOT_TOKEN: slack.token,
-      SLACK_SIGNING_SECRET: "8f742231b10e8888abcd99yyyzzz85a5",
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: slack.apiUrl,
       PORT: String(port),
       HANDOUT_PUBLIC_URL: publicUrl,
@@ -97,6 +104,7 @@ beforeAll(async () => {
     captureLogs().logger,
     { now },
   );
+  await handout.index.refresh();
   context = await chromium.launchPersistentContext(await tempFolder("chromium"), {
     executablePath: "/usr/bin/chromium",
     headless: true,
@@ -172,6 +180,33 @@ async function openAs(link: string, login: string): Promise<{ page: Page; status
 }
 
 describe("a members-only link in a browser", () => {
+  it("opens for a member when it was shared through the modal, and only through the gate", async () => {
+    const steps = flow({
+      slack,
+      clock: { now, advance: () => undefined, reset: () => undefined },
+      requests: slackRequests({
+        baseUrl: `http://127.0.0.1:${handout.port}`,
+        signingSecret: SIGNING_SECRET,
+        responseUrl: (id) => slack.responseUrl(id),
+      }),
+    } as unknown as Harness);
+    const { view } = await steps.share("U0ANA", "C0GENERAL", "q1");
+    await steps.submit(view, "U0ANA", { files: ["k:reports/q1.pdf"], channel: "C0GENERAL", open: "members" });
+    const posted = await slack.waitFor("chat.postMessage", (call) => call.args.channel === "C0GENERAL");
+    const link = JSON.stringify(posted.args.blocks).match(/"url":"([^"]+)"/)?.[1] as string;
+    expect(link).toMatch(new RegExp(`^${publicUrl}/o/[A-Za-z0-9_-]{22}/0$`));
+    const shareId = link.split("/")[4] as string;
+
+    const page = await context.newPage();
+    await page.goto(link);
+    await signIn(page, "U0BOB");
+    const download = page.waitForEvent("download");
+    await page.click("button[type=submit]");
+    expect(await readFile((await (await download).path()) as string)).toEqual(FILE_BYTES);
+    expect((await opensOf(shareId)).map((o) => o.userId)).toEqual(["U0BOB"]);
+    await page.close();
+  });
+
   it("opens for a member after Sign in with Slack, hands over the file's bytes and records the open", async () => {
     const shareId = await seedShare();
     const link = memberLinkUrl(publicUrl, shareId, 0);
