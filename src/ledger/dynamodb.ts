@@ -49,7 +49,8 @@ import type { ShareMode } from "../domain/ports.js";
  * of the indexes' attributes (so no index holds them), and the share's item lists their ids in
  * `openIds` in the order they were recorded, `opensTold` saying how many of those the sharer was told
  * of. The open's item is written before its id is appended, so every listed id has its item; the
- * list's ids (about 40 bytes each) keep a share's item under DynamoDB's 400 KB up to some 9,000 opens.
+ * list's ids (about 70 bytes each) keep a share's item under DynamoDB's 400 KB up to some 5,000 opens;
+ * past that DynamoDB refuses the append, and the gate answers that it cannot check the link.
  * Index reads are eventually consistent: `list` and `dueForExpiry` may lag a change by a moment; every
  * state change is a conditional write on the item itself, so acting on a stale entry is refused, not
  * repeated.
