@@ -3,6 +3,7 @@ import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyval
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { WebClient, type WebClientOptions } from "@slack/web-api";
 import type { BucketSettings } from "../config/config.js";
 
@@ -35,3 +36,5 @@ export const createSlackClient = (
   apiUrl: string | undefined,
   options: Omit<WebClientOptions, "slackApiUrl">,
 ): WebClient => new WebClient(token, { ...(apiUrl ? { slackApiUrl: apiUrl } : {}), ...options });
+
+export const createSqsClient = (): SQSClient => new SQSClient({});
