@@ -3,7 +3,6 @@ import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyval
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { WebClient, type WebClientOptions } from "@slack/web-api";
 import type { BucketSettings } from "../config/config.js";
 
@@ -37,4 +36,8 @@ export const createSlackClient = (
   options: Omit<WebClientOptions, "slackApiUrl">,
 ): WebClient => new WebClient(token, { ...(apiUrl ? { slackApiUrl: apiUrl } : {}), ...options });
 
-export const createSqsClient = (): SQSClient => new SQSClient({});
+/** Loaded only where a queue is read: a Lambda cold start, which never reads one, does not pay for it. */
+export async function createSqsClient(): Promise<import("@aws-sdk/client-sqs").SQSClient> {
+  const { SQSClient } = await import("@aws-sdk/client-sqs");
+  return new SQSClient({});
+}

@@ -3,7 +3,6 @@ import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../co
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
-import { EventQueueReader } from "../files/event-queue.js";
 import { homePage } from "../links/home-page.js";
 import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import type { Logger } from "../logger.js";
@@ -151,8 +150,8 @@ export async function buildHandoutWith(
       : undefined;
   const queue =
     objectEvents && config.indexEvents?.kind === "queue" && options.eventQueue !== false
-      ? new EventQueueReader({
-          client: createSqsClient(),
+      ? new (await import("../files/event-queue.js")).EventQueueReader({
+          client: await createSqsClient(),
           queueUrl: config.indexEvents.queueUrl,
           apply: (events) => objectEvents.apply(events),
           logger,
