@@ -119,6 +119,18 @@ describe("S3 object events in the index", () => {
     expect(keysFound(index, "")).toEqual(["reports/batch.pdf"]);
   });
 
+  it("remembers the last sequencers of a bounded number of keys, forgetting the oldest first", async () => {
+    const { index } = await indexOver([]);
+    const apply = applierFor(index, { maxKeys: 2 });
+    apply(s3Event("Object Deleted", "reports/a.pdf", "5"));
+    apply(s3Event("Object Deleted", "reports/b.pdf", "5"));
+    apply(s3Event("Object Deleted", "reports/a.pdf", "6"));
+    apply(s3Event("Object Deleted", "reports/c.pdf", "5"));
+    // a was seen last after b: b's tombstone went first, so its late creation is taken (until a listing).
+    expect(apply(s3Event("Object Created", "reports/a.pdf", "4")).stale).toBe(1);
+    expect(apply(s3Event("Object Created", "reports/b.pdf", "4")).applied).toBe(1);
+  });
+
   it("orders sequencers of different lengths as numbers", () => {
     expect(compareSequencers("FF", "0100")).toBe(-1);
     expect(compareSequencers("0100", "FF")).toBe(1);
@@ -215,7 +227,9 @@ describe("S3 object events in the index", () => {
       apply(...events);
     }
     apply(s3Event("Object Deleted", "reports/3/file-30.pdf", "FFFF"));
+    apply(s3Event("Object Created", "reports/0/file-1.pdf", "FFFF", { size: 777 }));
     expect(index.files).toBe(1_499);
+    expect(index.search("file-1.pdf", ["reports/"], 1).files[0]?.size).toBe(777);
     expect(keysFound(index, "file-1234")).toEqual(["reports/123/file-1234.pdf"]);
     expect(keysFound(index, "file-30.")).toEqual([]);
     expect(keysFound(index, "file-1499")).toEqual(["reports/149/file-1499.pdf"]);
