@@ -17,8 +17,8 @@ export type ObjectEvent =
 const HEX = /^[0-9A-Fa-f]{1,64}$/;
 
 /**
- * S3's "Object Created" and "Object Deleted" events as EventBridge delivers them. Their keys arrive as
- * stored, not URL-encoded as in S3's older direct notifications.
+ * S3's "Object Created" and "Object Deleted" events as EventBridge delivers them. Keys are taken as
+ * they come: S3 documents URL-encoding only for its direct notifications, not for EventBridge's.
  */
 const eventSchema = z.object({
   source: z.literal("aws.s3"),
