@@ -3,6 +3,7 @@ import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../co
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
+import { newShareId } from "../domain/share-id.js";
 import { homePage } from "../links/home-page.js";
 import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import type { Logger } from "../logger.js";
@@ -181,6 +182,7 @@ export async function buildHandoutWith(
           : undefined,
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
         now,
+        newId: newShareId,
         fileGone: (key) => index.fileGone(key),
       },
     };

@@ -1,90 +1,6 @@
-/** The record of every share: what was shared, by whom, where, until when, and what became of it. */
+/** The ledger port: the record of every share, and the contract both stores keep. */
 import { HandoutError } from "./errors.js";
-
-/**
- * - `pending`: recorded, its link about to be posted (or the process stopped in between: the link may
- *   be out there, so a pending share counts as live).
- * - `active`: posted. - `failed`: the post failed. - `revoked`: someone revoked it.
- * - `expired`: its link no longer opens and the scheduler has noted so.
- */
-export type ShareState = "pending" | "active" | "revoked" | "expired" | "failed";
-
-export const SHARE_STATES: readonly ShareState[] = ["pending", "active", "revoked", "expired", "failed"];
-
-/** States whose link may be out there and still open: the expiry scheduler's work. */
-export const LIVE_STATES: readonly ShareState[] = ["pending", "active"];
-
-/**
- * States a revoke applies to. A failed post is included: a timeout can hide a message that Slack did
- * accept, and revoking a link that never reached anyone costs nothing.
- */
-export const REVOCABLE_STATES: readonly ShareState[] = ["pending", "active", "failed"];
-
-/** A share still pending after this long never finished posting: the process stopped in between. */
-const STUCK_AFTER_MS = 10 * 60_000;
-
-/** Pending for so long that its post never finished: its link may be out there, or may not. */
-export const isStuckPending = (share: ShareRecord, now: Date): boolean =>
-  share.state === "pending" && now.getTime() - share.createdAt.getTime() > STUCK_AFTER_MS;
-
-/** States a share can be extended (replaced) from. */
-export const REPLACEABLE_STATES: readonly ShareState[] = ["pending", "active", "expired"];
-
-/** Where the link was posted: what the poster answered. */
-export type ShareMode = "post" | "ephemeral" | "announce";
-
-export interface Posted {
-  readonly channelId: string;
-  /** The message's timestamp; absent for ephemeral messages and replies through a response URL. */
-  readonly ts: string | undefined;
-  readonly via: "message" | "response_url" | "ephemeral" | "direct_message";
-  readonly pinned: boolean;
-  /** The timestamps of the messages after the first, when the links needed several (Slack's size limits). */
-  readonly followUps?: readonly string[] | undefined;
-}
-
-export type ShareMessage = Posted;
-
-/** A share as recorded before its link is posted. */
-export interface NewShare {
-  readonly id: string;
-  readonly sharerId: string;
-  readonly keys: readonly string[];
-  /** The destination conversation (for an ephemeral share, where it was shown). */
-  readonly channelId: string;
-  readonly mode: ShareMode;
-  readonly createdAt: Date;
-  readonly expiresAt: Date;
-  readonly note?: string | undefined;
-  /** An announcement's title. */
-  readonly title?: string | undefined;
-  /** An announcement's message, so that extending it announces again. */
-  readonly announcementText?: string | undefined;
-  /** The share this one extends. */
-  readonly replaces?: string | undefined;
-}
-
-export interface ShareRecord extends NewShare {
-  readonly state: ShareState;
-  readonly message?: ShareMessage | undefined;
-  /** Why the post failed. */
-  readonly failure?: string | undefined;
-  readonly revokedBy?: string | undefined;
-  readonly revokedAt?: Date | undefined;
-  /** The share that extended this one. */
-  readonly replacedBy?: string | undefined;
-  /** The "about to expire" notice has been claimed (see `markExpiryNotified`). */
-  readonly expiryNotified: boolean;
-}
-
-/**
- * The outcome of a conditional change. `changed` says whether it took effect; `share` is the record as
- * it stands afterwards, which explains a refusal (already revoked, by whom, …), or undefined when there
- * is no such share.
- */
-export type Transition =
-  | { readonly changed: true; readonly share: ShareRecord }
-  | { readonly changed: false; readonly share: ShareRecord | undefined };
+import type { NewShare, ShareMessage, ShareRecord, ShareState, Transition } from "./share.js";
 
 export interface ShareQuery {
   readonly sharerId?: string | undefined;
@@ -135,39 +51,6 @@ export interface ShareLedger {
   /** Releases the store; the ledger is unusable afterwards. */
   close(): Promise<void>;
 }
-
-/**
- * Denies links of revoked shares at the edge (a CloudFront KeyValueStore read by a viewer-request
- * function), since CloudFront cannot revoke a single signed URL by itself.
- */
-export interface RevocationList {
-  /** Denies the share's links from now on; the entry is only needed until `expiresAt`, when they stop opening anyway. */
-  add(id: string, expiresAt: Date): Promise<void>;
-  /** Lets the share's links open again (a revoke undone); removing an absent id is harmless. */
-  remove(id: string): Promise<void>;
-  /** Forgets entries whose links have expired as of `now`, so the list stays small; returns how many were removed. */
-  pruneExpired(now: Date): Promise<number>;
-}
-
-/**
- * 16 random bytes, base64url: unguessable, and safe in a URL query string and a KeyValueStore key. Web
- * Crypto and btoa are globals wherever Handout runs, so the domain imports nothing for them.
- */
-export const newShareId = (): string =>
-  btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-
-const SHARE_ID = /^[A-Za-z0-9_-]{22}$/;
-
-/** Checks a share id that arrived from outside (a button value, a command argument). */
-export const isShareId = (value: unknown): value is string =>
-  typeof value === "string" && SHARE_ID.test(value);
-
-/** What a person is told when a share id names no share that Handout recorded. */
-export const unknownShare = (): HandoutError =>
-  new HandoutError("INPUT_INVALID", "Handout has no record of that share.");
 
 /** What `record` throws for a different share under a taken id: a bug, never a person's mistake. */
 export const shareIdTaken = (id: string): HandoutError =>

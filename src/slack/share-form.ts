@@ -1,12 +1,13 @@
 import { formatDuration } from "../domain/duration.js";
 import type { Access } from "../domain/policy.js";
-import type { Announcement, ShareMode } from "../domain/ports.js";
+import type { Announcement } from "../domain/ports.js";
+import type { ShareMode } from "../domain/share.js";
 import {
   MAX_FILES_PER_SHARE,
   MAX_MESSAGE_LENGTH,
   MAX_NOTE_LENGTH,
   MAX_TITLE_LENGTH,
-} from "../domain/share-files.js";
+} from "../domain/share-request.js";
 import { actionOf, Field } from "./ids.js";
 import type { KeyRefs } from "./key-refs.js";
 

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
 import { isHandoutError } from "../../domain/errors.js";
 import { accessFor } from "../../domain/policy.js";
-import { extendShare } from "../../domain/share-life.js";
+import { extendShare } from "../../domain/use-cases/extend-share.js";
 import { messageView } from "../blocks/share-modal.js";
 import {
   CUT_OFF_MS,

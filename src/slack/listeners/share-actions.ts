@@ -1,8 +1,9 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import { isHandoutError } from "../../domain/errors.js";
-import { isShareId, type ShareRecord, unknownShare } from "../../domain/ledger.js";
 import { accessFor } from "../../domain/policy.js";
-import { type RevokedMessage, revokeShare } from "../../domain/share-life.js";
+import { type ShareRecord, unknownShare } from "../../domain/share.js";
+import { isShareId } from "../../domain/share-id.js";
+import { type RevokedMessage, revokeShare } from "../../domain/use-cases/revoke-share.js";
 import { extendView } from "../blocks/extend-modal.js";
 import { messageMrkdwn } from "../blocks/kit.js";
 import { loadingView, messageView } from "../blocks/share-modal.js";

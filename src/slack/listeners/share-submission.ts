@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
 import { type HandoutError, isHandoutError } from "../../domain/errors.js";
 import { accessFor } from "../../domain/policy.js";
-import type { Posted } from "../../domain/ports.js";
-import { shareFiles } from "../../domain/share-files.js";
+import type { Posted } from "../../domain/share.js";
+import { shareFiles } from "../../domain/use-cases/share-files.js";
 import { messageMrkdwn } from "../blocks/kit.js";
 import { messageView } from "../blocks/share-modal.js";
 import {

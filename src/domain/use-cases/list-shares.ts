@@ -1,0 +1,26 @@
+import { accessFor } from "../policy.js";
+import type { ShareRecord } from "../share.js";
+import { visibleSharer } from "../share-rights.js";
+import type { ShareDependencies } from "./dependencies.js";
+
+/**
+ * The shares a person sees: their own, or for an admin everyone's (or the one person's they chose).
+ * Who is an admin is read from the directory and the policy each time; when the directory cannot say,
+ * the person sees their own (and `onLookupError` hears why).
+ */
+export async function listShares(
+  deps: Pick<ShareDependencies, "ledger" | "directory" | "policy">,
+  request: { viewerId: string; sharerId?: string | undefined; limit: number },
+  onLookupError: (error: unknown) => void,
+): Promise<{ shares: ShareRecord[]; isAdmin: boolean; sharerId: string | undefined }> {
+  const access = await deps.directory.person(request.viewerId).then(
+    (person) => accessFor(deps.policy(), person),
+    (error: unknown) => {
+      onLookupError(error);
+      return undefined;
+    },
+  );
+  const sharerId = visibleSharer(request.viewerId, access, request.sharerId);
+  const shares = await deps.ledger.list({ ...(sharerId ? { sharerId } : {}), limit: request.limit });
+  return { shares, isAdmin: access?.isAdmin === true, sharerId };
+}
