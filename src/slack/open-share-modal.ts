@@ -3,7 +3,8 @@ import type { WebClient } from "@slack/web-api";
 import { isHandoutError } from "../domain/errors.js";
 import { accessFor, type Person } from "../domain/policy.js";
 import { normalizeForSearch } from "../domain/search.js";
-import { escapeWithin, messageMrkdwn } from "./blocks/kit.js";
+import { failureMrkdwn } from "./blocks/failure.js";
+import { escapeWithin } from "./blocks/kit.js";
 import { loadingView, messageView, noAccessView, shareFormView } from "./blocks/share-modal.js";
 import type { HandoutContext } from "./context.js";
 import { fileOption } from "./file-options.js";
@@ -143,12 +144,7 @@ export async function openShareModal(
       { code: isHandoutError(error) ? error.code : undefined, err: error },
       "could not prepare the share modal",
     );
-    view = messageView(
-      privateMetadata,
-      isHandoutError(error)
-        ? messageMrkdwn(error.message)
-        : "Something went wrong on Handout's side. Close this and try again in a minute.",
-    );
+    view = messageView(privateMetadata, failureMrkdwn(error));
   }
   await fillModal(ctx, client, { view_id: viewId }, view);
   return "opened";
