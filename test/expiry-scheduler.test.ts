@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type ExpiryScheduler, startExpiryScheduler } from "../src/app/expiry-scheduler.js";
-import { newShareId, type ShareLedger, type ShareRecord } from "../src/domain/ledger.js";
+import type { ShareLedger } from "../src/domain/ledger.js";
 import type { ShareMessages } from "../src/domain/ports.js";
-import type { LifeDependencies } from "../src/domain/share-life.js";
+import type { ShareRecord } from "../src/domain/share.js";
+import { newShareId } from "../src/domain/share-id.js";
+import type { LifeDependencies } from "../src/domain/use-cases/dependencies.js";
 import { openSqliteLedger } from "../src/ledger/sqlite.js";
 import { captureLogs } from "./support/log.js";
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { newShareId } from "../src/domain/ledger.js";
+import { newShareId } from "../src/domain/share-id.js";
 import { openSqliteLedger } from "../src/ledger/sqlite.js";
 import { makeKeyPair } from "./support/keys.js";
 import { recordPostedShare } from "./support/ledger.js";

@@ -15,14 +15,9 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { isHandoutError } from "../src/domain/errors.js";
-import {
-  isShareId,
-  type NewShare,
-  newShareId,
-  type ShareLedger,
-  type ShareMessage,
-  type ShareOpen,
-} from "../src/domain/ledger.js";
+import type { ShareLedger } from "../src/domain/ledger.js";
+import type { NewShare, ShareMessage, ShareOpen } from "../src/domain/share.js";
+import { isShareId, newShareId } from "../src/domain/share-id.js";
 import { createLedgerTable, dynamoDbLedger } from "../src/ledger/dynamodb.js";
 import { loadSqliteDriver, openSqliteLedger, SQLITE_MIGRATIONS } from "../src/ledger/sqlite.js";
 

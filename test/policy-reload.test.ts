@@ -2,7 +2,7 @@ import { rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildHandout } from "../src/app/server.js";
-import { newShareId } from "../src/domain/ledger.js";
+import { newShareId } from "../src/domain/share-id.js";
 import { DAY, type Harness, POLICY, type Steps, useHarness } from "./support/handout-harness.js";
 import { recordPostedShare } from "./support/ledger.js";
 import { captureLogs } from "./support/log.js";

@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { newShareId } from "../src/domain/ledger.js";
+import { newShareId } from "../src/domain/share-id.js";
 import {
   FUNCTION_FILE,
   type GeneratedResponse,

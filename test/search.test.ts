@@ -6,10 +6,9 @@ import {
   MatchTier,
   matchTier,
   normalizeForSearch,
-  OPTION_TEXT_MAX,
   searchByScan,
-  shortenMiddle,
 } from "../src/domain/search.js";
+import { OPTION_TEXT_MAX, shortenMiddle } from "../src/slack/blocks/shorten.js";
 
 describe("normalizeForSearch", () => {
   it("ignores case and accents", () => {

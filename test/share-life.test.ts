@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type NewShare, newShareId, type ShareRecord } from "../src/domain/ledger.js";
+import type { NewShare, ShareRecord } from "../src/domain/share.js";
+import { newShareId } from "../src/domain/share-id.js";
 import { openSqliteLedger } from "../src/ledger/sqlite.js";
 import { SHARE_ID_PARAM } from "../src/signing/cloudfront-signer.js";
 import { runHandout } from "./support/cli.js";

@@ -3,6 +3,7 @@ import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../co
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
+import { newShareId } from "../domain/share-id.js";
 import { tellOpens } from "../domain/tell-opens.js";
 import { createGate, type GateRequest, type GateResponse } from "../links/gate/gate.js";
 import { nodeGateHandler } from "../links/gate/node-http.js";
@@ -214,6 +215,7 @@ export async function buildHandoutWith(
           : undefined,
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
         now,
+        newId: newShareId,
         fileGone: (key) => index.fileGone(key),
         memberLinks: gate ? { url: (id, n) => memberLinkUrl(gate.publicUrl, id, n) } : undefined,
       },

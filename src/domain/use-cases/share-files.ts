@@ -1,22 +1,10 @@
-import { HandoutError } from "./errors.js";
-import { assertExpiryAllowed, toWholeSecond } from "./expiry.js";
-import { newShareId, type ShareAccess, type ShareLedger, type ShareRecord } from "./ledger.js";
-import { keyProblem } from "./object-key.js";
-import { type AccessPolicy, accessFor, type OpenChoices } from "./policy.js";
-import type {
-  Announcement,
-  Directory,
-  FileCatalog,
-  LinkSigner,
-  MemberLinks,
-  Origin,
-  Posted,
-  Poster,
-  Share,
-  SharedFile,
-  ShareMode,
-} from "./ports.js";
-import { shortenMiddle } from "./search.js";
+import { HandoutError } from "../errors.js";
+import { toWholeSecond } from "../expiry.js";
+import { accessFor } from "../policy.js";
+import type { Announcement, Origin, Share, SharedFile } from "../ports.js";
+import type { Posted, ShareAccess, ShareMode, ShareRecord } from "../share.js";
+import { accessProblem, openChoice, type RequestProblem, shapeProblem } from "../share-request.js";
+import type { ShareDependencies } from "./dependencies.js";
 
 /** Slack showed the first of a share's messages and refused a later one: `shown` is what is out. */
 export class PartlyPostedError extends HandoutError {
@@ -28,11 +16,6 @@ export class PartlyPostedError extends HandoutError {
     super("PARTLY_POSTED", message, options);
   }
 }
-
-export const MAX_FILES_PER_SHARE = 10;
-export const MAX_NOTE_LENGTH = 2000;
-export const MAX_TITLE_LENGTH = 150;
-export const MAX_MESSAGE_LENGTH = 2500;
 
 /** What a person asked for. Nothing in it is trusted: every part is checked again here. */
 export interface ShareRequest {
@@ -71,68 +54,8 @@ function assertNotStopped(stop: AbortSignal | undefined): void {
   }
 }
 
-export interface ShareDependencies {
-  readonly directory: Directory;
-  readonly policy: () => AccessPolicy;
-  readonly catalog: FileCatalog;
-  readonly signer: LinkSigner;
-  /** Present when the gate is set up (HANDOUT_PUBLIC_URL): members-only links are possible. */
-  readonly memberLinks?: MemberLinks | undefined;
-  readonly poster: Poster;
-  readonly ledger: ShareLedger;
-  readonly now: () => Date;
-  /** Told when a file the person chose is no longer in the bucket, so that search stops offering it. */
-  readonly fileGone?: (key: string) => void;
-}
-
-/** How many keys a message names, and how much of each: a message stays short for any keys. */
-const KEYS_NAMED = 3;
-const KEY_SHOWN = 120;
-
-/** `“a”, “b”, “c” and 7 more`: keys named in a message, the most of each that reads well. */
-function namedKeys(keys: readonly string[]): string {
-  const named = keys.slice(0, KEYS_NAMED).map((key) => `“${shortenMiddle(key, KEY_SHOWN)}”`);
-  return keys.length > KEYS_NAMED
-    ? `${named.join(", ")} and ${keys.length - KEYS_NAMED} more`
-    : named.join(", ");
-}
-
-const denied = (message: string) => new HandoutError("ACCESS_DENIED", message);
-const invalid = (message: string) => new HandoutError("INPUT_INVALID", message);
-
-function assertWellFormed(request: ShareRequest): void {
-  if (request.keys.length === 0) throw invalid("Choose at least one file.");
-  if (request.keys.length > MAX_FILES_PER_SHARE)
-    throw invalid(`Choose at most ${MAX_FILES_PER_SHARE} files at once.`);
-  if (new Set(request.keys).size !== request.keys.length) throw invalid("The same file was chosen twice.");
-  if ((request.note?.length ?? 0) > MAX_NOTE_LENGTH)
-    throw invalid(`Keep the note under ${MAX_NOTE_LENGTH} characters.`);
-  if (request.mode === "announce") {
-    const { announcement } = request;
-    if (!announcement?.title.trim()) throw invalid("An announcement needs a title.");
-    if (announcement.title.length > MAX_TITLE_LENGTH)
-      throw invalid(`Keep the title under ${MAX_TITLE_LENGTH} characters.`);
-    if (announcement.message.length > MAX_MESSAGE_LENGTH) {
-      throw invalid(`Keep the message under ${MAX_MESSAGE_LENGTH} characters.`);
-    }
-  }
-  for (const key of request.keys) {
-    const problem = keyProblem(key);
-    if (problem) throw invalid(`That file cannot be shared: ${problem}.`);
-  }
-}
-
-/** Who can open this share's links: the request's choice when the policy offers it, else a refusal. */
-function openAccess(request: ShareRequest, choices: OpenChoices | undefined): ShareAccess {
-  if (!choices) throw denied("You may not share these files.");
-  if ("problem" in choices) throw denied(choices.problem);
-  const asked = request.access ?? choices.preferred;
-  if (choices.allowed.includes(asked)) return asked;
-  throw denied(
-    asked === "members"
-      ? "Links that only people in the conversation can open are not on offer for these files here. Choose “Anyone with the link”."
-      : "The access policy lets these files be opened only by people in the conversation. Choose “People in the conversation”.",
-  );
+function assertNo(problem: RequestProblem | undefined): void {
+  if (problem) throw problem.error;
 }
 
 /**
@@ -145,24 +68,16 @@ export async function shareFiles(
   deps: ShareDependencies,
   steps: ShareSteps = {},
 ): Promise<{ share: Share; posted: Posted; record: ShareRecord }> {
-  assertWellFormed(request);
+  assertNo(shapeProblem(request));
   const policy = deps.policy();
   const person = await deps.directory.person(request.userId, { fresh: true });
   assertNotStopped(steps.stop);
-  const access = accessFor(policy, person);
-
-  const refused = request.keys.filter((key) => !access.allows(key));
-  if (refused.length > 0) {
-    throw denied(
-      refused.length === request.keys.length && !access.canShare
-        ? "You may not share files from this bucket."
-        : `You may not share ${namedKeys(refused)}.`,
-    );
-  }
-  if (request.mode === "announce" && !access.canAnnounce) throw denied("You may not post announcements.");
-  const open = openAccess(request, access.openChoicesFor(request.keys, { gate: !!deps.memberLinks }));
   const now = deps.now();
-  assertExpiryAllowed(request.expiresAt, now, access.expiryLimitsFor(request.keys)?.max);
+  const access = accessFor(policy, person);
+  assertNo(accessProblem(request, access, now));
+  const choice = openChoice(request, access, !!deps.memberLinks);
+  if ("error" in choice) throw choice.error;
+  const { open } = choice;
 
   // An ephemeral share reaches only the person, wherever it is shown.
   const conversation =
@@ -174,9 +89,11 @@ export async function shareFiles(
     );
   }
   if (conversation && !(await deps.directory.isMember(conversation.id, request.userId))) {
-    throw denied(
-      `You are not in <#${conversation.id}>, so Handout will not post there for you. Join it, or choose a conversation you are in.`,
-    );
+    throw new HandoutError("ACCESS_DENIED", [
+      "You are not in ",
+      { conversation: conversation.id },
+      ", so Handout will not post there for you. Join it, or choose a conversation you are in.",
+    ]);
   }
   if (request.mode !== "ephemeral" && !conversation && !policy.allowExternalChannels) {
     throw new HandoutError(
@@ -190,16 +107,16 @@ export async function shareFiles(
   const gone = request.keys.filter((_, i) => files[i] === undefined);
   if (gone.length > 0) {
     for (const key of gone) deps.fileGone?.(key);
-    throw new HandoutError(
-      "OBJECT_NOT_FOUND",
-      `${namedKeys(gone)} ${gone.length === 1 ? "is" : "are"} no longer in the bucket. Choose again.`,
-    );
+    throw new HandoutError("OBJECT_NOT_FOUND", [
+      { files: gone },
+      ` ${gone.length === 1 ? "is" : "are"} no longer in the bucket. Choose again.`,
+    ]);
   }
 
   assertNotStopped(steps.stop);
   // Recorded before any link exists, so that no link is ever out there without a record to revoke it by.
   const record = await deps.ledger.record({
-    id: newShareId(),
+    id: deps.newId(),
     sharerId: request.userId,
     keys: request.keys,
     channelId: request.channelId,
