@@ -57,7 +57,7 @@ async function start(): Promise<Started> {
     ]);
   }
   // Nothing runs between requests on Lambda: an EventBridge schedule drives the expiry pass.
-  const { slack } = await buildHandoutWith(config, logger, { expiryTimer: false });
+  const { slack, indexReady } = await buildHandoutWith(config, logger, { expiryTimer: false });
   if (!slack)
     throw new ConfigError(["SLACK_BOT_TOKEN is not set: Handout on AWS Lambda only answers Slack."]);
   const receiver = new AwsLambdaReceiver({
@@ -73,6 +73,9 @@ async function start(): Promise<Started> {
     receiver,
   });
   const slackHandler = await receiver.start();
+  // The snapshot has been loading beside the rest of the start: the first type-ahead waits for it, and
+  // then searches the whole bucket instead of the few keys a new listing has reached.
+  await indexReady;
   logger.info("Handout is ready on AWS Lambda");
   return { slackHandler, expiry: slack.expiry };
 }

@@ -24,6 +24,7 @@ import { WorkInFlight } from "../slack/work-in-flight.js";
 import { createKeyValueStoreClient, createSlackClient } from "./clients.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
+import { restoreIndex, snapshotSaver } from "./index-snapshot.js";
 import { holdPolicy, type PolicyReload } from "./policy.js";
 import { openStorage, type Storage } from "./storage.js";
 import { openLedger } from "./wiring.js";
@@ -43,6 +44,11 @@ export interface Handout {
   readonly config: Config;
   readonly storage: Storage;
   readonly index: FileIndex;
+  /**
+   * Settles once the index snapshot (HANDOUT_INDEX_SNAPSHOT) is loaded or found unusable, and the first
+   * listing has started: a Lambda container waits for it so that its first search is complete.
+   */
+  readonly indexReady: Promise<void>;
   /** Undefined until Slack is configured: Handout then only serves links and /healthz. */
   readonly slack:
     | {
@@ -131,13 +137,29 @@ export async function buildHandoutWith(
   const settings = config.slack;
   const bot = settings ? await identifyBot(settings.botToken, settings.apiUrl, logger) : undefined;
 
+  const snapshots = storage.snapshots;
+  let saver: ReturnType<typeof snapshotSaver> | undefined;
   const index = new FileIndex({
     source: storage.pages,
     roots: grantedRoots(policy()),
     refreshIntervalMs: config.indexRefreshSeconds * 1000,
+    hides: storage.isOwnObject,
     logger,
+    ...(snapshots ? { onComplete: (roots: readonly string[]) => saver?.save(roots) } : {}),
   });
-  index.start();
+  if (snapshots) saver = snapshotSaver(index, snapshots, storage.identity, logger, now);
+  // The snapshot first, then the listing that catches up: a listing under way would take its place.
+  const indexReady = (
+    snapshots
+      ? restoreIndex(index, snapshots, { bucket: storage.identity, roots: grantedRoots(policy()) }, logger)
+      : Promise.resolve(false)
+  ).then(
+    () => index.start(),
+    (error: unknown) => {
+      logger.warn({ err: error }, "could not load the index snapshot; listing the bucket instead");
+      index.start();
+    },
+  );
 
   let slack: Handout["slack"];
   if (settings && bot) {
@@ -203,6 +225,7 @@ export async function buildHandoutWith(
     config,
     storage,
     index,
+    indexReady,
     slack,
     reloadPolicy: () =>
       policies.reload((before, after) => {
@@ -217,7 +240,9 @@ export async function buildHandoutWith(
     },
     async close() {
       await slack?.expiry.stop();
+      await indexReady;
       await index.stop();
+      await saver?.idle();
       await ledger.close();
       storage.close();
     },

@@ -38,6 +38,11 @@ export interface LocalSettings {
   readonly host: string;
 }
 
+/** Where the bucket index's snapshot is kept (HANDOUT_INDEX_SNAPSHOT): a local file, or a prefix in S3. */
+export type SnapshotLocation =
+  | { kind: "file"; path: string }
+  | { kind: "s3"; bucket: string; prefix: string };
+
 export type LedgerSetting = { kind: "sqlite"; path: string } | { kind: "dynamodb"; table: string };
 
 export interface Config {
@@ -50,6 +55,8 @@ export interface Config {
   readonly logFormat: "json" | "pretty" | undefined;
   /** How often the file index re-lists the bucket. */
   readonly indexRefreshSeconds: number;
+  /** Where the index is saved after each complete listing and loaded from at start; unset: nowhere. */
+  readonly indexSnapshot: SnapshotLocation | undefined;
   /** Where shares are recorded. */
   readonly ledger: LedgerSetting;
   /** The CloudFront KeyValueStore that the revocation function reads, when revocation at the edge is on. */
@@ -187,6 +194,14 @@ const envSchema = z.object({
   HANDOUT_SIGNATURE_ALGORITHM: optional(z.enum(["SHA1", "SHA256"], "must be SHA1 or SHA256")),
   HANDOUT_KEY_MAX_AGE: optional(interval("5m or 1h")),
   HANDOUT_INDEX_REFRESH: optional(interval("10m or 1h")),
+  HANDOUT_INDEX_SNAPSHOT: optional(
+    z
+      .string()
+      .refine(
+        (v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || SNAPSHOT_S3.test(v),
+        "must be a local file path or s3://BUCKET/PREFIX (for example s3://my-bucket/handout-index)",
+      ),
+  ),
   HANDOUT_POLICY_FILE: optional(z.string()),
   HANDOUT_LOCAL_DIR: optional(z.string()),
   HANDOUT_STATE_DIR: optional(z.string()),
@@ -226,6 +241,16 @@ const envSchema = z.object({
   ),
   LOG_FORMAT: optional(z.enum(["json", "pretty"], "must be json or pretty (unset: pretty on a terminal)")),
 });
+
+/** `s3://bucket` or `s3://bucket/prefix`, the prefix without a trailing slash kept. */
+const SNAPSHOT_S3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*?))?\/?$/;
+
+const snapshotLocation = (text: string): SnapshotLocation => {
+  const match = SNAPSHOT_S3.exec(text);
+  return match
+    ? { kind: "s3", bucket: match[1] as string, prefix: match[2] ?? "" }
+    : { kind: "file", path: text };
+};
 
 const SLACK_VARIABLES = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"] as const;
 
@@ -302,6 +327,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
       );
     }
   }
+  if (e.HANDOUT_INDEX_SNAPSHOT?.startsWith("s3://") && embedded) {
+    problems.push(
+      "HANDOUT_INDEX_SNAPSHOT names S3, but Handout is serving a local folder: give a file path, or set HANDOUT_BUCKET.",
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   // Named on its own once the rest is right, rather than Handout starting without Slack as if none were set.
   if (needs.includes("slack-if-set") && !needs.includes("slack") && slackRequested) needSlack();
@@ -330,6 +360,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
     logLevel: e.LOG_LEVEL ?? "info",
     logFormat: e.LOG_FORMAT,
     indexRefreshSeconds: parseDuration(e.HANDOUT_INDEX_REFRESH ?? "10m") as number,
+    indexSnapshot: e.HANDOUT_INDEX_SNAPSHOT ? snapshotLocation(e.HANDOUT_INDEX_SNAPSHOT) : undefined,
     ledger: ledgerSetting(e.HANDOUT_LEDGER ?? "sqlite:./handout.db"),
     revocationStoreArn: e.HANDOUT_REVOCATION_KVS_ARN,
     expiryCheckSeconds: parseDuration(e.HANDOUT_EXPIRY_CHECK ?? "1m") as number,
