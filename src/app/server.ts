@@ -134,9 +134,6 @@ export async function buildHandoutWith(
     now,
     isRevoked: async (id) => (await ledger.get(id))?.state === "revoked",
   });
-  const settings = config.slack;
-  const bot = settings ? await identifyBot(settings.botToken, settings.apiUrl, logger) : undefined;
-
   const snapshots = storage.snapshots;
   let saver: ReturnType<typeof snapshotSaver> | undefined;
   const index = new FileIndex({
@@ -160,6 +157,17 @@ export async function buildHandoutWith(
       index.start();
     },
   );
+
+  // Slack is asked who the bot is while the snapshot loads: a cold start waits for the longer of the two.
+  const settings = config.slack;
+  const bot = settings
+    ? await identifyBot(settings.botToken, settings.apiUrl, logger).catch(async (error: unknown) => {
+        // Nothing started here may run on after a failed start.
+        await indexReady;
+        await index.stop();
+        throw error;
+      })
+    : undefined;
 
   let slack: Handout["slack"];
   if (settings && bot) {
