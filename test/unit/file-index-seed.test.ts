@@ -41,4 +41,14 @@ describe("an index seeded from a snapshot", () => {
     index.fileGone("a.pdf");
     expect([...index.entries()]).toEqual([at("b.pdf")]);
   });
+
+  it("keeps the version of a file that S3's events reported before the snapshot loaded", () => {
+    const index = new FileIndex({ source: memoryPageSource([]), roots: [""] });
+    index.upsert([{ key: "a.pdf", size: 2, lastModified: 1_700_000_900_000 }]);
+    index.seed([at("a.pdf"), at("b.pdf")]);
+    expect(index.search("a.pdf", [""], 10).files).toEqual([
+      { key: "a.pdf", size: 2, lastModified: new Date(1_700_000_900_000) },
+    ]);
+    expect(index.files).toBe(2);
+  });
 });
