@@ -269,3 +269,34 @@ describe("the embedded default's folders", () => {
     expect(storage.description).toContain(join(dir, "files"));
   });
 });
+
+describe("the index snapshot's place", () => {
+  const s3 = { HANDOUT_BUCKET: "handout-files", CLOUDFRONT_DOMAIN: "d111111abcdef8.cloudfront.net" };
+
+  it("reads s3://BUCKET/PREFIX as a prefix in a bucket, and anything else as a file path", () => {
+    expect(loadConfig({ ...s3, HANDOUT_INDEX_SNAPSHOT: "s3://handout-state/index/" }).indexSnapshot).toEqual({
+      kind: "s3",
+      bucket: "handout-state",
+      prefix: "index",
+    });
+    expect(loadConfig({ ...s3, HANDOUT_INDEX_SNAPSHOT: "s3://handout-state" }).indexSnapshot).toEqual({
+      kind: "s3",
+      bucket: "handout-state",
+      prefix: "",
+    });
+    expect(loadConfig({ HANDOUT_INDEX_SNAPSHOT: "./state/index.snapshot" }).indexSnapshot).toEqual({
+      kind: "file",
+      path: "./state/index.snapshot",
+    });
+    expect(loadConfig({}).indexSnapshot).toBeUndefined();
+  });
+
+  it("refuses another kind of URL, and S3 when Handout serves a local folder", () => {
+    expect(problemsOf({ HANDOUT_INDEX_SNAPSHOT: "https://example.com/index" })).toEqual([
+      "HANDOUT_INDEX_SNAPSHOT must be a local file path or s3://BUCKET/PREFIX (for example s3://my-bucket/handout-index).",
+    ]);
+    expect(problemsOf({ HANDOUT_INDEX_SNAPSHOT: "s3://handout-state/index" })).toEqual([
+      "HANDOUT_INDEX_SNAPSHOT names S3, but Handout is serving a local folder: give a file path, or set HANDOUT_BUCKET.",
+    ]);
+  });
+});

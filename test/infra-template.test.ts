@@ -241,6 +241,7 @@ describe("infra/handout.yml", () => {
       CLOUDFRONT_PUBLIC_KEY_ID: ref(keyId),
       CLOUDFRONT_PRIVATE_KEY_SECRET_ID: ref(secretId),
       HANDOUT_REVOCATION_KVS_ARN: getAtt(storeId, "Arn"),
+      HANDOUT_INDEX_SNAPSHOT: { "Fn::Sub": `s3://\${${bucketId}}/handout-index` },
       HANDOUT_INDEX_QUEUE_URL: ref("IndexQueue"),
     };
     const byVariable = Object.fromEntries(
@@ -260,6 +261,7 @@ describe("infra/handout.yml", () => {
           "arn:aws:secretsmanager:eu-west-1:123456789012:secret:handout/cloudfront-private-key-AbCdEf",
         HANDOUT_REVOCATION_KVS_ARN:
           "arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
+        HANDOUT_INDEX_SNAPSHOT: "s3://handout-bucket-1a2b3c4d5e6f/handout-index",
         // What !Ref gives for a queue: its URL.
         HANDOUT_INDEX_QUEUE_URL:
           "https://sqs.eu-west-1.amazonaws.com/123456789012/handout-IndexQueue-AbC123dEf456",
@@ -269,10 +271,15 @@ describe("infra/handout.yml", () => {
     expect(config.bucket?.name).toBe("handout-bucket-1a2b3c4d5e6f");
     expect(config.signing?.keySource.kind).toBe("secret");
     expect(config.revocationStoreArn).toMatch(/key-value-store/);
+    expect(config.indexSnapshot).toEqual({
+      kind: "s3",
+      bucket: "handout-bucket-1a2b3c4d5e6f",
+      prefix: "handout-index",
+    });
     expect(config.indexEvents?.kind).toBe("queue");
   });
 
-  it("grants Handout reading its bucket and its signing key, and keeping the revocation list and the ledger", async () => {
+  it("grants Handout reading its bucket and its signing key, keeping the revocation list and the ledger, and saving the index snapshot", async () => {
     const [bucketId] = only("AWS::S3::Bucket");
     const [secretId] = only("AWS::SecretsManager::Secret");
     const [storeId] = only("AWS::CloudFront::KeyValueStore");
@@ -295,6 +302,12 @@ describe("infra/handout.yml", () => {
         Effect: "Allow",
         Action: "s3:GetObject",
         Resource: { "Fn::Sub": `\${${bucketId}.Arn}/*` },
+      },
+      {
+        when: undefined,
+        Effect: "Allow",
+        Action: "s3:PutObject",
+        Resource: { "Fn::Sub": `\${${bucketId}.Arn}/handout-index/*` },
       },
       { when: undefined, Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: ref(secretId) },
       {
@@ -334,7 +347,7 @@ describe("infra/handout.yml", () => {
       "client-cloudfront-keyvaluestore",
     );
     const actions = (i: number) => [...((grants[i]?.Action as string[] | undefined) ?? [])].sort();
-    expect(actions(3)).toEqual(kvsActions.map((command) => `cloudfront-keyvaluestore:${command}`).sort());
+    expect(actions(4)).toEqual(kvsActions.map((command) => `cloudfront-keyvaluestore:${command}`).sort());
     // The document client's commands are DynamoDB's item actions under shorter names.
     const item: Record<string, string> = {
       Get: "GetItem",
@@ -343,7 +356,7 @@ describe("infra/handout.yml", () => {
       Query: "Query",
     };
     const ledgerActions = await commandsImported("src/ledger/dynamodb.ts", "lib-dynamodb");
-    expect(actions(4)).toEqual(
+    expect(actions(5)).toEqual(
       ledgerActions.map((command) => `dynamodb:${item[command] ?? `${command}?`}`).sort(),
     );
     expect(Object.values(template.Outputs).map((output) => output.Value)).toContainEqual(ref(policyId));

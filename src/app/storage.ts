@@ -6,9 +6,11 @@ import type { FileCatalog, LinkSigner } from "../domain/ports.js";
 import { ensureSampleFiles, localFileCatalog, localPageSource } from "../files/local-store.js";
 import { s3FileCatalog } from "../files/s3-catalog.js";
 import { s3PageSource } from "../files/s3-pages.js";
+import { fileSnapshotStore, hideOwnObjects, s3SnapshotStore, snapshotKeys } from "../files/snapshot-store.js";
 import { createLinkHandler, type LinkHandler } from "../links/link-server.js";
 import type { Logger } from "../logger.js";
 import type { PageSource } from "../search/lister.js";
+import type { SnapshotStore } from "../search/snapshot.js";
 import { cloudFrontSigner } from "../signing/cloudfront-signer.js";
 import { fileKeySource } from "../signing/key-sources.js";
 import { ensureLocalKeyPair, type LocalKeyPair, readLocalKeyPair } from "../signing/local-keys.js";
@@ -25,6 +27,12 @@ export interface Storage {
   readonly links: LinkHandler | undefined;
   /** For people: where the files are and where links point. */
   readonly description: string;
+  /** The store's identity in an index snapshot: `s3://bucket`, or `file:///folder`. */
+  readonly identity: string;
+  /** Where the index snapshot is kept (HANDOUT_INDEX_SNAPSHOT), when it is. */
+  readonly snapshots: SnapshotStore | undefined;
+  /** Handout's own objects in the store (its snapshot): never indexed, offered or signed. */
+  readonly isOwnObject: (key: string) => boolean;
   close(): void;
 }
 
@@ -106,10 +114,25 @@ export async function openStorage(
       logger,
     });
     await keys.start();
+    const isOwnObject = snapshotKeys(config.indexSnapshot, { localDir: dir });
+    const snapshot = config.indexSnapshot;
     return {
-      catalog: localFileCatalog(dir),
+      ...hideOwnObjects(
+        {
+          catalog: localFileCatalog(dir),
+          signer: cloudFrontSigner({
+            domain: host,
+            scheme,
+            algorithm: "SHA1",
+            signingKey: () => keys.current(),
+          }),
+        },
+        isOwnObject,
+      ),
       pages: localPageSource(dir),
-      signer: cloudFrontSigner({ domain: host, scheme, algorithm: "SHA1", signingKey: () => keys.current() }),
+      identity: `file://${resolve(dir)}`,
+      snapshots: snapshot?.kind === "file" ? fileSnapshotStore(snapshot.path) : undefined,
+      isOwnObject,
       links: createLinkHandler({
         root: dir,
         publicKeys: new Map([[keyPair.keyPairId, keyPair.publicKey]]),
@@ -127,10 +150,19 @@ export async function openStorage(
   const signing = config.signing as NonNullable<Config["signing"]>;
   const { signer } = await startSigner(signing, logger);
   const s3 = createS3Client(bucket);
+  const isOwnObject = snapshotKeys(config.indexSnapshot, { bucket: bucket.name });
+  const snapshot = config.indexSnapshot;
   return {
-    catalog: s3FileCatalog(s3, bucket.name),
+    ...hideOwnObjects({ catalog: s3FileCatalog(s3, bucket.name), signer }, isOwnObject),
     pages: s3PageSource(s3, bucket.name),
-    signer,
+    identity: `s3://${bucket.name}`,
+    snapshots:
+      snapshot === undefined
+        ? undefined
+        : snapshot.kind === "s3"
+          ? s3SnapshotStore(s3, snapshot.bucket, snapshot.prefix)
+          : fileSnapshotStore(snapshot.path),
+    isOwnObject,
     links: undefined,
     description: `s3://${bucket.name}, with links through https://${signing.domain}/`,
     close: () => s3.destroy(),
