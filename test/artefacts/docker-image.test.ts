@@ -436,7 +436,7 @@ describe("the Dockerfile", () => {
     for (const path of [".env", "keys/private_key.pem", "private_key.pem", "access.yml", ".git/config"]) {
       expect(dockerignoreAllows(ignore, path), path).toBe(false);
     }
-    for (const path of ["node_modules/pino/package.json", "dist/main.js", "test/cli.test.ts"]) {
+    for (const path of ["node_modules/pino/package.json", "dist/main.js", "test/e2e/cli.test.ts"]) {
       expect(dockerignoreAllows(ignore, path), path).toBe(false);
     }
     for (const path of ["package.json", "package-lock.json", "src/main.ts", "src/slack/app.ts"]) {
