@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { dirname, join, posix, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handoutEnv } from "../support/handout-env.js";
 import { makeKeyPair } from "../support/keys.js";
 import { startTestBucket, type TestBucket } from "../support/s3.js";
 import { type SlackDouble, startSlackDouble } from "../support/slack-double.js";
@@ -535,17 +536,18 @@ describe("the image, built from a clean copy and run as its own user with only i
         policyFile,
         "contact: Ask #it-help.\nrules:\n  - who: { everyone: true }\n    prefixes: [public/handbook/]\n",
       );
-      const container = await startContainer({
-        ...bucket.env,
-        LOG_LEVEL: "warn",
-        HANDOUT_POLICY_FILE: policyFile,
-        SLACK_BOT_TOKEN: slack.token,
-        SLACK_SIGNING_SECRET: "docker-test-signing-secret",
-        SLACK_API_URL: slack.apiUrl,
-        CLOUDFRONT_DOMAIN: "d111111abcdef8.cloudfront.net",
-        CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
-        CLOUDFRONT_PRIVATE_KEY_FILE: join(secrets, "private_key.pem"),
-      });
+      const container = await startContainer(
+        handoutEnv(
+          {
+            bucket,
+            slack,
+            signingSecret: "docker-test-signing-secret",
+            key: { keyPairId: pair.keyPairId, file: join(secrets, "private_key.pem") },
+            policyFile,
+          },
+          { LOG_LEVEL: "warn" },
+        ),
+      );
       await waitUntilHealthy(container.app, container.env.PORT as string);
       expect(await container.healthcheck()).toBe(0);
       // The ledger opened where the image's ENV says, in its volume; no local folder was made.

@@ -1,10 +1,11 @@
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { newShareId } from "../../src/domain/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { handoutEnv, writeKeyAndPolicy } from "../support/handout-env.js";
 import { makeKeyPair } from "../support/keys.js";
 import { recordPostedShare } from "../support/ledger.js";
 import { childEnv, runProcess } from "../support/process.js";
@@ -103,20 +104,20 @@ beforeAll(async () => {
 
   const pair = makeKeyPair();
   dir = await mkdtemp(join(tmpdir(), "handout-lambda-"));
-  await writeFile(join(dir, "private_key.pem"), pair.privatePem, { mode: 0o600 });
-  await writeFile(join(dir, "access.yml"), POLICY);
-  env = childEnv({
-    ...bucket.env,
-    LOG_LEVEL: "warn",
-    SLACK_BOT_TOKEN: slack.token,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    CLOUDFRONT_DOMAIN: "d111111abcdef8.cloudfront.net",
-    CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
-    CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
-    HANDOUT_POLICY_FILE: join(dir, "access.yml"),
-    HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
-  });
+  const { key, policyFile } = await writeKeyAndPolicy(dir, pair, POLICY);
+  env = childEnv(
+    handoutEnv(
+      {
+        bucket,
+        slack,
+        signingSecret: SIGNING_SECRET,
+        key,
+        policyFile,
+        ledgerFile: join(dir, "handout.db"),
+      },
+      { LOG_LEVEL: "warn" },
+    ),
+  );
   requests = slackRequests({
     baseUrl: "http://127.0.0.1:9",
     signingSecret: SIGNING_SECRET,

@@ -5,12 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ensureSampleFiles } from "../../src/files/local-store.js";
 import { verifySignedUrl } from "../../src/links/cloudfront-verify.js";
 import { ensureLocalKeyPair } from "../../src/signing/local-keys.js";
 import { parsePrivateKey } from "../../src/signing/private-key.js";
 import { runHandout } from "../support/cli.js";
+import { handoutEnv, writeKeyAndPolicy } from "../support/handout-env.js";
 import { makeKeyPair, type TestKeyPair } from "../support/keys.js";
 import { childEnv } from "../support/process.js";
 import { startTestBucket, type TestBucket } from "../support/s3.js";
@@ -57,16 +58,13 @@ describe("handout sign", { timeout: 60_000 }, () => {
     bucket = await startTestBucket();
     await bucket.put("reports/q1 2026 (final).pdf", "quarterly");
     pair = makeKeyPair();
-    const dir = await tempFolder("cli");
-    await writeFile(join(dir, "private_key.pem"), pair.privatePem, { mode: 0o600 });
-    env = {
-      ...bucket.env,
-      CLOUDFRONT_DOMAIN: "d111111abcdef8.cloudfront.net",
-      CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
-      CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
-    };
+    const { key } = await writeKeyAndPolicy(await tempFolder("cli"), pair);
+    env = handoutEnv({ bucket, key });
+    // An in-process run's AWS SDK reads the bucket's endpoint and credentials from the process.
+    for (const [name, value] of Object.entries(bucket.env)) vi.stubEnv(name, value);
   });
   afterAll(async () => {
+    vi.unstubAllEnvs();
     await bucket.stop();
   });
 
@@ -90,7 +88,7 @@ describe("handout sign", { timeout: 60_000 }, () => {
     // A date and a start time a month and a year from now, whatever the clock says.
     const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
     const [starts, expires] = [day(30), day(365)];
-    const result = await handout(
+    const result = await inProcess(
       [
         "sign",
         "reports/q1 2026 (final).pdf",
@@ -123,11 +121,11 @@ describe("handout sign", { timeout: 60_000 }, () => {
   });
 
   it("refuses an object that is not in the bucket, unless --no-check", async () => {
-    const missing = await handout(["sign", "reports/q2.pdf", "--expires", "7d"], env);
+    const missing = await inProcess(["sign", "reports/q2.pdf", "--expires", "7d"], env);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe("");
     expect(missing.stderr).toContain('There is no file "reports/q2.pdf" in the bucket handout-test');
-    const unchecked = await handout(["sign", "reports/q2.pdf", "--expires", "7d", "--no-check"], env);
+    const unchecked = await inProcess(["sign", "reports/q2.pdf", "--expires", "7d", "--no-check"], env);
     expect(unchecked.code).toBe(0);
     expect(unchecked.stdout).toMatch(/^https:\/\/d111111abcdef8\.cloudfront\.net\/reports\/q2\.pdf\?/);
   });
@@ -183,13 +181,16 @@ describe("advice for the secret that holds the private key", () => {
       HANDOUT_POLICY_FILE: join(dir, "access.yml"),
       HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
     };
+    for (const [name, value] of Object.entries(env)) if (name.startsWith("AWS_")) vi.stubEnv(name, value);
   });
   afterAll(async () => {
+    vi.unstubAllEnvs();
     await secrets.stop();
   });
 
+  // In-process: a process round trip is the start-up's.
   const sign = (secretId: string) =>
-    handout(["sign", "reports/q1.pdf", "--expires", "1h", "--no-check"], {
+    inProcess(["sign", "reports/q1.pdf", "--expires", "1h", "--no-check"], {
       ...env,
       CLOUDFRONT_PRIVATE_KEY_SECRET_ID: secretId,
     });
