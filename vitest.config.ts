@@ -15,7 +15,14 @@ export default defineConfig({
     // Once for the whole run, whichever tiers it takes: one temporary directory, one leftover check.
     globalSetup: ["test/support/global-setup.ts"],
     projects: ["unit", "adapters", "e2e", "artefacts"].map((tier) => ({
-      test: { ...shared, name: tier, include: [`test/${tier}/**/*.test.ts`] },
+      test: {
+        ...shared,
+        name: tier,
+        include: [`test/${tier}/**/*.test.ts`],
+        // Pure tests share their workers' loaded modules: importing the SDKs once per worker, not once a
+        // file, is most of the fast tier's time. No unit test stubs globals, the environment or modules.
+        isolate: tier !== "unit",
+      },
     })),
   },
 });
