@@ -5,6 +5,7 @@ import {
   type AccessPolicy,
   type Audience,
   accessFor,
+  OPEN_EITHER,
   type Person,
   type Rule,
 } from "../../src/domain/policy.js";
@@ -17,6 +18,8 @@ const rule = (overrides: Partial<Rule>): Rule => ({
   maxExpirySeconds: 86_400,
   defaultExpirySeconds: 3600,
   announce: false,
+  open: OPEN_EITHER,
+  guestsMayOpen: false,
   ...overrides,
 });
 const policyOf = (rules: Rule[], admins: Partial<Audience> = {}): AccessPolicy => ({
@@ -183,6 +186,8 @@ describe("property: access is never wider than the policy", () => {
     maxExpirySeconds: fc.integer({ min: 60, max: 10_000_000 }),
     defaultExpirySeconds: fc.constant(60),
     announce: fc.boolean(),
+    open: fc.constant(OPEN_EITHER),
+    guestsMayOpen: fc.boolean(),
   });
   const personArb = fc.record({
     userId: fc.constantFrom("U1", "U2", "U3"),
