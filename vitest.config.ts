@@ -20,7 +20,7 @@ export default defineConfig({
         name: tier,
         include: [`test/${tier}/**/*.test.ts`],
         // Pure tests share their workers' loaded modules: importing the SDKs once per worker, not once a
-        // file, is most of the fast tier's time. No unit test stubs globals, the environment or modules.
+        // file, is most of the fast tier's time. A unit test that fakes a global (the clock) puts it back.
         isolate: tier !== "unit",
       },
     })),
