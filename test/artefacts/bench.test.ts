@@ -79,7 +79,7 @@ describe("npm run bench", () => {
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain(
-      'No suite named "serach": the suites are sign, search, slack-open, lambda-cold-start.',
+      'No suite named "serach": the suites are sign, search, slack-open, lambda-cold-start, snapshot.',
     );
     expect(stderr).not.toContain("running");
   });
