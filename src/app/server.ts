@@ -4,7 +4,6 @@ import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
 import { homePage } from "../links/home-page.js";
-import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import type { Logger } from "../logger.js";
 import { FileIndex } from "../search/file-index.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "../slack/app.js";
@@ -123,6 +122,13 @@ export async function buildHandoutWith(
   const policies = await holdPolicy(config, logger);
   const policy = policies.current;
   const ledger = await openLedger(config.ledger);
+  // Loaded only with a store to write to: its SDK and SigV4A are large for a cold Lambda container.
+  const revocations = config.revocationStoreArn
+    ? (await import("../links/revocation-store.js")).keyValueStoreRevocationList({
+        client: await createKeyValueStoreClient(),
+        kvsArn: config.revocationStoreArn,
+      })
+    : undefined;
   // The embedded link server refuses revoked shares' links itself, as the CloudFront Function does.
   const storage = await openStorage(config, logger, {
     now,
@@ -173,12 +179,7 @@ export async function buildHandoutWith(
         poster: slackPoster(client, logger, acceptsResponseUrl, shareMessages),
         ledger,
         messages: slackShareMessages(client, now, shareStateViews),
-        revocations: config.revocationStoreArn
-          ? keyValueStoreRevocationList({
-              client: createKeyValueStoreClient(),
-              kvsArn: config.revocationStoreArn,
-            })
-          : undefined,
+        revocations,
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
         now,
         fileGone: (key) => index.fileGone(key),
