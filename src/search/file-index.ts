@@ -741,6 +741,8 @@ export function searchSegments(
   return top.files();
 }
 
+const WIDE = /[^\u0000-\u00ff]/;
+
 /** Collects listed objects and seals them into segments of a bounded size. */
 class SegmentBuilder {
   readonly sealed: Segment[] = [];
@@ -777,10 +779,20 @@ class SegmentBuilder {
   seal(): void {
     this.lastSealAt = Date.now();
     if (this.pending.length === 0) return;
-    const segment = new Segment(this.pending);
+    // V8 holds a string in one byte a character only when every character fits: one name in another
+    // script would double the whole segment's text. Names in Latin-1 and the others go to two
+    // segments (folders are few, shared by many names: their texts matter less).
+    const narrow: ListedObject[] = [];
+    const wide: ListedObject[] = [];
+    for (const object of this.pending)
+      (WIDE.test(object.key.slice(object.key.lastIndexOf("/") + 1)) ? wide : narrow).push(object);
     this.pending = [];
-    for (const key of this.gone) segment.markGone(key);
-    this.sealed.push(segment);
+    for (const part of [narrow, wide]) {
+      if (part.length === 0) continue;
+      const segment = new Segment(part);
+      for (const key of this.gone) segment.markGone(key);
+      this.sealed.push(segment);
+    }
     this.onSeal();
   }
 }
