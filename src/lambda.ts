@@ -1,8 +1,11 @@
 import { AwsLambdaReceiver } from "@slack/bolt";
-import { buildHandoutWith } from "./app/server.js";
+import { buildHandoutWith, type Handout } from "./app/server.js";
 import { ConfigError, loadConfig, SERVER_NEEDS } from "./config/config.js";
 import { isHandoutError } from "./domain/errors.js";
+import { type GateResponse, isGatePath } from "./links/gate/gate.js";
+import { gateUnavailable } from "./links/gate/pages.js";
 import { createLogger } from "./logger.js";
+import { isS3Event, type ObjectEventApplier } from "./search/object-events.js";
 import { createSlackApp, SLACK_RETRIES } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 
@@ -26,8 +29,11 @@ const logger = createLogger(process.env.LOG_LEVEL || "info");
 
 interface Started {
   readonly slackHandler: SlackHandler;
+  readonly gate: Handout["gate"];
   /** The expiry pass (expired links' messages, announcement reminders). */
   readonly expiry: { runNow(keepGoing?: () => boolean): Promise<number> };
+  /** S3's object events, which the EventBridge rule sends; undefined without HANDOUT_INDEX_EVENTS. */
+  readonly objectEvents: ObjectEventApplier | undefined;
 }
 
 /**
@@ -57,7 +63,11 @@ async function start(): Promise<Started> {
     ]);
   }
   // Nothing runs between requests on Lambda: an EventBridge schedule drives the expiry pass.
-  const { slack } = await buildHandoutWith(config, logger, { expiryTimer: false });
+  // The EventBridge rule invokes the function with S3's events: no queue to read.
+  const { slack, objectEvents, gate } = await buildHandoutWith(config, logger, {
+    expiryTimer: false,
+    eventQueue: false,
+  });
   if (!slack)
     throw new ConfigError(["SLACK_BOT_TOKEN is not set: Handout on AWS Lambda only answers Slack."]);
   const receiver = new AwsLambdaReceiver({
@@ -74,7 +84,51 @@ async function start(): Promise<Started> {
   });
   const slackHandler = await receiver.start();
   logger.info("Handout is ready on AWS Lambda");
-  return { slackHandler, expiry: slack.expiry };
+  return { slackHandler, gate, expiry: slack.expiry, objectEvents };
+}
+
+/** A function URL's request (payload format 2.0), as far as the gate reads it. */
+interface HttpEvent {
+  readonly rawPath?: string;
+  readonly rawQueryString?: string;
+  readonly headers?: Record<string, string | undefined>;
+  readonly cookies?: readonly string[];
+  readonly requestContext?: { readonly http?: { readonly method?: string } };
+}
+
+const gatePathOf = (event: unknown): string | undefined => {
+  const path = (event as HttpEvent).rawPath;
+  return typeof path === "string" && isGatePath(path) ? path : undefined;
+};
+
+/** Payload 2.0 carries cookies apart from the headers, both ways. */
+async function answerGate(
+  gate: NonNullable<Handout["gate"]>,
+  event: HttpEvent,
+  path: string,
+): Promise<LambdaResponse> {
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
+  const method = event.requestContext?.http?.method ?? "GET";
+  let answer: GateResponse;
+  try {
+    answer = await gate({
+      method,
+      url: `${path}${query}`,
+      cookie: event.cookies?.join("; ") ?? event.headers?.cookie,
+      userAgent: event.headers?.["user-agent"],
+    });
+  } catch (error) {
+    // The path only: a callback's query carries a one-time code.
+    logger.error({ err: error, path }, "the members-only gate failed");
+    answer = gateUnavailable();
+  }
+  const { "set-cookie": cookies, ...headers } = answer.headers;
+  return {
+    statusCode: answer.status,
+    headers: headers as Record<string, string>,
+    ...(cookies ? { cookies: Array.isArray(cookies) ? cookies : [cookies] } : {}),
+    body: method === "HEAD" ? "" : (answer.body ?? ""),
+  } as LambdaResponse;
 }
 
 // Built once per container, on its first event; a failed start is retried by the next event.
@@ -91,6 +145,17 @@ export const handler = async (event: LambdaEvent, context: unknown): Promise<Lam
     throw error;
   });
   const started = await ready;
+  // As with the schedule, only an invoke allowed by IAM (the rule) carries one: not an HTTP request.
+  if (isS3Event(event) && (event as { requestContext?: unknown }).requestContext === undefined) {
+    if (!started.objectEvents) {
+      logger.warn(
+        "an S3 object event arrived but HANDOUT_INDEX_EVENTS is not set: set it to eventbridge so that the index applies them",
+      );
+      return { statusCode: 200, body: JSON.stringify({ ok: false }) };
+    }
+    const report = started.objectEvents.applyRaw([event]);
+    return { statusCode: 200, body: JSON.stringify({ ok: report.invalid === 0, ...report }) };
+  }
   if (isScheduledEvent(event)) {
     // Stop taking shares while one more Slack call, retries included, still fits: a share claimed
     // but not edited (or a reminder claimed but not sent) would wait for nobody.
@@ -100,5 +165,7 @@ export const handler = async (event: LambdaEvent, context: unknown): Promise<Lam
     const expired = await started.expiry.runNow(() => Date.now() < stopAt);
     return { statusCode: 200, body: JSON.stringify({ ok: true, expired }) };
   }
+  const gatePath = gatePathOf(event);
+  if (gatePath !== undefined && started.gate) return answerGate(started.gate, event as HttpEvent, gatePath);
   return started.slackHandler(event, context);
 };

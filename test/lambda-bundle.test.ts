@@ -7,10 +7,12 @@ import { newShareId } from "../src/domain/ledger.js";
 import { openSqliteLedger } from "../src/ledger/sqlite.js";
 import { makeKeyPair } from "./support/keys.js";
 import { recordPostedShare } from "./support/ledger.js";
+import { startIdentityProvider } from "./support/oidc.js";
 import { childEnv, runProcess } from "./support/process.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
+import { s3Event } from "./support/s3-events.js";
 import { type SlackDouble, startSlackDouble } from "./support/slack-double.js";
-import { type SlackRequests, slackRequests } from "./support/slack-requests.js";
+import { type SlackRequests, slackRequests, type ViewInput } from "./support/slack-requests.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BUNDLE = join(ROOT, "dist", "lambda", "index.mjs");
@@ -257,6 +259,42 @@ describe("the AWS Lambda bundle (npm run build:lambda)", () => {
     expect(await state()).toBe("expired");
   });
 
+  it("offers a file that an EventBridge S3 event announced, in the next type-ahead, without it being listed", async () => {
+    const command = requests.commandBody({ user_id: "U0ANA", channel_id: "C0GENERAL", text: "handbook" });
+    await coldStart(env, [functionUrlEvent(command, requests.sign(command))]);
+    const view = slack.callsTo("views.update").at(-1)?.args.view as ViewInput;
+    // The file is not in the bucket at all: only the event can have put it in the index.
+    const uploaded = s3Event("Object Created", "public/handbook/onboarding-2026.pdf", "0062E1A0B3C4D5E6F7", {
+      bucket: bucket.name,
+      size: 2048,
+    });
+    const suggest = (value: string) =>
+      requests.payloadBody(
+        requests.blockSuggestion({ user: "U0ANA", action_id: "files_input", block_id: "files", value, view }),
+      );
+    const body = suggest("onboarding");
+    const withEvents = { ...env, HANDOUT_INDEX_EVENTS: "eventbridge" };
+    const started = await coldStart(withEvents, [uploaded, functionUrlEvent(body, requests.sign(body))]);
+    expect(JSON.parse((started.answers[0] as { body: string }).body)).toMatchObject({ ok: true, applied: 1 });
+    const options = JSON.parse((started.answers[1] as { body: string }).body) as {
+      options: { value: string }[];
+    };
+    expect(options.options.map((o) => o.value)).toEqual(["k:public/handbook/onboarding-2026.pdf"]);
+
+    const deleted = s3Event("Object Deleted", "public/handbook/onboarding-2026.pdf", "0062E1A0B3C4D5E6F8", {
+      bucket: bucket.name,
+    });
+    const again = await coldStart(withEvents, [
+      uploaded,
+      deleted,
+      uploaded,
+      functionUrlEvent(body, requests.sign(body)),
+    ]);
+    const after = JSON.parse((again.answers[3] as { body: string }).body) as { options: unknown[] };
+    expect(JSON.parse((again.answers[2] as { body: string }).body)).toMatchObject({ applied: 0, stale: 1 });
+    expect(after.options).toEqual([]);
+  });
+
   it("refuses a request whose signature does not match", async () => {
     const body = requests.commandBody({ user_id: "U0ANA", channel_id: "C0GENERAL", text: "" });
     const forged = { ...requests.sign(body), "x-slack-signature": `v0=${"0".repeat(64)}` };
@@ -272,5 +310,77 @@ describe("the AWS Lambda bundle (npm run build:lambda)", () => {
     const started = await coldStart(socketMode, [functionUrlEvent(body, requests.sign(body))]);
 
     expect(started.answers).toEqual([{ thrown: expect.stringContaining("set SLACK_SIGNING_SECRET") }]);
+  });
+
+  it("answers members-only links on the function URL: refusals as pages, and sign-in with its cookie apart", async () => {
+    const idp = await startIdentityProvider({
+      clientId: "1234567890.1234567890",
+      clientSecret: "lambda-test-client-secret",
+      redirectUri: "https://files.example.com/o/callback",
+      teamId: slack.workspace.teamId,
+    });
+    try {
+      const gateEnv = {
+        ...env,
+        HANDOUT_PUBLIC_URL: "https://files.example.com",
+        SLACK_CLIENT_ID: "1234567890.1234567890",
+        SLACK_CLIENT_SECRET: "lambda-test-client-secret",
+        HANDOUT_SESSION_SECRET: "lambda-test-session-secret-0123456789",
+        SLACK_OIDC_ISSUER: idp.issuer,
+      };
+      const live = newShareId();
+      const revoked = newShareId();
+      for (const id of [live, revoked]) {
+        await recordPostedShare(
+          join(dir, "handout.db"),
+          {
+            id,
+            sharerId: "U0ANA",
+            keys: ["public/handbook/handbook.pdf"],
+            channelId: "C0GENERAL",
+            mode: "post",
+            createdAt: new Date(),
+            expiresAt: new Date(Date.now() + 86_400_000),
+            access: "members",
+          },
+          { channelId: "C0GENERAL", ts: "1893456000.000950", via: "message", pinned: false },
+        );
+      }
+      const ledger = await openSqliteLedger(join(dir, "handout.db"));
+      await ledger.revoke(revoked, "U0ANA", new Date());
+      await ledger.close();
+      const browser = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+      const get = (path: string) => ({
+        version: "2.0",
+        routeKey: "$default",
+        rawPath: path,
+        rawQueryString: "",
+        headers: { "user-agent": browser },
+        requestContext: { http: { method: "GET", path }, requestId: "test" },
+        isBase64Encoded: false,
+      });
+      const started = await coldStart(gateEnv, [
+        get(`/o/${revoked}/0`),
+        get(`/o/${newShareId()}/0`),
+        get(`/o/${live}/0`),
+      ]);
+      const [gone, missing, signIn] = started.answers as {
+        statusCode: number;
+        body: string;
+        headers: Record<string, string>;
+        cookies?: string[];
+      }[];
+      expect(gone?.statusCode).toBe(410);
+      expect(gone?.body).toContain("This link was revoked");
+      expect(missing?.statusCode).toBe(404);
+      expect(signIn?.statusCode).toBe(302);
+      expect(new URL(signIn?.headers.location as string).origin).toBe(idp.issuer);
+      expect(signIn?.headers["set-cookie"]).toBeUndefined();
+      expect(signIn?.cookies).toEqual([
+        expect.stringMatching(/^handout_sign_in=.+; HttpOnly; Secure; SameSite=Lax$/),
+      ]);
+    } finally {
+      await idp.stop();
+    }
   });
 });

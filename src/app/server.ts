@@ -3,10 +3,17 @@ import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../co
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
+import { tellOpens } from "../domain/tell-opens.js";
+import { createGate, type GateRequest, type GateResponse } from "../links/gate/gate.js";
+import { nodeGateHandler } from "../links/gate/node-http.js";
+import { cookieCodec } from "../links/gate/session.js";
 import { homePage } from "../links/home-page.js";
+import { memberLinkUrl } from "../links/member-links.js";
 import type { Logger } from "../logger.js";
 import { FileIndex } from "../search/file-index.js";
+import { ObjectEventApplier } from "../search/object-events.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "../slack/app.js";
+import { openNoticeText } from "../slack/blocks/open-notice.js";
 import { shareMessages } from "../slack/blocks/share-message.js";
 import { shareStateViews } from "../slack/blocks/share-state.js";
 import { boltLogger } from "../slack/bolt-logger.js";
@@ -16,14 +23,17 @@ import { MetadataSeal } from "../slack/metadata.js";
 import { SocketModeReceiver } from "../slack/socket-mode.js";
 import { slackDirectory } from "../slack/web/directory.js";
 import { slackShareMessages } from "../slack/web/messages.js";
+import { slackOpenNotices } from "../slack/web/open-notices.js";
 import { slackPoster } from "../slack/web/poster.js";
 import { responseUrlCheck } from "../slack/web/response-url.js";
 import { slackErrorCode } from "../slack/web/slack-error.js";
 import { WorkInFlight } from "../slack/work-in-flight.js";
-import { createKeyValueStoreClient, createSlackClient } from "./clients.js";
+import { createKeyValueStoreClient, createSlackClient, createSqsClient } from "./clients.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
 import { holdPolicy, type PolicyReload } from "./policy.js";
+import { ensureSessionSecret } from "./session-secret.js";
+import { slackSignIn } from "./sign-in.js";
 import { openStorage, type Storage } from "./storage.js";
 import { openLedger } from "./wiring.js";
 
@@ -42,6 +52,8 @@ export interface Handout {
   readonly config: Config;
   readonly storage: Storage;
   readonly index: FileIndex;
+  /** Applies S3's object events to the index; undefined when HANDOUT_INDEX_QUEUE_URL/EVENTS are unset. */
+  readonly objectEvents: ObjectEventApplier | undefined;
   /** Undefined until Slack is configured: Handout then only serves links and /healthz. */
   readonly slack:
     | {
@@ -53,6 +65,8 @@ export interface Handout {
         readonly work: WorkInFlight;
       }
     | undefined;
+  /** Members-only links (`/o/…`); undefined unless the gate is configured (HANDOUT_PUBLIC_URL). */
+  readonly gate: ((request: GateRequest) => Promise<GateResponse>) | undefined;
   /** What GET /healthz reports of the index. */
   health(): Record<string, unknown>;
   /**
@@ -106,6 +120,8 @@ export interface BuildOptions {
   readonly expiryTimer?: boolean;
   /** The clock every part reads: shares' times, expiry, and the embedded default's link checks. */
   readonly now?: () => Date;
+  /** Read HANDOUT_INDEX_QUEUE_URL (default); on AWS Lambda the EventBridge rule invokes Handout instead. */
+  readonly eventQueue?: boolean;
 }
 
 /** Reads the settings from `env`, then builds: for callers that have not read them yet. */
@@ -144,8 +160,24 @@ export async function buildHandoutWith(
     logger,
   });
   index.start();
+  const bucketName = config.bucket?.name;
+  const objectEvents =
+    config.indexEvents && bucketName
+      ? new ObjectEventApplier({ index, bucket: bucketName, logger })
+      : undefined;
+  const queue =
+    objectEvents && config.indexEvents?.kind === "queue" && options.eventQueue !== false
+      ? new (await import("../files/event-queue.js")).EventQueueReader({
+          client: await createSqsClient(),
+          queueUrl: config.indexEvents.queueUrl,
+          apply: (events) => objectEvents.apply(events),
+          logger,
+        })
+      : undefined;
+  queue?.start();
 
   let slack: Handout["slack"];
+  let openGate: Handout["gate"];
   if (settings && bot) {
     const client = createSlackClient(settings.botToken, settings.apiUrl, {
       retryConfig: SLACK_RETRIES,
@@ -161,6 +193,7 @@ export async function buildHandoutWith(
       now: () => now().getTime(),
     });
     const acceptsResponseUrl = responseUrlCheck(settings.apiUrl);
+    const gate = config.gate;
     const work = new WorkInFlight();
     const context: HandoutContext = {
       overdue: work.overdue,
@@ -183,8 +216,40 @@ export async function buildHandoutWith(
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
         now,
         fileGone: (key) => index.fileGone(key),
+        memberLinks: gate ? { url: (id, n) => memberLinkUrl(gate.publicUrl, id, n) } : undefined,
       },
     };
+    if (gate) {
+      if (!bot.teamId) {
+        throw new HandoutError(
+          "CONFIG_INVALID",
+          "Slack's auth.test named no workspace for SLACK_BOT_TOKEN: members-only links need it to check who signs in.",
+        );
+      }
+      const sessionSecret =
+        gate.sessionSecret ?? (config.local ? await ensureSessionSecret(config.local.stateDir) : undefined);
+      if (!sessionSecret)
+        throw new HandoutError(
+          "CONFIG_INVALID",
+          "HANDOUT_SESSION_SECRET is not set: set it to 32 or more random characters.",
+        );
+      openGate = createGate({
+        ledger,
+        directory,
+        policy,
+        signer: storage.signer,
+        signIn: slackSignIn(gate),
+        teamId: bot.teamId,
+        codec: cookieCodec(sessionSecret),
+        nameOf: async (userId) => {
+          const { user } = await client.users.info({ user: userId });
+          return user?.profile?.display_name || user?.real_name || user?.name || undefined;
+        },
+        now,
+        logger,
+      });
+    }
+    const notices = slackOpenNotices(client, openNoticeText);
     const expiry = startExpiryScheduler(
       context.share,
       {
@@ -194,6 +259,18 @@ export async function buildHandoutWith(
             ? undefined
             : config.announcementReminderSeconds * 1000,
         timer: options.expiryTimer,
+        tellOpens: gate
+          ? (keepGoing) =>
+              tellOpens(
+                { ledger, notices, now },
+                (share, error) =>
+                  logger.warn(
+                    { err: error, share: share.id },
+                    "could not tell a sharer who opened their links",
+                  ),
+                keepGoing,
+              )
+          : undefined,
       },
       logger,
     );
@@ -204,7 +281,9 @@ export async function buildHandoutWith(
     config,
     storage,
     index,
+    objectEvents,
     slack,
+    gate: openGate,
     reloadPolicy: () =>
       policies.reload((before, after) => {
         const roots = grantedRoots(after);
@@ -218,6 +297,7 @@ export async function buildHandoutWith(
     },
     async close() {
       await slack?.expiry.stop();
+      await queue?.stop();
       await index.stop();
       await ledger.close();
       storage.close();
@@ -290,6 +370,7 @@ export async function startHandoutWith(
       port: config.port,
       health,
       links: handout.storage.links,
+      gate: handout.gate && nodeGateHandler(handout.gate, logger),
       home: handout.storage.links ? () => home : undefined,
       slack: receiver && "requestListener" in receiver ? receiver.requestListener : undefined,
     });

@@ -38,6 +38,18 @@ export interface LocalSettings {
   readonly host: string;
 }
 
+/** Members-only links: the gate on Handout's own address, signing people in with Slack. */
+export interface GateSettings {
+  /** Where people's browsers reach Handout, no trailing slash: every members-only link starts with it. */
+  readonly publicUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Signs session cookies; undefined only in the embedded default, which makes one and keeps it in the state folder. */
+  readonly sessionSecret: string | undefined;
+  /** The OpenID Connect issuer, compared as a string (Slack's is exactly https://slack.com). */
+  readonly issuer: string;
+}
+
 export type LedgerSetting = { kind: "sqlite"; path: string } | { kind: "dynamodb"; table: string };
 
 export interface Config {
@@ -48,8 +60,10 @@ export interface Config {
   readonly logLevel: string;
   /** Unset: readable lines on a terminal, JSON elsewhere. */
   readonly logFormat: "json" | "pretty" | undefined;
-  /** How often the file index re-lists the bucket. */
+  /** How often the file index re-lists the bucket: a rare consistency sweep when S3's events arrive. */
   readonly indexRefreshSeconds: number;
+  /** Where S3's object events reach the index: an SQS queue a process reads, or Lambda invoked by the rule. */
+  readonly indexEvents: { kind: "queue"; queueUrl: string } | { kind: "lambda" } | undefined;
   /** Where shares are recorded. */
   readonly ledger: LedgerSetting;
   /** The CloudFront KeyValueStore that the revocation function reads, when revocation at the edge is on. */
@@ -69,6 +83,8 @@ export interface Config {
   readonly signing: SigningSettings | undefined;
   /** Set in the embedded default: neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set. */
   readonly local: LocalSettings | undefined;
+  /** Undefined when HANDOUT_PUBLIC_URL is unset (or, in the embedded default, no Slack client is set): no members-only links. */
+  readonly gate: GateSettings | undefined;
 }
 
 /** What a command needs configured; anything else may be left unset. */
@@ -187,6 +203,20 @@ const envSchema = z.object({
   HANDOUT_SIGNATURE_ALGORITHM: optional(z.enum(["SHA1", "SHA256"], "must be SHA1 or SHA256")),
   HANDOUT_KEY_MAX_AGE: optional(interval("5m or 1h")),
   HANDOUT_INDEX_REFRESH: optional(interval("10m or 1h")),
+  HANDOUT_INDEX_QUEUE_URL: optional(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[^\s/]+\/\d{12}\/[A-Za-z0-9_-]{1,80}$/,
+        "must be an SQS queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/handout-index",
+      ),
+  ),
+  HANDOUT_INDEX_EVENTS: optional(
+    z.enum(
+      ["eventbridge"],
+      "must be eventbridge (an EventBridge rule invokes Handout on AWS Lambda), or unset",
+    ),
+  ),
   HANDOUT_POLICY_FILE: optional(z.string()),
   HANDOUT_LOCAL_DIR: optional(z.string()),
   HANDOUT_STATE_DIR: optional(z.string()),
@@ -196,6 +226,33 @@ const envSchema = z.object({
       .regex(
         /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
         "must be the address people reach Handout at, such as http://localhost:3000 (no path)",
+      ),
+  ),
+  SLACK_CLIENT_ID: optional(
+    z
+      .string()
+      .regex(
+        /^\d+\.\d+$/,
+        "must be the Slack app's client ID (Basic Information → App Credentials), such as 1234567890.1234567890",
+      ),
+  ),
+  SLACK_CLIENT_SECRET: optional(
+    z.string().min(8, "must be the Slack app's client secret (Basic Information → App Credentials)"),
+  ),
+  HANDOUT_SESSION_SECRET: optional(
+    z
+      .string()
+      .min(
+        32,
+        "must be at least 32 characters of random text, such as the output of openssl rand -base64 32",
+      ),
+  ),
+  SLACK_OIDC_ISSUER: optional(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
+        "must be the OpenID Connect issuer, such as https://slack.com",
       ),
   ),
   HANDOUT_LEDGER: optional(
@@ -302,6 +359,32 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
       );
     }
   }
+  const gateRequested =
+    e.HANDOUT_PUBLIC_URL !== undefined &&
+    (!embedded || e.SLACK_CLIENT_ID !== undefined || e.SLACK_CLIENT_SECRET !== undefined);
+  if (gateRequested) {
+    need(
+      "SLACK_CLIENT_ID",
+      "set it to the Slack app's client ID (Basic Information → App Credentials) for members-only links",
+    );
+    need(
+      "SLACK_CLIENT_SECRET",
+      "set it to the Slack app's client secret (Basic Information → App Credentials) for members-only links",
+    );
+    if (!embedded) {
+      need(
+        "HANDOUT_SESSION_SECRET",
+        "set it to 32 or more random characters (openssl rand -base64 32); every replica needs the same one",
+      );
+    }
+    need("SLACK_BOT_TOKEN", "set it to the app's bot token: the gate asks Slack who is in each conversation");
+    const url = new URL(e.HANDOUT_PUBLIC_URL as string);
+    if (url.protocol !== "https:" && !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) {
+      problems.push(
+        "HANDOUT_PUBLIC_URL must start with https:// for members-only links (the sign-in cookie is sent over HTTPS only).",
+      );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   // Named on its own once the rest is right, rather than Handout starting without Slack as if none were set.
   if (needs.includes("slack-if-set") && !needs.includes("slack") && slackRequested) needSlack();
@@ -329,7 +412,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
     trialPolicyAllowed: embedded && e.HANDOUT_POLICY_FILE === undefined,
     logLevel: e.LOG_LEVEL ?? "info",
     logFormat: e.LOG_FORMAT,
-    indexRefreshSeconds: parseDuration(e.HANDOUT_INDEX_REFRESH ?? "10m") as number,
+    // With S3's events keeping the index fresh, a listing only catches what they missed.
+    indexRefreshSeconds: parseDuration(
+      e.HANDOUT_INDEX_REFRESH ?? (e.HANDOUT_INDEX_QUEUE_URL || e.HANDOUT_INDEX_EVENTS ? "6h" : "10m"),
+    ) as number,
+    indexEvents: e.HANDOUT_INDEX_QUEUE_URL
+      ? { kind: "queue", queueUrl: e.HANDOUT_INDEX_QUEUE_URL }
+      : e.HANDOUT_INDEX_EVENTS
+        ? { kind: "lambda" }
+        : undefined,
     ledger: ledgerSetting(e.HANDOUT_LEDGER ?? "sqlite:./handout.db"),
     revocationStoreArn: e.HANDOUT_REVOCATION_KVS_ARN,
     expiryCheckSeconds: parseDuration(e.HANDOUT_EXPIRY_CHECK ?? "1m") as number,
@@ -358,6 +449,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
             keySource,
             algorithm: e.HANDOUT_SIGNATURE_ALGORITHM ?? "SHA1",
             keyMaxAgeSeconds: parseDuration(e.HANDOUT_KEY_MAX_AGE ?? "5m") as number,
+          }
+        : undefined,
+    gate:
+      gateRequested && e.SLACK_CLIENT_ID && e.SLACK_CLIENT_SECRET
+        ? {
+            publicUrl: publicUrl.origin,
+            clientId: e.SLACK_CLIENT_ID,
+            clientSecret: e.SLACK_CLIENT_SECRET,
+            sessionSecret: e.HANDOUT_SESSION_SECRET,
+            // An issuer is compared as a string: keep it exactly as given, less a trailing slash.
+            issuer: (e.SLACK_OIDC_ISSUER ?? "https://slack.com").replace(/\/$/, ""),
           }
         : undefined,
   };
