@@ -742,7 +742,7 @@ export function searchSegments(
   return top.files();
 }
 
-const WIDE = /[^\u0000-\u00ff]/;
+const WIDE = /[\u0100-\uffff]/;
 
 /** Collects listed objects and seals them into segments of a bounded size. */
 class SegmentBuilder {
