@@ -1,14 +1,18 @@
-import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
-import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
+import type { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { WebClient, type WebClientOptions } from "@slack/web-api";
 import type { BucketSettings } from "../config/config.js";
 
 /**
  * One client per service, built in the composition root. Region, credentials and endpoints come from
  * the standard AWS variables (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_S3, …).
+ *
+ * S3 and Slack serve every request. The other clients are loaded when first built: a cold Lambda
+ * container that never needs them (a key file, a SQLite ledger, no revocation store) does not pay for
+ * loading their SDK packages before its first answer.
  */
 export const createS3Client = (bucket: BucketSettings): S3Client =>
   new S3Client({
@@ -18,16 +22,19 @@ export const createS3Client = (bucket: BucketSettings): S3Client =>
     responseChecksumValidation: "WHEN_REQUIRED",
   });
 
-export const createSecretsManagerClient = (): SecretsManagerClient => new SecretsManagerClient({});
+export const createSecretsManagerClient = async (): Promise<SecretsManagerClient> =>
+  new (await import("@aws-sdk/client-secrets-manager")).SecretsManagerClient({});
 
 /** The KeyValueStore API is signed with SigV4A: revocation-store.ts imports its implementation. */
-export const createKeyValueStoreClient = (): CloudFrontKeyValueStoreClient =>
-  new CloudFrontKeyValueStoreClient({});
+export const createKeyValueStoreClient = async (): Promise<CloudFrontKeyValueStoreClient> =>
+  new (await import("@aws-sdk/client-cloudfront-keyvaluestore")).CloudFrontKeyValueStoreClient({});
 
-export const createDynamoDbClient = (): DynamoDBClient => new DynamoDBClient({});
+export const createDynamoDbClient = async (): Promise<DynamoDBClient> =>
+  new (await import("@aws-sdk/client-dynamodb")).DynamoDBClient({});
 
 // CloudFront is a global service; its API lives in us-east-1 whatever AWS_REGION says.
-export const createCloudFrontClient = (): CloudFrontClient => new CloudFrontClient({ region: "us-east-1" });
+export const createCloudFrontClient = async (): Promise<CloudFrontClient> =>
+  new (await import("@aws-sdk/client-cloudfront")).CloudFrontClient({ region: "us-east-1" });
 
 /** A Slack Web API client; `apiUrl` points it at another Slack (a test double) when set. */
 export const createSlackClient = (

@@ -10,7 +10,6 @@ import { nodeGateHandler } from "../links/gate/node-http.js";
 import { cookieCodec } from "../links/gate/session.js";
 import { homePage } from "../links/home-page.js";
 import { memberLinkUrl } from "../links/member-links.js";
-import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import type { Logger } from "../logger.js";
 import { FileIndex } from "../search/file-index.js";
 import { ObjectEventApplier } from "../search/object-events.js";
@@ -146,6 +145,13 @@ export async function buildHandoutWith(
   const policies = await holdPolicy(config, logger);
   const policy = policies.current;
   const ledger = await openLedger(config.ledger);
+  // Loaded only with a store to write to: its SDK and SigV4A are large for a cold Lambda container.
+  const revocations = config.revocationStoreArn
+    ? (await import("../links/revocation-store.js")).keyValueStoreRevocationList({
+        client: await createKeyValueStoreClient(),
+        kvsArn: config.revocationStoreArn,
+      })
+    : undefined;
   // The embedded link server refuses revoked shares' links itself, as the CloudFront Function does.
   const storage = await openStorage(config, logger, {
     now,
@@ -239,12 +245,7 @@ export async function buildHandoutWith(
         poster: slackPoster(client, logger, acceptsResponseUrl, shareMessages),
         ledger,
         messages: slackShareMessages(client, now, shareStateViews),
-        revocations: config.revocationStoreArn
-          ? keyValueStoreRevocationList({
-              client: createKeyValueStoreClient(),
-              kvsArn: config.revocationStoreArn,
-            })
-          : undefined,
+        revocations,
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
         now,
         newId: newShareId,

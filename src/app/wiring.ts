@@ -2,7 +2,6 @@ import type { BucketSettings, LedgerSetting, SigningSettings } from "../config/c
 import type { ShareLedger } from "../domain/ledger.js";
 import type { FileCatalog, LinkSigner } from "../domain/ports.js";
 import { s3FileCatalog } from "../files/s3-catalog.js";
-import { dynamoDbLedger } from "../ledger/dynamodb.js";
 import { openSqliteLedger } from "../ledger/sqlite.js";
 import type { Logger } from "../logger.js";
 import { cloudFrontSigner } from "../signing/cloudfront-signer.js";
@@ -12,7 +11,7 @@ import { createDynamoDbClient, createS3Client, createSecretsManagerClient } from
 
 export function keyTextSource(settings: SigningSettings): KeyTextSource {
   return settings.keySource.kind === "secret"
-    ? secretsManagerKeySource(createSecretsManagerClient(), settings.keySource.secretId)
+    ? secretsManagerKeySource(createSecretsManagerClient, settings.keySource.secretId)
     : fileKeySource(settings.keySource.path);
 }
 
@@ -42,5 +41,7 @@ export const createCatalog = (bucket: BucketSettings): FileCatalog =>
 /** The ledger the configuration names: a SQLite file by default, or a DynamoDB table. */
 export async function openLedger(setting: LedgerSetting): Promise<ShareLedger> {
   if (setting.kind === "sqlite") return openSqliteLedger(setting.path);
-  return dynamoDbLedger({ client: createDynamoDbClient(), tableName: setting.table });
+  // Loaded only here: a process on a SQLite ledger never loads the DynamoDB SDK.
+  const { dynamoDbLedger } = await import("../ledger/dynamodb.js");
+  return dynamoDbLedger({ client: await createDynamoDbClient(), tableName: setting.table });
 }

@@ -14,23 +14,30 @@ export const DOCTOR_USAGE = "doctor";
 
 const LIVE_TIMEOUT_MS = 10_000;
 
-const defaultClients = (): DoctorClients => ({
-  cloudFront: createCloudFrontClient(),
-  s3: createS3Client,
-  secretsManager: createSecretsManagerClient,
-  keyValueStore: createKeyValueStoreClient,
-  slack: (settings) =>
-    createSlackClient(settings.botToken, settings.apiUrl, {
-      // A doctor answers now or says why: no retries spread over minutes.
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: LIVE_TIMEOUT_MS,
-      logLevel: LogLevel.ERROR,
-    }),
-  fetch: globalThis.fetch,
-  scheme: "https",
-  timeoutMs: LIVE_TIMEOUT_MS,
-});
+const defaultClients = async (): Promise<DoctorClients> => {
+  const [cloudFront, secretsManager, keyValueStore] = await Promise.all([
+    createCloudFrontClient(),
+    createSecretsManagerClient(),
+    createKeyValueStoreClient(),
+  ]);
+  return {
+    cloudFront,
+    s3: createS3Client,
+    secretsManager: () => secretsManager,
+    keyValueStore: () => keyValueStore,
+    slack: (settings) =>
+      createSlackClient(settings.botToken, settings.apiUrl, {
+        // A doctor answers now or says why: no retries spread over minutes.
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        timeout: LIVE_TIMEOUT_MS,
+        logLevel: LogLevel.ERROR,
+      }),
+    fetch: globalThis.fetch,
+    scheme: "https",
+    timeoutMs: LIVE_TIMEOUT_MS,
+  };
+};
 
 /**
  * Checks the whole chain a link depends on (Slack, the key, CloudFront, the bucket, the policy, and a
@@ -43,7 +50,13 @@ export async function doctorCommand(
 ): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length > 0) throw new UsageError("doctor takes no arguments: it reads the environment.");
-  const results = await runDoctor({ ...defaultClients(), ...clients, env: io.env, cwd: io.cwd, now: io.now });
+  const results = await runDoctor({
+    ...(await defaultClients()),
+    ...clients,
+    env: io.env,
+    cwd: io.cwd,
+    now: io.now,
+  });
   io.out(formatReport(results));
   return results.some((result) => result.ok === false) ? 1 : 0;
 }

@@ -14,7 +14,7 @@ export async function ledgerCommand(args: string[], io: CliIo): Promise<number> 
     throw new UsageError("ledger has one subcommand: init.");
   const setting = loadConfig(io.env).ledger;
   if (setting.kind === "dynamodb") {
-    const client = createDynamoDbClient();
+    const client = await createDynamoDbClient();
     try {
       await createLedgerTable(client, setting.table);
     } finally {

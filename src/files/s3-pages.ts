@@ -1,6 +1,8 @@
+import type { Readable } from "node:stream";
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from "@aws-sdk/client-s3";
 import { HandoutError } from "../domain/errors.js";
 import { abortableSleep, type ListPage, type PageSource } from "../search/lister.js";
+import { type ListObjectsV2Page, parseListObjectsV2 } from "./list-objects-xml.js";
 
 export interface RetryOptions {
   /** Attempts per request, the first included. */
@@ -38,23 +40,70 @@ const isTransient = (error: unknown): boolean => {
 // With encoding-type=url S3 form-encodes keys (a space is `+`, a `+` is `%2B`) so that any key survives XML.
 const decodeListed = (text: string): string => decodeURIComponent(text.replace(/\+/g, " "));
 
-function toPage(output: ListObjectsV2CommandOutput): ListPage {
+function toPage(page: ListObjectsV2Page): ListPage {
   // Stores that ignore encoding-type (s3rver, some gateways) answer raw keys and do not echo it.
-  const decode = output.EncodingType === "url" ? decodeListed : (text: string) => text;
+  if (page.encodingType === "url") {
+    for (const entry of page.contents) (entry as { key: string }).key = decodeListed(entry.key);
+  }
   return {
-    objects: (output.Contents ?? []).flatMap((object) =>
+    objects: page.contents,
+    folders: page.encodingType === "url" ? page.commonPrefixes.map(decodeListed) : page.commonPrefixes,
+    continuationToken: page.isTruncated ? page.nextContinuationToken : undefined,
+  };
+}
+
+async function readBody(body: unknown): Promise<string> {
+  if (body instanceof Uint8Array) return Buffer.from(body).toString("utf8");
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as Readable) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+interface RawResponse {
+  statusCode?: number;
+  body?: unknown;
+}
+
+/**
+ * Sends a ListObjectsV2 request through the client (signing, endpoints, retries and error answers as
+ * the SDK does them) but reads a successful answer's XML with the lean reader: innermost in the
+ * deserialize step, it takes the body before the SDK's deserializer, which then reads an empty one.
+ */
+async function sendListing(
+  client: S3Client,
+  command: ListObjectsV2Command,
+  signal: AbortSignal | undefined,
+): Promise<ListObjectsV2Page> {
+  let page: ListObjectsV2Page | undefined;
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const response = result.response as RawResponse;
+      const status = response.statusCode ?? 0;
+      if (status >= 200 && status < 300 && response.body !== undefined) {
+        page = parseListObjectsV2(await readBody(response.body));
+        response.body = new Uint8Array(0);
+      }
+      return result;
+    },
+    { step: "deserialize", priority: "low", name: "handoutLeanListing" },
+  );
+  const output = await client.send(command, { abortSignal: signal });
+  // A client whose `send` never reached the wire (a test double) answers typed output.
+  return page ?? fromOutput(output);
+}
+
+function fromOutput(output: ListObjectsV2CommandOutput): ListObjectsV2Page {
+  return {
+    contents: (output.Contents ?? []).flatMap((object) =>
       object.Key === undefined
         ? []
-        : [
-            {
-              key: decode(object.Key),
-              size: object.Size ?? 0,
-              lastModified: object.LastModified?.getTime() ?? 0,
-            },
-          ],
+        : [{ key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified?.getTime() ?? 0 }],
     ),
-    folders: (output.CommonPrefixes ?? []).flatMap((p) => (p.Prefix === undefined ? [] : [decode(p.Prefix)])),
-    continuationToken: output.IsTruncated ? output.NextContinuationToken : undefined,
+    commonPrefixes: (output.CommonPrefixes ?? []).flatMap((p) => (p.Prefix === undefined ? [] : [p.Prefix])),
+    isTruncated: output.IsTruncated === true,
+    nextContinuationToken: output.NextContinuationToken,
+    encodingType: output.EncodingType,
   };
 }
 
@@ -109,18 +158,15 @@ export function s3PageSource(client: S3Client, bucket: string, options: RetryOpt
         const wait = resumeAt - now();
         if (wait > 0) await sleep(wait, signal);
         try {
-          const output = await client.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: request.prefix === "" ? undefined : request.prefix,
-              Delimiter: request.delimited ? "/" : undefined,
-              StartAfter: request.continuationToken ? undefined : request.startAfter,
-              ContinuationToken: request.continuationToken,
-              EncodingType: "url",
-            }),
-            { abortSignal: signal },
-          );
-          return toPage(output);
+          const command = new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: request.prefix === "" ? undefined : request.prefix,
+            Delimiter: request.delimited ? "/" : undefined,
+            StartAfter: request.continuationToken ? undefined : request.startAfter,
+            ContinuationToken: request.continuationToken,
+            EncodingType: "url",
+          });
+          return toPage(await sendListing(client, command, signal));
         } catch (error) {
           if (signal?.aborted) throw error;
           const throttled = isThrottling(error);

@@ -47,6 +47,35 @@ const INDEX_SPAN = 2 ** 20;
 /** Characters counted for choosing needles: Latin, Greek, Cyrillic and the like. Others count as rare. */
 const COUNTED = 0x800;
 
+/** Names a block of the pair filter covers. */
+const BLOCK_SHIFT = 8;
+/** Bits of a block's pair filter (a power of two): 2 KB a block, about 8 MB for a million names. */
+const BLOCK_BITS = 1 << 14;
+const BLOCK_WORDS = BLOCK_BITS / 32;
+
+/** Blocks in a row that a scan reads in place rather than through a copy. */
+const LONG_RUN = 8;
+
+/** The part of a segment's text a scan copied last. */
+interface ScanRun {
+  start: number;
+  stop: number;
+  text: string;
+}
+const noRun = (): ScanRun => ({ start: 0, stop: 0, text: "" });
+
+/** The filter bit of two adjacent characters. */
+const gramBit = (first: number, second: number): number =>
+  Math.imul(first * 0x10001 + second, 0x9e3779b1) >>> (32 - Math.log2(BLOCK_BITS));
+
+/** The filter bits of every pair of adjacent characters in `text`, without repeats. */
+function gramBits(text: string): number[] {
+  const bits = new Set<number>();
+  for (let at = 0; at + 1 < text.length; at++)
+    bits.add(gramBit(text.charCodeAt(at), text.charCodeAt(at + 1)));
+  return [...bits];
+}
+
 /**
  * How to find `query` fast: V8 looks for needles of up to 6 characters by jumping to each occurrence
  * of their first character (memchr), and switches longer ones to a search that measured several times
@@ -159,6 +188,12 @@ export class Segment {
   /** Scratch for path matching, one byte per folder. */
   private readonly dirHits: Uint8Array;
 
+  /**
+   * For each block of 256 names (in `text` order), a bit for each pair of adjacent characters that
+   * occurs in them: a scan skips the blocks that lack one of the query's pairs, which for a specific
+   * query (or one that matches nothing) is almost all of them.
+   */
+  private readonly pairFilter: Uint32Array;
   /** How often each character occurs in `text`, to choose needles. */
   private readonly counts = new Uint32Array(COUNTED);
   private readonly fixedBytes: number;
@@ -236,6 +271,19 @@ export class Segment {
       const code = this.text.charCodeAt(at);
       if (code < COUNTED) this.counts[code] = (this.counts[code] as number) + 1;
     }
+    this.pairFilter = new Uint32Array(((n + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BLOCK_WORDS);
+    for (let i = 0; i < n; i++) {
+      const base = (i >>> BLOCK_SHIFT) * BLOCK_WORDS;
+      const end = (this.textStarts[i + 1] as number) - 1;
+      let previous = this.text.charCodeAt(this.textStarts[i] as number);
+      for (let at = (this.textStarts[i] as number) + 1; at < end; at++) {
+        const code = this.text.charCodeAt(at);
+        const bit = gramBit(previous, code);
+        this.pairFilter[base + (bit >>> 5)] =
+          (this.pairFilter[base + (bit >>> 5)] as number) | (1 << (bit & 31));
+        previous = code;
+      }
+    }
     // V8 keeps a string in one byte a character when every character fits, else in two.
     const stringBytes = (text: string) => (/[\u0100-\uffff]/.test(text) ? 2 : 1) * text.length;
     this.fixedBytes =
@@ -252,6 +300,7 @@ export class Segment {
         this.keyRank,
         this.byName,
         this.byNameLength,
+        this.pairFilter,
         this.dirHits,
         this.counts,
       ].reduce((sum, a) => sum + a.byteLength, 0);
@@ -375,6 +424,61 @@ export class Segment {
     return lo;
   }
 
+  /**
+   * The filter bits of `query`'s pairs, or none when most blocks may hold them all: a query that
+   * common is found soon by a plain scan, and checking blocks would only slow it.
+   */
+  private filterBits(query: string): number[] {
+    const bits = gramBits(query);
+    const blocks = this.pairFilter.length / BLOCK_WORDS;
+    let candidates = 0;
+    for (let block = 0; block < blocks; block++) if (this.mayHold(block, bits)) candidates++;
+    return candidates * 2 > blocks ? [] : bits;
+  }
+
+  /** Whether block `block` may hold every pair of `bits`. */
+  private mayHold(block: number, bits: readonly number[]): boolean {
+    const base = block * BLOCK_WORDS;
+    for (const bit of bits) {
+      if (((this.pairFilter[base + (bit >>> 5)] as number) & (1 << (bit & 31))) === 0) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The first place at or after `from` where `text` holds the whole query, as `needle.find` would
+   * answer, scanning only the runs of blocks whose filter holds every pair of the query. A long run is
+   * scanned in place (a match past its end is still a match); a short one through a copy, which
+   * `run` keeps for the next call.
+   */
+  private seek(needle: Needle, bits: readonly number[], from: number, run: ScanRun): number {
+    if (bits.length === 0) return needle.find(this.text, from);
+    const blocks = this.pairFilter.length / BLOCK_WORDS;
+    const startOf = (block: number) => this.textStarts[Math.min(this.count, block << BLOCK_SHIFT)] as number;
+    if (from >= run.start && from < run.stop) {
+      const at = needle.find(run.text, from - run.start);
+      if (at >= 0) return run.start + at;
+      from = run.stop;
+    }
+    let block = (upperBound(this.textStarts, from, 0, this.count) - 1) >>> BLOCK_SHIFT;
+    for (;;) {
+      while (block < blocks && !this.mayHold(block, bits)) block++;
+      if (block >= blocks) return -1;
+      let end = block + 1;
+      while (end < blocks && end - block < LONG_RUN && this.mayHold(end, bits)) end++;
+      const start = Math.max(from, startOf(block));
+      if (end - block >= LONG_RUN) return needle.find(this.text, start);
+      const stop = startOf(end);
+      // Names end in a line break, which no query holds: a match never crosses a run's end.
+      run.start = start;
+      run.stop = stop;
+      run.text = this.text.slice(start, stop);
+      const at = needle.find(run.text, 0);
+      if (at >= 0) return start + at;
+      block = end;
+    }
+  }
+
   /** Offers the files whose normalised name equals `query` or starts with it. */
   collectNamePrefixes(query: string, ranges: readonly number[], top: TopMatches): void {
     const first = query.charCodeAt(0) * 0x10000;
@@ -417,9 +521,11 @@ export class Segment {
   /** The same as walking a pair's files from `from` on, by scanning for the query at names' starts. */
   private scanNamePrefixes(needle: Needle, ranges: readonly number[], top: TopMatches, from: number): void {
     const starts = this.textStarts;
+    const bits = this.filterBits(needle.query);
+    const run = noRun();
     let i = 0;
     for (;;) {
-      const at = needle.find(this.text, from);
+      const at = this.seek(needle, bits, from, run);
       if (at < 0) return;
       i = upperBound(starts, at, i, this.count) - 1;
       from = starts[i + 1] as number;
@@ -450,9 +556,11 @@ export class Segment {
   collectInsideNames(query: string, ranges: readonly number[], top: TopMatches): void {
     const starts = this.textStarts;
     const needle = new Needle(query, this.counts);
+    const bits = this.filterBits(query);
+    const run = noRun();
     let i = 0;
     for (let from = 0; ; ) {
-      const at = needle.find(this.text, from);
+      const at = this.seek(needle, bits, from, run);
       if (at < 0) return;
       i = upperBound(starts, at, i, this.count) - 1;
       // The rest of this name cannot change its tier.
@@ -643,6 +751,8 @@ export function searchSegments(
   return top.files();
 }
 
+const WIDE = /[\u0100-\uffff]/;
+
 /** Collects listed objects and seals them into segments of a bounded size. */
 class SegmentBuilder {
   readonly sealed: Segment[] = [];
@@ -679,10 +789,20 @@ class SegmentBuilder {
   seal(): void {
     this.lastSealAt = Date.now();
     if (this.pending.length === 0) return;
-    const segment = new Segment(this.pending);
+    // V8 holds a string in one byte a character only when every character fits: one name in another
+    // script would double the whole segment's text. Names in Latin-1 and the others go to two
+    // segments (folders are few, shared by many names: their texts matter less).
+    const narrow: ListedObject[] = [];
+    const wide: ListedObject[] = [];
+    for (const object of this.pending)
+      (WIDE.test(object.key.slice(object.key.lastIndexOf("/") + 1)) ? wide : narrow).push(object);
     this.pending = [];
-    for (const key of this.gone) segment.markGone(key);
-    this.sealed.push(segment);
+    for (const part of [narrow, wide]) {
+      if (part.length === 0) continue;
+      const segment = new Segment(part);
+      for (const key of this.gone) segment.markGone(key);
+      this.sealed.push(segment);
+    }
     this.onSeal();
   }
 }

@@ -1,9 +1,5 @@
 import { readFile } from "node:fs/promises";
-import {
-  GetSecretValueCommand,
-  type GetSecretValueCommandOutput,
-  type SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
+import type { GetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { cliCommand } from "../config/cli-command.js";
 import { HandoutError } from "../domain/errors.js";
 
@@ -17,18 +13,29 @@ export interface KeyTextSource {
 const unavailable = (message: string, cause: unknown) =>
   new HandoutError("SIGNING_KEY_UNAVAILABLE", message, { cause });
 
-export function secretsManagerKeySource(client: SecretsManagerClient, secretId: string): KeyTextSource {
+/**
+ * `client` may be a function that builds it: the SDK package is then loaded on the first read, not
+ * when the process starts.
+ */
+export function secretsManagerKeySource(
+  client: SecretsManagerClient | (() => Promise<SecretsManagerClient>),
+  secretId: string,
+): KeyTextSource {
   const description = `the secret ${secretId}`;
+  let built: Promise<SecretsManagerClient> | undefined;
   return {
     description,
     async read() {
       let answer: GetSecretValueCommandOutput;
+      built ??= typeof client === "function" ? client() : Promise.resolve(client);
+      const sdk = await built;
       try {
-        answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+        const { GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
+        answer = await sdk.send(new GetSecretValueCommand({ SecretId: secretId }));
       } catch (error) {
         const name = (error as { name?: string }).name ?? "Error";
         const said = (error as { message?: string }).message ?? "";
-        const region = await client.config.region().catch(() => "?");
+        const region = await sdk.config.region().catch(() => "?");
         const command = (verb: string, rest = "") =>
           `\`aws secretsmanager ${verb} --secret-id ${secretId}${region === "?" ? "" : ` --region ${region}`}${rest}\``;
         // A secret created without a value (as infra/handout.yml leaves it) has no AWSCURRENT version.

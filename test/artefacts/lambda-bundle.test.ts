@@ -1,6 +1,6 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { newShareId } from "../../src/domain/share-id.js";
@@ -138,7 +138,28 @@ beforeEach(() => {
 });
 
 describe("the AWS Lambda bundle (npm run build:lambda)", () => {
-  it("is one ES module exporting a two-argument handler, as Lambda's Node.js 24 runtime requires", async () => {
+  it("leaves the DynamoDB, Secrets Manager and KeyValueStore clients out of what a cold start loads", async () => {
+    // Every module index.mjs imports statically, and theirs: what Node loads before the handler runs.
+    const loaded = new Map<string, string>();
+    const visit = async (file: string): Promise<void> => {
+      if (loaded.has(file)) return;
+      const text = await readFile(file, "utf8");
+      loaded.set(file, text);
+      for (const [, path] of text.matchAll(/(?:from|import)\s*"(\.\/[^"]+)"/g)) {
+        await visit(join(dirname(file), path as string));
+      }
+    };
+    await visit(BUNDLE);
+    const text = [...loaded.values()].join("\n");
+    expect(text).toContain('"S3"');
+    for (const service of ['"DynamoDB"', '"Secrets Manager"', '"CloudFront KeyValueStore"']) {
+      expect(text).not.toContain(`serviceId??${service}`);
+    }
+    // They are in the bundle still, for the processes configured to use them.
+    expect(text).toMatch(/import\("\.\/chunks\/dynamodb-[^"]+"\)/);
+  });
+
+  it("is an ES module exporting a two-argument handler, as Lambda's Node.js 24 runtime requires", async () => {
     expect((await stat(BUNDLE)).isFile()).toBe(true);
     const started = await coldStart(childEnv());
     expect(started.type).toBe("function");
