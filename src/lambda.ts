@@ -2,7 +2,7 @@ import { AwsLambdaReceiver } from "@slack/bolt";
 import { buildHandoutWith } from "./app/server.js";
 import { ConfigError, loadConfig, SERVER_NEEDS } from "./config/config.js";
 import { isHandoutError } from "./domain/errors.js";
-import { createLogger } from "./logger.js";
+import { createLogger, type Logger, logFormatFor } from "./logger.js";
 import { createSlackApp, SLACK_RETRIES } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 
@@ -22,7 +22,8 @@ type SlackHandler = ReturnType<AwsLambdaReceiver["toHandler"]>;
 export type LambdaEvent = Parameters<SlackHandler>[0];
 export type LambdaResponse = Awaited<ReturnType<SlackHandler>>;
 
-const logger = createLogger(process.env.LOG_LEVEL || "info");
+// Made from the parsed settings on the first event, as main.ts does: until then nothing logs.
+let logger: Logger | undefined;
 
 interface Started {
   readonly slackHandler: SlackHandler;
@@ -43,7 +44,9 @@ const isScheduledEvent = (event: unknown): boolean => {
 };
 
 async function start(): Promise<Started> {
-  const config = loadConfig(process.env, ["slack", ...SERVER_NEEDS]);
+  const config = loadConfig(process.env, { ...SERVER_NEEDS, slack: "required" });
+  const log = createLogger(config.logLevel, undefined, logFormatFor(config.logFormat, process.stderr));
+  logger = log;
   const settings = config.slack;
   // A container's disk is read-only but for /tmp, and lost with the container: shares would be forgotten.
   if (process.env.AWS_LAMBDA_FUNCTION_NAME && config.ledger.kind === "sqlite") {
@@ -57,23 +60,23 @@ async function start(): Promise<Started> {
     ]);
   }
   // Nothing runs between requests on Lambda: an EventBridge schedule drives the expiry pass.
-  const { slack } = await buildHandoutWith(config, logger, { expiryTimer: false });
+  const { slack } = await buildHandoutWith(config, log, { expiryTimer: false });
   if (!slack)
     throw new ConfigError(["SLACK_BOT_TOKEN is not set: Handout on AWS Lambda only answers Slack."]);
   const receiver = new AwsLambdaReceiver({
     signingSecret: settings.signingSecret,
-    logger: boltLogger(logger),
+    logger: boltLogger(log),
   });
   createSlackApp({
     settings: slack.settings,
     context: { ...slack.context, ackWaitsForListener: true },
-    logger,
+    logger: log,
     botId: slack.bot.botId,
     botUserId: slack.bot.botUserId,
     receiver,
   });
   const slackHandler = await receiver.start();
-  logger.info("Handout is ready on AWS Lambda");
+  log.info("Handout is ready on AWS Lambda");
   return { slackHandler, expiry: slack.expiry };
 }
 
@@ -84,10 +87,10 @@ let ready: Promise<Started> | undefined;
 export const handler = async (event: LambdaEvent, context: unknown): Promise<LambdaResponse> => {
   ready ??= start().catch((error: unknown) => {
     ready = undefined;
-    logger.fatal(
-      { err: error },
-      isHandoutError(error) ? error.message : "Handout could not start on AWS Lambda",
-    );
+    const message = isHandoutError(error) ? error.message : "Handout could not start on AWS Lambda";
+    // Settings that do not parse leave no logger to say so: their problems go to stderr, as main.ts's do.
+    if (logger) logger.fatal({ err: error }, message);
+    else process.stderr.write(`${message}\n`);
     throw error;
   });
   const started = await ready;

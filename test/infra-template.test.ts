@@ -260,10 +260,13 @@ describe("infra/handout.yml", () => {
         HANDOUT_REVOCATION_KVS_ARN:
           "arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
       },
-      ["bucket", "signing"],
+      { storage: "complete" },
     );
-    expect(config.bucket?.name).toBe("handout-bucket-1a2b3c4d5e6f");
-    expect(config.signing?.keySource.kind).toBe("secret");
+    expect(config.storage).toMatchObject({
+      mode: "aws",
+      bucket: { name: "handout-bucket-1a2b3c4d5e6f" },
+      signing: { keySource: { kind: "secret" } },
+    });
     expect(config.revocationStoreArn).toMatch(/key-value-store/);
   });
 

@@ -179,7 +179,7 @@ export async function buildHandoutWith(
               kvsArn: config.revocationStoreArn,
             })
           : undefined,
-        revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
+        revokedLinksRefused: config.revocationStoreArn !== undefined || config.storage.mode === "local",
         now,
         fileGone: (key) => index.fileGone(key),
       },

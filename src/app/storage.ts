@@ -1,6 +1,6 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { cliCommand } from "../config/cli-command.js";
-import type { Config } from "../config/config.js";
+import type { BucketStorageSettings, Config } from "../config/config.js";
 import { HandoutError } from "../domain/errors.js";
 import type { FileCatalog, LinkSigner } from "../domain/ports.js";
 import { ensureSampleFiles, localFileCatalog, localPageSource } from "../files/local-store.js";
@@ -16,16 +16,42 @@ import { SigningKeyCache } from "../signing/signing-key-cache.js";
 import { createS3Client } from "./clients.js";
 import { startSigner } from "./wiring.js";
 
-/** Where the files are, how links to them are signed, and (embedded) who serves those links. */
-export interface Storage {
+/** The files: the bucket, or the local folder in the embedded default. */
+export interface FileStore {
   readonly catalog: FileCatalog;
   readonly pages: PageSource;
+  /** For people: "the bucket …" or "the folder …". */
+  readonly where: string;
+  close(): void;
+}
+
+/** Where the files are, how links to them are signed, and (embedded) who serves those links. */
+export interface Storage extends FileStore {
   readonly signer: LinkSigner;
   /** Serves signed links itself: the embedded default only. */
   readonly links: LinkHandler | undefined;
   /** For people: where the files are and where links point. */
   readonly description: string;
-  close(): void;
+}
+
+/** The files alone, for a command that lists or checks them and signs nothing (`index stats`). */
+export function openFileStore(storage: BucketStorageSettings): FileStore {
+  if (storage.mode === "local") {
+    return {
+      catalog: localFileCatalog(storage.dir),
+      pages: localPageSource(storage.dir),
+      where: `the folder ${storage.dir}`,
+      close: () => {},
+    };
+  }
+  const { name } = storage.bucket;
+  const s3 = createS3Client(storage.bucket);
+  return {
+    catalog: s3FileCatalog(s3, name),
+    pages: s3PageSource(s3, name),
+    where: `the bucket ${name}`,
+    close: () => s3.destroy(),
+  };
 }
 
 /** The served folder must not hold Handout's own secrets, unless hidden (dot-folders are never served). */
@@ -85,8 +111,9 @@ export async function openStorage(
     existingOnly?: boolean;
   } = {},
 ): Promise<Storage> {
-  if (config.local) {
-    const { dir, stateDir, scheme, host } = config.local;
+  const settings = config.storage;
+  if (settings.mode === "local") {
+    const { dir, stateDir, scheme, host } = settings;
     assertNotServed(dir, stateDir, "HANDOUT_STATE_DIR (it holds the signing key)");
     if (config.ledger.kind === "sqlite") assertNotServed(dir, config.ledger.path, "HANDOUT_LEDGER's file");
     if (
@@ -102,14 +129,18 @@ export async function openStorage(
     const keys = new SigningKeyCache({
       source: fileKeySource(keyPair.privateKeyPath),
       configuredKeyPairId: keyPair.keyPairId,
-      maxAgeSeconds: 3600,
+      maxAgeSeconds: config.signature.keyMaxAgeSeconds,
       logger,
     });
     await keys.start();
     return {
-      catalog: localFileCatalog(dir),
-      pages: localPageSource(dir),
-      signer: cloudFrontSigner({ domain: host, scheme, algorithm: "SHA1", signingKey: () => keys.current() }),
+      ...openFileStore(settings),
+      signer: cloudFrontSigner({
+        domain: host,
+        scheme,
+        algorithm: config.signature.algorithm,
+        signingKey: () => keys.current(),
+      }),
       links: createLinkHandler({
         root: dir,
         publicKeys: new Map([[keyPair.keyPairId, keyPair.publicKey]]),
@@ -120,19 +151,14 @@ export async function openStorage(
         ...(options.isRevoked ? { isRevoked: options.isRevoked } : {}),
       }),
       description: `the local folder ${dir}, with links served at ${scheme}://${host}/`,
-      close: () => {},
     };
   }
-  const bucket = config.bucket as NonNullable<Config["bucket"]>;
-  const signing = config.signing as NonNullable<Config["signing"]>;
-  const { signer } = await startSigner(signing, logger);
-  const s3 = createS3Client(bucket);
+  const { bucket, signing } = settings;
+  const { signer } = await startSigner(signing, config.signature, logger);
   return {
-    catalog: s3FileCatalog(s3, bucket.name),
-    pages: s3PageSource(s3, bucket.name),
+    ...openFileStore(settings),
     signer,
     links: undefined,
     description: `s3://${bucket.name}, with links through https://${signing.domain}/`,
-    close: () => s3.destroy(),
   };
 }

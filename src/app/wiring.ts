@@ -1,14 +1,13 @@
-import type { BucketSettings, LedgerSetting, SigningSettings } from "../config/config.js";
+import type { LedgerSetting, SignatureSettings, SigningSettings } from "../config/config.js";
 import type { ShareLedger } from "../domain/ledger.js";
-import type { FileCatalog, LinkSigner } from "../domain/ports.js";
-import { s3FileCatalog } from "../files/s3-catalog.js";
+import type { LinkSigner } from "../domain/ports.js";
 import { dynamoDbLedger } from "../ledger/dynamodb.js";
 import { openSqliteLedger } from "../ledger/sqlite.js";
 import type { Logger } from "../logger.js";
 import { cloudFrontSigner } from "../signing/cloudfront-signer.js";
 import { fileKeySource, type KeyTextSource, secretsManagerKeySource } from "../signing/key-sources.js";
 import { SigningKeyCache } from "../signing/signing-key-cache.js";
-import { createDynamoDbClient, createS3Client, createSecretsManagerClient } from "./clients.js";
+import { createDynamoDbClient, createSecretsManagerClient } from "./clients.js";
 
 export function keyTextSource(settings: SigningSettings): KeyTextSource {
   return settings.keySource.kind === "secret"
@@ -19,25 +18,23 @@ export function keyTextSource(settings: SigningSettings): KeyTextSource {
 /** The signer with its key loaded; throws (with the fix in the message) when the key cannot be had. */
 export async function startSigner(
   settings: SigningSettings,
+  signature: SignatureSettings,
   logger: Logger,
 ): Promise<{ signer: LinkSigner; keys: SigningKeyCache }> {
   const keys = new SigningKeyCache({
     source: keyTextSource(settings),
     configuredKeyPairId: settings.publicKeyId,
-    maxAgeSeconds: settings.keyMaxAgeSeconds,
+    maxAgeSeconds: signature.keyMaxAgeSeconds,
     logger,
   });
   await keys.start();
   const signer = cloudFrontSigner({
     domain: settings.domain,
-    algorithm: settings.algorithm,
+    algorithm: signature.algorithm,
     signingKey: () => keys.current(),
   });
   return { signer, keys };
 }
-
-export const createCatalog = (bucket: BucketSettings): FileCatalog =>
-  s3FileCatalog(createS3Client(bucket), bucket.name);
 
 /** The ledger the configuration names: a SQLite file by default, or a DynamoDB table. */
 export async function openLedger(setting: LedgerSetting): Promise<ShareLedger> {
