@@ -73,6 +73,7 @@ async function start(): Promise<Started> {
     logger: log,
     botId: slack.bot.botId,
     botUserId: slack.bot.botUserId,
+    clientOptions: slack.clientOptions,
     receiver,
   });
   const slackHandler = await receiver.start();

@@ -2,6 +2,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openStorage } from "../src/app/storage.js";
 import { ConfigError, loadConfig, type Needs, SERVER_NEEDS } from "../src/config/config.js";
+import { verifySignedUrl } from "../src/links/cloudfront-verify.js";
+import { readLocalKeyPair } from "../src/signing/local-keys.js";
 import { captureLogs } from "./support/log.js";
 import { tempFolder } from "./support/temp.js";
 
@@ -257,5 +259,26 @@ describe("the embedded default's folders", () => {
       logger,
     );
     expect(storage.description).toContain(join(dir, "files"));
+  });
+
+  it("signs the local folder's links with the hash the settings name, as for CloudFront", async () => {
+    const dir = await tempFolder("local-hash");
+    const config = loadConfig(
+      {
+        HANDOUT_LOCAL_DIR: join(dir, "files"),
+        HANDOUT_STATE_DIR: join(dir, "state"),
+        HANDOUT_SIGNATURE_ALGORITHM: "SHA256",
+      },
+      { storage: "complete" },
+    );
+    const storage = await openStorage(config, captureLogs().logger);
+    const now = new Date("2026-03-01T09:00:00Z");
+    const link = storage.signer.sign("welcome.txt", { expiresAt: new Date("2026-03-02T09:00:00Z") });
+    expect(new URL(link.url).searchParams.get("Hash-Algorithm")).toBe("SHA256");
+    const pair = await readLocalKeyPair(join(dir, "state"));
+    expect(pair).toBeDefined();
+    const keys = new Map(pair ? [[pair.keyPairId, pair.publicKey]] : []);
+    expect(verifySignedUrl(link.url, keys, now)).toMatchObject({ ok: true });
+    storage.close();
   });
 });

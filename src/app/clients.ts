@@ -29,9 +29,18 @@ export const createDynamoDbClient = (): DynamoDBClient => new DynamoDBClient({})
 // CloudFront is a global service; its API lives in us-east-1 whatever AWS_REGION says.
 export const createCloudFrontClient = (): CloudFrontClient => new CloudFrontClient({ region: "us-east-1" });
 
-/** A Slack Web API client; `apiUrl` points it at another Slack (a test double) when set. */
+/**
+ * Web API client options; `apiUrl` (SLACK_API_URL) points them at another Slack (GovSlack, a test
+ * double) when set. The one place Slack's API base is chosen, for Handout's clients and Bolt's.
+ */
+export const slackClientOptions = (
+  apiUrl: string | undefined,
+  options: Omit<WebClientOptions, "slackApiUrl">,
+): WebClientOptions => ({ ...(apiUrl ? { slackApiUrl: apiUrl } : {}), ...options });
+
+/** A Slack Web API client, aimed as `slackClientOptions` says. */
 export const createSlackClient = (
   token: string,
   apiUrl: string | undefined,
   options: Omit<WebClientOptions, "slackApiUrl">,
-): WebClient => new WebClient(token, { ...(apiUrl ? { slackApiUrl: apiUrl } : {}), ...options });
+): WebClient => new WebClient(token, slackClientOptions(apiUrl, options));

@@ -1,3 +1,4 @@
+import type { WebClientOptions } from "@slack/web-api";
 import { cliCommand } from "../config/cli-command.js";
 import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../config/config.js";
 import { HandoutError, isHandoutError } from "../domain/errors.js";
@@ -21,7 +22,7 @@ import { slackPoster } from "../slack/web/poster.js";
 import { responseUrlCheck } from "../slack/web/response-url.js";
 import { slackErrorCode } from "../slack/web/slack-error.js";
 import { WorkInFlight } from "../slack/work-in-flight.js";
-import { createKeyValueStoreClient, createSlackClient } from "./clients.js";
+import { createKeyValueStoreClient, createSlackClient, slackClientOptions } from "./clients.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
 import { holdPolicy, type PolicyReload } from "./policy.js";
@@ -52,6 +53,8 @@ export interface Handout {
         readonly expiry: ExpiryScheduler;
         /** The listeners' work under way, which a shutdown lets finish. */
         readonly work: WorkInFlight;
+        /** For the Bolt app's own Web API client. */
+        readonly clientOptions: WebClientOptions;
       }
     | undefined;
   /** What GET /healthz reports of the index. */
@@ -196,7 +199,8 @@ export async function buildHandoutWith(
       },
       logger,
     );
-    slack = { settings, context, bot, expiry, work };
+    const clientOptions = slackClientOptions(settings.apiUrl, { retryConfig: SLACK_RETRIES });
+    slack = { settings, context, bot, expiry, work, clientOptions };
   }
 
   return {

@@ -1,7 +1,7 @@
 import type { LedgerSetting, SignatureSettings, SigningSettings } from "../config/config.js";
 import type { ShareLedger } from "../domain/ledger.js";
 import type { LinkSigner } from "../domain/ports.js";
-import { dynamoDbLedger } from "../ledger/dynamodb.js";
+import { createLedgerTable, dynamoDbLedger } from "../ledger/dynamodb.js";
 import { openSqliteLedger } from "../ledger/sqlite.js";
 import type { Logger } from "../logger.js";
 import { cloudFrontSigner } from "../signing/cloudfront-signer.js";
@@ -40,4 +40,18 @@ export async function startSigner(
 export async function openLedger(setting: LedgerSetting): Promise<ShareLedger> {
   if (setting.kind === "sqlite") return openSqliteLedger(setting.path);
   return dynamoDbLedger({ client: createDynamoDbClient(), tableName: setting.table });
+}
+
+/** Makes the ledger the configuration names (`handout ledger init`): the table with its indexes, or the file. */
+export async function createLedger(setting: LedgerSetting): Promise<void> {
+  if (setting.kind === "sqlite") {
+    await (await openSqliteLedger(setting.path)).close();
+    return;
+  }
+  const client = createDynamoDbClient();
+  try {
+    await createLedgerTable(client, setting.table);
+  } finally {
+    client.destroy();
+  }
 }
