@@ -9,12 +9,10 @@ import { s3PageSource } from "../files/s3-pages.js";
 import { createLinkHandler, type LinkHandler } from "../links/link-server.js";
 import type { Logger } from "../logger.js";
 import type { PageSource } from "../search/lister.js";
-import { cloudFrontSigner } from "../signing/cloudfront-signer.js";
 import { fileKeySource } from "../signing/key-sources.js";
 import { ensureLocalKeyPair, type LocalKeyPair, readLocalKeyPair } from "../signing/local-keys.js";
-import { SigningKeyCache } from "../signing/signing-key-cache.js";
 import { createS3Client } from "./clients.js";
-import { startSigner } from "./wiring.js";
+import { cloudFrontKey, startSigner } from "./wiring.js";
 
 /** The files: the bucket, or the local folder in the embedded default. */
 export interface FileStore {
@@ -126,21 +124,14 @@ export async function openStorage(
       : await writing("HANDOUT_STATE_DIR", stateDir, () => ensureLocalKeyPair(stateDir));
     if (keyPair.created)
       logger.info({ keyPairId: keyPair.keyPairId, dir: stateDir }, "created a signing key pair");
-    const keys = new SigningKeyCache({
-      source: fileKeySource(keyPair.privateKeyPath),
-      configuredKeyPairId: keyPair.keyPairId,
-      maxAgeSeconds: config.signature.keyMaxAgeSeconds,
+    const signer = await startSigner(
+      { source: fileKeySource(keyPair.privateKeyPath), keyPairId: keyPair.keyPairId, domain: host, scheme },
+      config.signature,
       logger,
-    });
-    await keys.start();
+    );
     return {
       ...openFileStore(settings),
-      signer: cloudFrontSigner({
-        domain: host,
-        scheme,
-        algorithm: config.signature.algorithm,
-        signingKey: () => keys.current(),
-      }),
+      signer,
       links: createLinkHandler({
         root: dir,
         publicKeys: new Map([[keyPair.keyPairId, keyPair.publicKey]]),
@@ -154,7 +145,7 @@ export async function openStorage(
     };
   }
   const { bucket, signing } = settings;
-  const { signer } = await startSigner(signing, config.signature, logger);
+  const signer = await startSigner(cloudFrontKey(signing), config.signature, logger);
   return {
     ...openFileStore(settings),
     signer,

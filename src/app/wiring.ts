@@ -15,25 +15,43 @@ export function keyTextSource(settings: SigningSettings): KeyTextSource {
     : fileKeySource(settings.keySource.path);
 }
 
-/** The signer with its key loaded; throws (with the fix in the message) when the key cannot be had. */
+/** Where a signer's key comes from and where its links point: CloudFront's, or the embedded default's own. */
+export interface SignerKey {
+  readonly source: KeyTextSource;
+  readonly keyPairId: string | undefined;
+  readonly domain: string;
+  readonly scheme?: "http" | "https";
+}
+
+/** CloudFront's key (a secret or a file) and domain, from the settings. */
+export const cloudFrontKey = (settings: SigningSettings): SignerKey => ({
+  source: keyTextSource(settings),
+  keyPairId: settings.publicKeyId,
+  domain: settings.domain,
+});
+
+/**
+ * The signer with its key loaded, hashing and re-reading the key as the settings say, in either mode;
+ * throws (with the fix in the message) when the key cannot be had.
+ */
 export async function startSigner(
-  settings: SigningSettings,
+  key: SignerKey,
   signature: SignatureSettings,
   logger: Logger,
-): Promise<{ signer: LinkSigner; keys: SigningKeyCache }> {
+): Promise<LinkSigner> {
   const keys = new SigningKeyCache({
-    source: keyTextSource(settings),
-    configuredKeyPairId: settings.publicKeyId,
+    source: key.source,
+    configuredKeyPairId: key.keyPairId,
     maxAgeSeconds: signature.keyMaxAgeSeconds,
     logger,
   });
   await keys.start();
-  const signer = cloudFrontSigner({
-    domain: settings.domain,
+  return cloudFrontSigner({
+    domain: key.domain,
+    ...(key.scheme ? { scheme: key.scheme } : {}),
     algorithm: signature.algorithm,
     signingKey: () => keys.current(),
   });
-  return { signer, keys };
 }
 
 /** The ledger the configuration names: a SQLite file by default, or a DynamoDB table. */
