@@ -3,6 +3,7 @@ import { buildHandoutWith } from "./app/server.js";
 import { ConfigError, loadConfig, SERVER_NEEDS } from "./config/config.js";
 import { isHandoutError } from "./domain/errors.js";
 import { createLogger, type Logger, logFormatFor } from "./logger.js";
+import { isS3Event, type ObjectEventApplier } from "./search/object-events.js";
 import { createSlackApp, SLACK_RETRIES } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
 
@@ -29,6 +30,10 @@ interface Started {
   readonly slackHandler: SlackHandler;
   /** The expiry pass (expired links' messages, announcement reminders). */
   readonly expiry: { runNow(keepGoing?: () => boolean): Promise<number> };
+  /** S3's object events, which the EventBridge rule sends; undefined without HANDOUT_INDEX_EVENTS. */
+  readonly objectEvents: ObjectEventApplier | undefined;
+  /** Made from the parsed settings. */
+  readonly logger: Logger;
 }
 
 /**
@@ -60,7 +65,11 @@ async function start(): Promise<Started> {
     ]);
   }
   // Nothing runs between requests on Lambda: an EventBridge schedule drives the expiry pass.
-  const { slack } = await buildHandoutWith(config, log, { expiryTimer: false });
+  // The EventBridge rule invokes the function with S3's events: no queue to read.
+  const { slack, objectEvents } = await buildHandoutWith(config, log, {
+    expiryTimer: false,
+    eventQueue: false,
+  });
   if (!slack)
     throw new ConfigError(["SLACK_BOT_TOKEN is not set: Handout on AWS Lambda only answers Slack."]);
   const receiver = new AwsLambdaReceiver({
@@ -78,7 +87,7 @@ async function start(): Promise<Started> {
   });
   const slackHandler = await receiver.start();
   log.info("Handout is ready on AWS Lambda");
-  return { slackHandler, expiry: slack.expiry };
+  return { slackHandler, expiry: slack.expiry, objectEvents, logger: log };
 }
 
 // Built once per container, on its first event; a failed start is retried by the next event.
@@ -95,6 +104,17 @@ export const handler = async (event: LambdaEvent, context: unknown): Promise<Lam
     throw error;
   });
   const started = await ready;
+  // As with the schedule, only an invoke allowed by IAM (the rule) carries one: not an HTTP request.
+  if (isS3Event(event) && (event as { requestContext?: unknown }).requestContext === undefined) {
+    if (!started.objectEvents) {
+      started.logger.warn(
+        "an S3 object event arrived but HANDOUT_INDEX_EVENTS is not set: set it to eventbridge so that the index applies them",
+      );
+      return { statusCode: 200, body: JSON.stringify({ ok: false }) };
+    }
+    const report = started.objectEvents.applyRaw([event]);
+    return { statusCode: 200, body: JSON.stringify({ ok: report.invalid === 0, ...report }) };
+  }
   if (isScheduledEvent(event)) {
     // Stop taking shares while one more Slack call, retries included, still fits: a share claimed
     // but not edited (or a reminder claimed but not sent) would wait for nobody.

@@ -217,6 +217,35 @@ describe("intervals", () => {
   });
 });
 
+describe("S3's object events for the index", () => {
+  const QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/handout-index";
+
+  it("makes the full listing a sweep every 6 hours once events are configured, unless told otherwise", () => {
+    expect(loadConfig({}).indexRefreshSeconds).toBe(600);
+    expect(loadConfig({}).indexEvents).toBeUndefined();
+    expect(loadConfig({ HANDOUT_INDEX_QUEUE_URL: QUEUE })).toMatchObject({
+      indexRefreshSeconds: 6 * 3600,
+      indexEvents: { kind: "queue", queueUrl: QUEUE },
+    });
+    expect(loadConfig({ HANDOUT_INDEX_EVENTS: "eventbridge" })).toMatchObject({
+      indexRefreshSeconds: 6 * 3600,
+      indexEvents: { kind: "lambda" },
+    });
+    expect(
+      loadConfig({ HANDOUT_INDEX_QUEUE_URL: QUEUE, HANDOUT_INDEX_REFRESH: "1h" }).indexRefreshSeconds,
+    ).toBe(3600);
+  });
+
+  it("refuses a queue setting that is not an SQS queue URL, naming the setting", () => {
+    expect(problemsOf({ HANDOUT_INDEX_QUEUE_URL: "handout-index" })).toEqual([
+      "HANDOUT_INDEX_QUEUE_URL must be an SQS queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/handout-index.",
+    ]);
+    expect(problemsOf({ HANDOUT_INDEX_EVENTS: "sqs" })).toEqual([
+      "HANDOUT_INDEX_EVENTS must be eventbridge (an EventBridge rule invokes Handout on AWS Lambda), or unset.",
+    ]);
+  });
+});
+
 describe("the shutdown grace period and the Socket Mode health bound", () => {
   it("takes seconds or a duration, defaults to 7 s and 60 s, and refuses anything else naming the setting", () => {
     expect(loadConfig({})).toMatchObject({ shutdownGraceSeconds: 7, socketDownLimitSeconds: 60 });

@@ -241,6 +241,7 @@ describe("infra/handout.yml", () => {
       CLOUDFRONT_PUBLIC_KEY_ID: ref(keyId),
       CLOUDFRONT_PRIVATE_KEY_SECRET_ID: ref(secretId),
       HANDOUT_REVOCATION_KVS_ARN: getAtt(storeId, "Arn"),
+      HANDOUT_INDEX_QUEUE_URL: ref("IndexQueue"),
     };
     const byVariable = Object.fromEntries(
       Object.values(template.Outputs)
@@ -259,6 +260,9 @@ describe("infra/handout.yml", () => {
           "arn:aws:secretsmanager:eu-west-1:123456789012:secret:handout/cloudfront-private-key-AbCdEf",
         HANDOUT_REVOCATION_KVS_ARN:
           "arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
+        // What !Ref gives for a queue: its URL.
+        HANDOUT_INDEX_QUEUE_URL:
+          "https://sqs.eu-west-1.amazonaws.com/123456789012/handout-IndexQueue-AbC123dEf456",
       },
       { storage: "complete" },
     );
@@ -268,6 +272,7 @@ describe("infra/handout.yml", () => {
       signing: { keySource: { kind: "secret" } },
     });
     expect(config.revocationStoreArn).toMatch(/key-value-store/);
+    expect(config.indexEvents?.kind).toBe("queue");
   });
 
   it("grants Handout reading its bucket and its signing key, and keeping the revocation list and the ledger", async () => {
@@ -314,7 +319,18 @@ describe("infra/handout.yml", () => {
           },
         ],
       },
+      {
+        when: "OnContainers",
+        Effect: "Allow",
+        Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+        Resource: getAtt("IndexQueue", "Arn"),
+      },
     ]);
+    // SQS authorises each batch call as its single form: DeleteMessageBatch is sqs:DeleteMessage.
+    const sqsActions = await commandsImported("src/files/event-queue.ts", "client-sqs");
+    expect(sqsActions.map((command) => `sqs:${command.replace(/Batch$/, "")}`).sort()).toEqual(
+      ["sqs:DeleteMessage", "sqs:ReceiveMessage"].sort(),
+    );
     // Exactly the calls the code makes: an action it never calls is a grant nobody needs.
     const kvsActions = await commandsImported(
       "src/links/revocation-store.ts",
@@ -351,14 +367,15 @@ describe("the expiry schedule for AWS Lambda (LambdaFunctionArn)", () => {
       "Fn::Not": [{ "Fn::Equals": [ref("LambdaFunctionArn"), ""] }],
     });
 
-    const [ruleId, rule] = only("AWS::Events::Rule");
+    const ruleId = "ExpirySchedule";
+    const rule = template.Resources[ruleId] as Resource;
     expect(rule.Condition).toBe("OnLambda");
     expect(rule.Properties).toMatchObject({
       ScheduleExpression: "rate(5 minutes)",
       State: "ENABLED",
       Targets: [{ Arn: ref("LambdaFunctionArn") }],
     });
-    const [, permission] = only("AWS::Lambda::Permission");
+    const permission = template.Resources.ExpiryScheduleInvoke as Resource;
     expect(permission.Condition).toBe("OnLambda");
     expect(permission.Properties).toEqual({
       Action: "lambda:InvokeFunction",
@@ -468,6 +485,75 @@ async function handler(event) {
         expect(rendered.code).toBe(1);
         expect(rendered.stderr).toContain("cloudfront/revocation.js does not exist");
       }
+    });
+  });
+});
+
+describe("S3's object events for the file index", () => {
+  it("turns on EventBridge for the bucket and sends only its created and deleted objects' events", () => {
+    const [bucketId, bucket] = only("AWS::S3::Bucket");
+    expect(bucket.Properties.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
+    const rule = template.Resources.IndexEvents as Resource;
+    expect(rule.Condition).toBeUndefined();
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ["aws.s3"],
+      "detail-type": ["Object Created", "Object Deleted"],
+      detail: { bucket: { name: [ref(bucketId)] } },
+    });
+  });
+
+  it("invokes the function on AWS Lambda, and fills a queue with a dead-letter queue otherwise", () => {
+    const rule = template.Resources.IndexEvents as Resource;
+    expect(rule.Properties.Targets).toEqual([
+      {
+        "Fn::If": [
+          "OnLambda",
+          { Id: "handout", Arn: ref("LambdaFunctionArn") },
+          { Id: "handout-index-queue", Arn: getAtt("IndexQueue", "Arn") },
+        ],
+      },
+    ]);
+    expect(template.Conditions.OnContainers).toEqual({ "Fn::Equals": [ref("LambdaFunctionArn"), ""] });
+    expect(template.Resources.IndexEventsInvoke).toEqual({
+      Type: "AWS::Lambda::Permission",
+      Condition: "OnLambda",
+      Properties: {
+        Action: "lambda:InvokeFunction",
+        FunctionName: ref("LambdaFunctionArn"),
+        Principal: "events.amazonaws.com",
+        SourceArn: getAtt("IndexEvents", "Arn"),
+      },
+    });
+    const queue = template.Resources.IndexQueue as Resource;
+    expect(queue.Condition).toBe("OnContainers");
+    // Long polling by default, and a message that keeps failing moves aside instead of coming back forever.
+    expect(queue.Properties).toMatchObject({
+      ReceiveMessageWaitTimeSeconds: 20,
+      RedrivePolicy: { deadLetterTargetArn: getAtt("IndexDeadLetterQueue", "Arn"), maxReceiveCount: 5 },
+    });
+    expect((template.Resources.IndexDeadLetterQueue as Resource).Condition).toBe("OnContainers");
+  });
+
+  it("lets only the index rule send to the queue", () => {
+    const policy = template.Resources.IndexQueuePolicy as Resource;
+    expect(policy.Condition).toBe("OnContainers");
+    expect(policy.Properties).toEqual({
+      Queues: [ref("IndexQueue")],
+      PolicyDocument: {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "OnlyTheIndexRuleSends",
+            Effect: "Allow",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Resource: getAtt("IndexQueue", "Arn"),
+            Condition: { ArnEquals: { "aws:SourceArn": getAtt("IndexEvents", "Arn") } },
+          },
+        ],
+      },
     });
   });
 });

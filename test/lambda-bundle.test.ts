@@ -9,8 +9,9 @@ import { makeKeyPair } from "./support/keys.js";
 import { recordPostedShare } from "./support/ledger.js";
 import { childEnv, runProcess } from "./support/process.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
+import { s3Event } from "./support/s3-events.js";
 import { type SlackDouble, startSlackDouble } from "./support/slack-double.js";
-import { type SlackRequests, slackRequests } from "./support/slack-requests.js";
+import { type SlackRequests, slackRequests, type ViewInput } from "./support/slack-requests.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BUNDLE = join(ROOT, "dist", "lambda", "index.mjs");
@@ -234,6 +235,42 @@ describe("the AWS Lambda bundle (npm run build:lambda)", () => {
     const update = slack.callsTo("chat.update").find((call) => call.args.ts === "1893456000.000900");
     expect(JSON.stringify(update?.args.blocks)).toContain("expired");
     expect(await state()).toBe("expired");
+  });
+
+  it("offers a file that an EventBridge S3 event announced, in the next type-ahead, without it being listed", async () => {
+    const command = requests.commandBody({ user_id: "U0ANA", channel_id: "C0GENERAL", text: "handbook" });
+    await coldStart(env, [functionUrlEvent(command, requests.sign(command))]);
+    const view = slack.callsTo("views.update").at(-1)?.args.view as ViewInput;
+    // The file is not in the bucket at all: only the event can have put it in the index.
+    const uploaded = s3Event("Object Created", "public/handbook/onboarding-2026.pdf", "0062E1A0B3C4D5E6F7", {
+      bucket: bucket.name,
+      size: 2048,
+    });
+    const suggest = (value: string) =>
+      requests.payloadBody(
+        requests.blockSuggestion({ user: "U0ANA", action_id: "files_input", block_id: "files", value, view }),
+      );
+    const body = suggest("onboarding");
+    const withEvents = { ...env, HANDOUT_INDEX_EVENTS: "eventbridge" };
+    const started = await coldStart(withEvents, [uploaded, functionUrlEvent(body, requests.sign(body))]);
+    expect(JSON.parse((started.answers[0] as { body: string }).body)).toMatchObject({ ok: true, applied: 1 });
+    const options = JSON.parse((started.answers[1] as { body: string }).body) as {
+      options: { value: string }[];
+    };
+    expect(options.options.map((o) => o.value)).toEqual(["k:public/handbook/onboarding-2026.pdf"]);
+
+    const deleted = s3Event("Object Deleted", "public/handbook/onboarding-2026.pdf", "0062E1A0B3C4D5E6F8", {
+      bucket: bucket.name,
+    });
+    const again = await coldStart(withEvents, [
+      uploaded,
+      deleted,
+      uploaded,
+      functionUrlEvent(body, requests.sign(body)),
+    ]);
+    const after = JSON.parse((again.answers[3] as { body: string }).body) as { options: unknown[] };
+    expect(JSON.parse((again.answers[2] as { body: string }).body)).toMatchObject({ applied: 0, stale: 1 });
+    expect(after.options).toEqual([]);
   });
 
   it("refuses a request whose signature does not match", async () => {

@@ -44,3 +44,9 @@ export const createSlackClient = (
   apiUrl: string | undefined,
   options: Omit<WebClientOptions, "slackApiUrl">,
 ): WebClient => new WebClient(token, slackClientOptions(apiUrl, options));
+
+/** Loaded only where a queue is read: a Lambda cold start, which never reads one, does not pay for it. */
+export async function createSqsClient(): Promise<import("@aws-sdk/client-sqs").SQSClient> {
+  const { SQSClient } = await import("@aws-sdk/client-sqs");
+  return new SQSClient({});
+}

@@ -8,6 +8,7 @@ import { homePage } from "../links/home-page.js";
 import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import type { Logger } from "../logger.js";
 import { FileIndex } from "../search/file-index.js";
+import { ObjectEventApplier } from "../search/object-events.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "../slack/app.js";
 import { shareMessages } from "../slack/blocks/share-message.js";
 import { shareStateViews } from "../slack/blocks/share-state.js";
@@ -22,7 +23,12 @@ import { slackPoster } from "../slack/web/poster.js";
 import { responseUrlCheck } from "../slack/web/response-url.js";
 import { slackErrorCode } from "../slack/web/slack-error.js";
 import { WorkInFlight } from "../slack/work-in-flight.js";
-import { createKeyValueStoreClient, createSlackClient, slackClientOptions } from "./clients.js";
+import {
+  createKeyValueStoreClient,
+  createSlackClient,
+  createSqsClient,
+  slackClientOptions,
+} from "./clients.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
 import { holdPolicy, type PolicyReload } from "./policy.js";
@@ -44,6 +50,8 @@ export interface Handout {
   readonly config: Config;
   readonly storage: Storage;
   readonly index: FileIndex;
+  /** Applies S3's object events to the index; undefined when HANDOUT_INDEX_QUEUE_URL/EVENTS are unset. */
+  readonly objectEvents: ObjectEventApplier | undefined;
   /** Undefined until Slack is configured: Handout then only serves links and /healthz. */
   readonly slack:
     | {
@@ -110,6 +118,8 @@ export interface BuildOptions {
   readonly expiryTimer?: boolean;
   /** The clock every part reads: shares' times, expiry, and the embedded default's link checks. */
   readonly now?: () => Date;
+  /** Read HANDOUT_INDEX_QUEUE_URL (default); on AWS Lambda the EventBridge rule invokes Handout instead. */
+  readonly eventQueue?: boolean;
 }
 
 /** Reads the settings from `env`, then builds: for callers that have not read them yet. */
@@ -141,6 +151,21 @@ export async function buildHandoutWith(
     logger,
   });
   index.start();
+  const bucketName = config.storage.mode === "aws" ? config.storage.bucket.name : undefined;
+  const objectEvents =
+    config.indexEvents && bucketName
+      ? new ObjectEventApplier({ index, bucket: bucketName, logger })
+      : undefined;
+  const queue =
+    objectEvents && config.indexEvents?.kind === "queue" && options.eventQueue !== false
+      ? new (await import("../files/event-queue.js")).EventQueueReader({
+          client: await createSqsClient(),
+          queueUrl: config.indexEvents.queueUrl,
+          apply: (events) => objectEvents.apply(events),
+          logger,
+        })
+      : undefined;
+  queue?.start();
 
   let slack: Handout["slack"];
   if (settings && bot) {
@@ -207,6 +232,7 @@ export async function buildHandoutWith(
     config,
     storage,
     index,
+    objectEvents,
     slack,
     reloadPolicy: () =>
       policies.reload((before, after) => {
@@ -221,6 +247,7 @@ export async function buildHandoutWith(
     },
     async close() {
       await slack?.expiry.stop();
+      await queue?.stop();
       await index.stop();
       await ledger.close();
       storage.close();

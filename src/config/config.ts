@@ -70,8 +70,10 @@ export interface Config<Storage extends AnyStorageSettings = StorageSettings> {
   readonly logLevel: string;
   /** Unset: readable lines on a terminal, JSON elsewhere. */
   readonly logFormat: "json" | "pretty" | undefined;
-  /** How often the file index re-lists the bucket. */
+  /** How often the file index re-lists the bucket: a rare consistency sweep when S3's events arrive. */
   readonly indexRefreshSeconds: number;
+  /** Where S3's object events reach the index: an SQS queue a process reads, or Lambda invoked by the rule. */
+  readonly indexEvents: { kind: "queue"; queueUrl: string } | { kind: "lambda" } | undefined;
   /** Where shares are recorded. */
   readonly ledger: LedgerSetting;
   /** The CloudFront KeyValueStore that the revocation function reads, when revocation at the edge is on. */
@@ -215,6 +217,20 @@ const envSchema = z.object({
   HANDOUT_SIGNATURE_ALGORITHM: optional(z.enum(["SHA1", "SHA256"], "must be SHA1 or SHA256")),
   HANDOUT_KEY_MAX_AGE: optional(interval("5m or 1h")),
   HANDOUT_INDEX_REFRESH: optional(interval("10m or 1h")),
+  HANDOUT_INDEX_QUEUE_URL: optional(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[^\s/]+\/\d{12}\/[A-Za-z0-9_-]{1,80}$/,
+        "must be an SQS queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/handout-index",
+      ),
+  ),
+  HANDOUT_INDEX_EVENTS: optional(
+    z.enum(
+      ["eventbridge"],
+      "must be eventbridge (an EventBridge rule invokes Handout on AWS Lambda), or unset",
+    ),
+  ),
   HANDOUT_POLICY_FILE: optional(z.string()),
   HANDOUT_LOCAL_DIR: optional(z.string()),
   HANDOUT_STATE_DIR: optional(z.string()),
@@ -378,7 +394,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config<An
     trialPolicyAllowed: embedded && e.HANDOUT_POLICY_FILE === undefined,
     logLevel: e.LOG_LEVEL ?? "info",
     logFormat: e.LOG_FORMAT,
-    indexRefreshSeconds: parseDuration(e.HANDOUT_INDEX_REFRESH ?? "10m") as number,
+    // With S3's events keeping the index fresh, a listing only catches what they missed.
+    indexRefreshSeconds: parseDuration(
+      e.HANDOUT_INDEX_REFRESH ?? (e.HANDOUT_INDEX_QUEUE_URL || e.HANDOUT_INDEX_EVENTS ? "6h" : "10m"),
+    ) as number,
+    indexEvents: e.HANDOUT_INDEX_QUEUE_URL
+      ? { kind: "queue", queueUrl: e.HANDOUT_INDEX_QUEUE_URL }
+      : e.HANDOUT_INDEX_EVENTS
+        ? { kind: "lambda" }
+        : undefined,
     ledger: ledgerSetting(e.HANDOUT_LEDGER ?? "sqlite:./handout.db"),
     revocationStoreArn: e.HANDOUT_REVOCATION_KVS_ARN,
     expiryCheckSeconds: parseDuration(e.HANDOUT_EXPIRY_CHECK ?? "1m") as number,

@@ -8,6 +8,7 @@ import {
   normalizeForSearch,
 } from "../domain/search.js";
 import type { Logger } from "../logger.js";
+import { EventOverlay } from "./event-overlay.js";
 import { type ListedObject, type ListProgress, listBucket, type PageSource } from "./lister.js";
 
 const byKey = (a: ListedObject, b: ListedObject): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -740,6 +741,9 @@ interface Build {
  */
 export class FileIndex implements FileSearch {
   private live: readonly Segment[] = [];
+  /** The listing's segments, without the files S3's events added since (`overlay`). */
+  private listed: readonly Segment[] = [];
+  private readonly overlay = new EventOverlay((objects) => new Segment(objects));
   private readonly rangeCache: RangeCache = new Map();
   private complete = false;
   private current: Build | undefined;
@@ -807,7 +811,7 @@ export class FileIndex implements FileSearch {
     const progressive = !this.complete && this.files === 0;
     const gone = new Set<string>();
     const builder = new SegmentBuilder(this.options.segmentSize ?? 10_000, gone, () => {
-      if (progressive) this.segments = [...builder.sealed];
+      if (progressive) this.showListed([...builder.sealed]);
     });
     const controller = new AbortController();
     const startedAt = new Date();
@@ -835,7 +839,8 @@ export class FileIndex implements FileSearch {
     builder.seal();
     builder.closed = true;
     for (const key of gone) for (const segment of builder.sealed) segment.markGone(key);
-    this.segments = builder.sealed;
+    this.overlay.keepSince(startedAt.getTime());
+    this.showListed(builder.sealed);
     this.complete = true;
     this.current = undefined;
     const finishedAt = new Date();
@@ -867,7 +872,7 @@ export class FileIndex implements FileSearch {
     if (progressive) {
       // Nothing better to show: keep what the failed listing delivered, still marked partial.
       builder.seal();
-      this.segments = builder.sealed;
+      this.showListed(builder.sealed);
     }
     builder.closed = true;
     if (!controller.signal.aborted) {
@@ -929,10 +934,45 @@ export class FileIndex implements FileSearch {
     if (this.nextAt > at) this.schedule(Math.max(0, at - Date.now()));
   }
 
+  private showListed(listed: readonly Segment[]): void {
+    this.listed = listed;
+    this.segments = [...listed, ...this.overlay.segments];
+  }
+
+  /**
+   * Adds or replaces files as S3's events report them, searchable at once. Keys outside the roots are
+   * left out (the count of those kept is returned). The next listing supersedes them.
+   */
+  upsert(objects: readonly ListedObject[]): number {
+    const kept = objects.filter((object) => this.roots.some((root) => object.key.startsWith(root)));
+    for (const { key } of kept) {
+      for (const segment of this.listed) segment.markGone(key);
+      // A listing under way may have listed an older version: the event's stands.
+      this.current?.gone.add(key);
+    }
+    this.overlay.put(kept, Date.now());
+    this.showListed(this.listed);
+    return kept.length;
+  }
+
+  /** Forgets files that S3's events report deleted, without the re-listing `fileGone` asks for. */
+  remove(keys: readonly string[]): void {
+    for (const key of keys) {
+      for (const segment of this.listed) segment.markGone(key);
+      this.current?.gone.add(key);
+    }
+    this.overlay.drop(keys);
+    this.showListed(this.listed);
+  }
+
   fileGone(key: string): void {
     let indexed = false;
     for (const segment of this.segments) if (segment.markGone(key)) indexed = true;
     this.current?.gone.add(key);
+    if (this.overlay.has(key)) {
+      this.overlay.drop([key]);
+      this.showListed(this.listed);
+    }
     // A key the index never held (made up, or already reported) says nothing about the listing, and
     // re-listing for it would let anyone make Handout list the bucket at will; once a minute is plenty.
     if (indexed) {
