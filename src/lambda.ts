@@ -1,7 +1,9 @@
 import { AwsLambdaReceiver } from "@slack/bolt";
-import { buildHandoutWith } from "./app/server.js";
+import { buildHandoutWith, type Handout } from "./app/server.js";
 import { ConfigError, loadConfig, SERVER_NEEDS } from "./config/config.js";
 import { isHandoutError } from "./domain/errors.js";
+import { type GateResponse, isGatePath } from "./links/gate/gate.js";
+import { gateUnavailable } from "./links/gate/pages.js";
 import { createLogger, type Logger, logFormatFor } from "./logger.js";
 import { isS3Event, type ObjectEventApplier } from "./search/object-events.js";
 import { createSlackApp, SLACK_RETRIES } from "./slack/app.js";
@@ -28,6 +30,7 @@ let logger: Logger | undefined;
 
 interface Started {
   readonly slackHandler: SlackHandler;
+  readonly gate: Handout["gate"];
   /** The expiry pass (expired links' messages, announcement reminders). */
   readonly expiry: { runNow(keepGoing?: () => boolean): Promise<number> };
   /** S3's object events, which the EventBridge rule sends; undefined without HANDOUT_INDEX_EVENTS. */
@@ -66,7 +69,7 @@ async function start(): Promise<Started> {
   }
   // Nothing runs between requests on Lambda: an EventBridge schedule drives the expiry pass.
   // The EventBridge rule invokes the function with S3's events: no queue to read.
-  const { slack, objectEvents } = await buildHandoutWith(config, log, {
+  const { slack, objectEvents, gate } = await buildHandoutWith(config, log, {
     expiryTimer: false,
     eventQueue: false,
   });
@@ -87,7 +90,52 @@ async function start(): Promise<Started> {
   });
   const slackHandler = await receiver.start();
   log.info("Handout is ready on AWS Lambda");
-  return { slackHandler, expiry: slack.expiry, objectEvents, logger: log };
+  return { slackHandler, gate, expiry: slack.expiry, objectEvents, logger: log };
+}
+
+/** A function URL's request (payload format 2.0), as far as the gate reads it. */
+interface HttpEvent {
+  readonly rawPath?: string;
+  readonly rawQueryString?: string;
+  readonly headers?: Record<string, string | undefined>;
+  readonly cookies?: readonly string[];
+  readonly requestContext?: { readonly http?: { readonly method?: string } };
+}
+
+const gatePathOf = (event: unknown): string | undefined => {
+  const path = (event as HttpEvent).rawPath;
+  return typeof path === "string" && isGatePath(path) ? path : undefined;
+};
+
+/** Payload 2.0 carries cookies apart from the headers, both ways. */
+async function answerGate(
+  gate: NonNullable<Handout["gate"]>,
+  event: HttpEvent,
+  path: string,
+  log: Logger,
+): Promise<LambdaResponse> {
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
+  const method = event.requestContext?.http?.method ?? "GET";
+  let answer: GateResponse;
+  try {
+    answer = await gate({
+      method,
+      url: `${path}${query}`,
+      cookie: event.cookies?.join("; ") ?? event.headers?.cookie,
+      userAgent: event.headers?.["user-agent"],
+    });
+  } catch (error) {
+    // The path only: a callback's query carries a one-time code.
+    log.error({ err: error, path }, "the members-only gate failed");
+    answer = gateUnavailable();
+  }
+  const { "set-cookie": cookies, ...headers } = answer.headers;
+  return {
+    statusCode: answer.status,
+    headers: headers as Record<string, string>,
+    ...(cookies ? { cookies: Array.isArray(cookies) ? cookies : [cookies] } : {}),
+    body: method === "HEAD" ? "" : (answer.body ?? ""),
+  } as LambdaResponse;
 }
 
 // Built once per container, on its first event; a failed start is retried by the next event.
@@ -124,5 +172,8 @@ export const handler = async (event: LambdaEvent, context: unknown): Promise<Lam
     const expired = await started.expiry.runNow(() => Date.now() < stopAt);
     return { statusCode: 200, body: JSON.stringify({ ok: true, expired }) };
   }
+  const gatePath = gatePathOf(event);
+  if (gatePath !== undefined && started.gate)
+    return answerGate(started.gate, event as HttpEvent, gatePath, started.logger);
   return started.slackHandler(event, context);
 };

@@ -407,7 +407,7 @@ describe("handout doctor", () => {
     ]) {
       expect(stdout).toContain(`✓ ${name}`);
     }
-    expect(stdout).toMatch(/All 14 checks passed\.\n$/);
+    expect(stdout).toMatch(/All 15 checks passed\.\n$/);
     expect(code).toBe(0);
 
     // The live requests asked for one byte; the first carried a valid signature, the second none.
@@ -865,6 +865,36 @@ describe("handout doctor", () => {
     expect(sm.calls()).toHaveLength(0);
     expect(edge.requests).toHaveLength(0);
     expect(code).toBe(0);
+  });
+
+  it("says in Socket Mode without HANDOUT_PUBLIC_URL that members-only links are not offered", async () => {
+    const { stdout } = await doctor();
+    expect(check(stdout, "Members-only links").line).toMatch(
+      /^✓ Members-only links — off: HANDOUT_PUBLIC_URL is not set, so members-only links are not offered: in Socket Mode/,
+    );
+  });
+
+  it("fails when the policy forces members-only links and the gate is not set up", async () => {
+    await writeFile(
+      policyFile,
+      "rules:\n  - name: Finance reports\n    who: { groups: [finance] }\n    prefixes: [reports/]\n    open: members\n",
+    );
+    const { code, stdout } = await doctor();
+    const gate = check(stdout, "Members-only links");
+    expect(gate.line).toContain("“Finance reports” says open: members, and HANDOUT_PUBLIC_URL is not set");
+    expect(gate.fix).toContain("Set HANDOUT_PUBLIC_URL, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET");
+    expect(code).toBe(1);
+  });
+
+  it("names the gate's missing client ID and secret, and checks the rest", async () => {
+    const { code, stdout } = await doctor({
+      HANDOUT_PUBLIC_URL: "https://files.example.com",
+      HANDOUT_SESSION_SECRET: "s".repeat(40),
+    });
+    expect(check(stdout, "Setting SLACK_CLIENT_ID").line).toContain("SLACK_CLIENT_ID is not set");
+    expect(check(stdout, "Setting SLACK_CLIENT_SECRET").line).toContain("SLACK_CLIENT_SECRET is not set");
+    expect(stdout).toContain("✓ Slack token");
+    expect(code).toBe(1);
   });
 
   it("exits 2 with usage when given arguments", async () => {

@@ -7,6 +7,7 @@ import { newShareId } from "../src/domain/ledger.js";
 import { openSqliteLedger } from "../src/ledger/sqlite.js";
 import { makeKeyPair } from "./support/keys.js";
 import { recordPostedShare } from "./support/ledger.js";
+import { startIdentityProvider } from "./support/oidc.js";
 import { childEnv, runProcess } from "./support/process.js";
 import { startTestBucket, type TestBucket } from "./support/s3.js";
 import { s3Event } from "./support/s3-events.js";
@@ -288,5 +289,77 @@ describe("the AWS Lambda bundle (npm run build:lambda)", () => {
     const started = await coldStart(socketMode, [functionUrlEvent(body, requests.sign(body))]);
 
     expect(started.answers).toEqual([{ thrown: expect.stringContaining("set SLACK_SIGNING_SECRET") }]);
+  });
+
+  it("answers members-only links on the function URL: refusals as pages, and sign-in with its cookie apart", async () => {
+    const idp = await startIdentityProvider({
+      clientId: "1234567890.1234567890",
+      clientSecret: "lambda-test-client-secret",
+      redirectUri: "https://files.example.com/o/callback",
+      teamId: slack.workspace.teamId,
+    });
+    try {
+      const gateEnv = {
+        ...env,
+        HANDOUT_PUBLIC_URL: "https://files.example.com",
+        SLACK_CLIENT_ID: "1234567890.1234567890",
+        SLACK_CLIENT_SECRET: "lambda-test-client-secret",
+        HANDOUT_SESSION_SECRET: "lambda-test-session-secret-0123456789",
+        SLACK_OIDC_ISSUER: idp.issuer,
+      };
+      const live = newShareId();
+      const revoked = newShareId();
+      for (const id of [live, revoked]) {
+        await recordPostedShare(
+          join(dir, "handout.db"),
+          {
+            id,
+            sharerId: "U0ANA",
+            keys: ["public/handbook/handbook.pdf"],
+            channelId: "C0GENERAL",
+            mode: "post",
+            createdAt: new Date(),
+            expiresAt: new Date(Date.now() + 86_400_000),
+            access: "members",
+          },
+          { channelId: "C0GENERAL", ts: "1893456000.000950", via: "message", pinned: false },
+        );
+      }
+      const ledger = await openSqliteLedger(join(dir, "handout.db"));
+      await ledger.revoke(revoked, "U0ANA", new Date());
+      await ledger.close();
+      const browser = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+      const get = (path: string) => ({
+        version: "2.0",
+        routeKey: "$default",
+        rawPath: path,
+        rawQueryString: "",
+        headers: { "user-agent": browser },
+        requestContext: { http: { method: "GET", path }, requestId: "test" },
+        isBase64Encoded: false,
+      });
+      const started = await coldStart(gateEnv, [
+        get(`/o/${revoked}/0`),
+        get(`/o/${newShareId()}/0`),
+        get(`/o/${live}/0`),
+      ]);
+      const [gone, missing, signIn] = started.answers as {
+        statusCode: number;
+        body: string;
+        headers: Record<string, string>;
+        cookies?: string[];
+      }[];
+      expect(gone?.statusCode).toBe(410);
+      expect(gone?.body).toContain("This link was revoked");
+      expect(missing?.statusCode).toBe(404);
+      expect(signIn?.statusCode).toBe(302);
+      expect(new URL(signIn?.headers.location as string).origin).toBe(idp.issuer);
+      expect(signIn?.headers["set-cookie"]).toBeUndefined();
+      expect(signIn?.cookies).toEqual([
+        expect.stringMatching(/^handout_sign_in=.+; HttpOnly; Secure; SameSite=Lax$/),
+      ]);
+    } finally {
+      await idp.stop();
+    }
   });
 });

@@ -21,6 +21,7 @@ import {
   newShareId,
   type ShareLedger,
   type ShareMessage,
+  type ShareOpen,
 } from "../src/domain/ledger.js";
 import { createLedgerTable, dynamoDbLedger } from "../src/ledger/dynamodb.js";
 import { loadSqliteDriver, openSqliteLedger, SQLITE_MIGRATIONS } from "../src/ledger/sqlite.js";
@@ -87,7 +88,13 @@ function shareLedgerContract(name: string, newStorage: () => Promise<LedgerStora
           replaces: newShareId(),
         });
         const recorded = await ledger.record(share);
-        const expected = { ...share, state: "pending", expiryNotified: false };
+        const expected = {
+          ...share,
+          state: "pending",
+          expiryNotified: false,
+          access: "link",
+          notifyOpens: false,
+        };
         expect(recorded).toEqual(expected);
         expect(await ledger.get(share.id)).toEqual(expected);
         expect((await ledger.get(share.id))?.message).toBeUndefined();
@@ -478,6 +485,93 @@ function shareLedgerContract(name: string, newStorage: () => Promise<LedgerStora
       });
     });
 
+    describe("access and opens", () => {
+      const anOpen = (shareId: string, overrides: Partial<ShareOpen> = {}): ShareOpen => ({
+        shareId,
+        fileIndex: 0,
+        key: "reports/q1.pdf",
+        userId: "U2",
+        at: minutes(5),
+        userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/131",
+        ...overrides,
+      });
+
+      it("reads a share recorded without an access choice as open to anyone with the link", async () => {
+        const share = await active();
+        expect(await ledger.get(share.id)).toMatchObject({ access: "link", notifyOpens: false });
+      });
+
+      it("keeps a members-only share's access and its sharer's wish to be told of opens", async () => {
+        const share = await active({ access: "members", notifyOpens: true });
+        expect(await ledger.get(share.id)).toMatchObject({ access: "members", notifyOpens: true });
+      });
+
+      it("refuses the same id recorded again with another access", async () => {
+        const share = aShare({ access: "members" });
+        await ledger.record(share);
+        await expect(ledger.record({ ...share, access: "link" })).rejects.toThrow(/already recorded/);
+      });
+
+      it("lists a share's opens oldest first, and only that share's", async () => {
+        const share = await active({ access: "members" });
+        const other = await active({ access: "members" });
+        const late = anOpen(share.id, {
+          at: minutes(9),
+          userId: "U3",
+          fileIndex: 1,
+          key: "reports/q1 notes.txt",
+        });
+        const early = anOpen(share.id, { at: minutes(2) });
+        await ledger.recordOpen(late);
+        await ledger.recordOpen(early);
+        await ledger.recordOpen(anOpen(other.id));
+        expect(await ledger.listOpens(share.id)).toEqual([early, late]);
+        expect(await ledger.listOpens(newShareId())).toEqual([]);
+      });
+
+      it("refuses an open of a share it has no record of, and records nothing", async () => {
+        const missing = newShareId();
+        const error = await ledger.recordOpen(anOpen(missing)).catch((e: unknown) => e);
+        expect(isHandoutError(error, "INPUT_INVALID")).toBe(true);
+        expect(await ledger.listOpens(missing)).toEqual([]);
+      });
+
+      it("hands the opens up to a time to the teller once, and keeps later ones for later", async () => {
+        const share = await active({ access: "members", notifyOpens: true });
+        const first = anOpen(share.id, { at: minutes(1) });
+        const second = anOpen(share.id, { at: minutes(3), userId: "U3" });
+        const third = anOpen(share.id, { at: minutes(8), userId: "U4" });
+        for (const o of [first, second, third]) await ledger.recordOpen(o);
+        expect(await ledger.claimOpensToNotify(share.id, minutes(3))).toEqual([first, second]);
+        expect(await ledger.claimOpensToNotify(share.id, minutes(3))).toEqual([]);
+        expect(await ledger.claimOpensToNotify(share.id, minutes(10))).toEqual([third]);
+        expect(await ledger.listOpens(share.id)).toEqual([first, second, third]);
+      });
+
+      it("gives each open to one of two replicas telling at once", async () => {
+        const share = await active({ access: "members", notifyOpens: true });
+        for (let i = 0; i < 6; i += 1)
+          await ledger.recordOpen(anOpen(share.id, { at: minutes(i), userId: `U${i}` }));
+        const other = await storage.open();
+        const [mine, theirs] = await Promise.all([
+          ledger.claimOpensToNotify(share.id, minutes(10)),
+          other.claimOpensToNotify(share.id, minutes(10)),
+        ]);
+        await other.close();
+        const told = [...mine, ...theirs].map((o) => o.userId).sort();
+        expect(told).toEqual(["U0", "U1", "U2", "U3", "U4", "U5"]);
+      });
+
+      it("keeps opens across a reopen", async () => {
+        const share = await active({ access: "members" });
+        const o = anOpen(share.id);
+        await ledger.recordOpen(o);
+        await ledger.close();
+        ledger = await storage.open();
+        expect(await ledger.listOpens(share.id)).toEqual([o]);
+      });
+    });
+
     it("keeps everything across a reopen", async () => {
       const posted = await active({ note: "n", title: "t" });
       const revoked = await active({ createdAt: minutes(1) });
@@ -557,6 +651,11 @@ describe("SQLite share ledger file", () => {
     try {
       expect(await ledger.get("old-share-id-0000000000")).toMatchObject({ title: "Old", state: "active" });
       expect((await ledger.get("old-share-id-0000000000"))?.announcementText).toBeUndefined();
+      expect(await ledger.get("old-share-id-0000000000")).toMatchObject({
+        access: "link",
+        notifyOpens: false,
+      });
+      expect(await ledger.listOpens("old-share-id-0000000000")).toEqual([]);
       const share = aShare({ mode: "announce", title: "New", announcementText: "Read this." });
       await ledger.record(share);
       expect((await ledger.get(share.id))?.announcementText).toBe("Read this.");

@@ -31,6 +31,8 @@ describe("policy file", () => {
     expect(finance?.maxExpirySeconds).toBe(90 * 86_400);
     expect(finance?.defaultExpirySeconds).toBe(7 * 86_400);
     expect(finance?.announce).toBe(true);
+    expect(finance?.open).toEqual({ allowed: ["members"], preferred: "members" });
+    expect(contractors?.open).toEqual({ allowed: ["link", "members"], preferred: "members" });
     expect(handbook?.defaultExpirySeconds).toBe(86_400);
     expect(contractors?.who.guests).toBe(true);
     expect(platform?.prefixes).toEqual([""]);

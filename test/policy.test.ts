@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { keyProblem } from "../src/domain/object-key.js";
-import { type AccessPolicy, type Audience, accessFor, type Person, type Rule } from "../src/domain/policy.js";
+import {
+  type AccessPolicy,
+  type Audience,
+  accessFor,
+  OPEN_EITHER,
+  type Person,
+  type Rule,
+} from "../src/domain/policy.js";
 
 const nobody: Audience = { everyone: false, groups: [], channels: [], users: [], guests: false };
 const rule = (overrides: Partial<Rule>): Rule => ({
@@ -11,6 +18,8 @@ const rule = (overrides: Partial<Rule>): Rule => ({
   maxExpirySeconds: 86_400,
   defaultExpirySeconds: 3600,
   announce: false,
+  open: OPEN_EITHER,
+  guestsMayOpen: false,
   ...overrides,
 });
 const policyOf = (rules: Rule[], admins: Partial<Audience> = {}): AccessPolicy => ({
@@ -177,6 +186,8 @@ describe("property: access is never wider than the policy", () => {
     maxExpirySeconds: fc.integer({ min: 60, max: 10_000_000 }),
     defaultExpirySeconds: fc.constant(60),
     announce: fc.boolean(),
+    open: fc.constant(OPEN_EITHER),
+    guestsMayOpen: fc.boolean(),
   });
   const personArb = fc.record({
     userId: fc.constantFrom("U1", "U2", "U3"),

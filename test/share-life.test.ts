@@ -573,7 +573,7 @@ describe("handout audit", () => {
 
     const csv = await audit("--user", "U0BOB");
     expect(csv.out.split("\n")[0]).toBe(
-      "id,created_at,sharer,state,mode,channel,expires_at,files,revoked_by,revoked_at,replaces,replaced_by",
+      "id,created_at,sharer,state,mode,channel,expires_at,files,revoked_by,revoked_at,replaces,replaced_by,access,opens",
     );
     expect(csv.out).not.toContain("U0ANA,");
     const everything = await audit();

@@ -189,6 +189,8 @@ describe("reading the share form", () => {
         mode: "post",
         note: "for Thursday",
         announcement: undefined,
+        access: undefined,
+        notifyOpens: false,
       },
     });
   });

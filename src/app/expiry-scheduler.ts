@@ -19,6 +19,8 @@ export interface ExpirySchedulerOptions {
    * (AWS Lambda): there a schedule calls `runNow`.
    */
   readonly timer?: boolean;
+  /** Tells sharers who opened their members-only links (batched: see `tellOpens`); answers notices sent. */
+  readonly tellOpens?: (keepGoing: () => boolean) => Promise<number>;
 }
 
 /**
@@ -67,6 +69,16 @@ export function startExpiryScheduler(
       } catch (error) {
         failure ??= error;
         logger.warn({ err: error }, "could not look for announcements to remind; trying again later");
+      }
+    }
+    if (options.tellOpens) {
+      try {
+        const told = await options.tellOpens(keepGoing);
+        if (told > 0)
+          logger.info({ event: "tell_opens", count: told }, "told sharers who opened their links");
+      } catch (error) {
+        failure ??= error;
+        logger.warn({ err: error }, "could not look for opens to tell sharers about; trying again later");
       }
     }
     if (failure !== undefined) throw failure;

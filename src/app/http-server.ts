@@ -7,6 +7,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HandoutError } from "../domain/errors.js";
+import { isGatePath } from "../links/gate/gate.js";
 import { isSignedLink } from "../links/link-server.js";
 
 export interface HttpServerOptions {
@@ -17,6 +18,8 @@ export interface HttpServerOptions {
   readonly links?: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   /** Slack's events in HTTP mode, on /slack/events. */
   readonly slack?: RequestListener | undefined;
+  /** Members-only links and the sign-in callback, under /o/. */
+  readonly gate?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   /** The page at `/` (the embedded default's): HTML. */
   readonly home?: (() => string) | undefined;
 }
@@ -85,6 +88,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         "cache-control": "no-store",
       });
       res.end(req.method === "HEAD" ? undefined : JSON.stringify(health));
+      return;
+    }
+    if (options.gate && isGatePath(path)) {
+      options.gate(req, res);
       return;
     }
     if (path === "/" && options.home && (req.method === "GET" || req.method === "HEAD")) {

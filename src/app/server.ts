@@ -4,12 +4,18 @@ import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../co
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
+import { tellOpens } from "../domain/tell-opens.js";
+import { createGate, type GateRequest, type GateResponse } from "../links/gate/gate.js";
+import { nodeGateHandler } from "../links/gate/node-http.js";
+import { cookieCodec } from "../links/gate/session.js";
 import { homePage } from "../links/home-page.js";
+import { memberLinkUrl } from "../links/member-links.js";
 import { keyValueStoreRevocationList } from "../links/revocation-store.js";
 import type { Logger } from "../logger.js";
 import { FileIndex } from "../search/file-index.js";
 import { ObjectEventApplier } from "../search/object-events.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "../slack/app.js";
+import { openNoticeText } from "../slack/blocks/open-notice.js";
 import { shareMessages } from "../slack/blocks/share-message.js";
 import { shareStateViews } from "../slack/blocks/share-state.js";
 import { boltLogger } from "../slack/bolt-logger.js";
@@ -19,6 +25,7 @@ import { MetadataSeal } from "../slack/metadata.js";
 import { SocketModeReceiver } from "../slack/socket-mode.js";
 import { slackDirectory } from "../slack/web/directory.js";
 import { slackShareMessages } from "../slack/web/messages.js";
+import { slackOpenNotices } from "../slack/web/open-notices.js";
 import { slackPoster } from "../slack/web/poster.js";
 import { responseUrlCheck } from "../slack/web/response-url.js";
 import { slackErrorCode } from "../slack/web/slack-error.js";
@@ -32,6 +39,8 @@ import {
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
 import { holdPolicy, type PolicyReload } from "./policy.js";
+import { ensureSessionSecret } from "./session-secret.js";
+import { slackSignIn } from "./sign-in.js";
 import { openStorage, type Storage } from "./storage.js";
 import { openLedger } from "./wiring.js";
 
@@ -65,6 +74,8 @@ export interface Handout {
         readonly clientOptions: WebClientOptions;
       }
     | undefined;
+  /** Members-only links (`/o/…`); undefined unless the gate is configured (HANDOUT_PUBLIC_URL). */
+  readonly gate: ((request: GateRequest) => Promise<GateResponse>) | undefined;
   /** What GET /healthz reports of the index. */
   health(): Record<string, unknown>;
   /**
@@ -168,6 +179,7 @@ export async function buildHandoutWith(
   queue?.start();
 
   let slack: Handout["slack"];
+  let openGate: Handout["gate"];
   if (settings && bot) {
     const client = createSlackClient(settings.botToken, settings.apiUrl, {
       retryConfig: SLACK_RETRIES,
@@ -183,6 +195,7 @@ export async function buildHandoutWith(
       now: () => now().getTime(),
     });
     const acceptsResponseUrl = responseUrlCheck(settings.apiUrl);
+    const gate = config.gate;
     const work = new WorkInFlight();
     const context: HandoutContext = {
       overdue: work.overdue,
@@ -210,8 +223,41 @@ export async function buildHandoutWith(
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.storage.mode === "local",
         now,
         fileGone: (key) => index.fileGone(key),
+        memberLinks: gate ? { url: (id, n) => memberLinkUrl(gate.publicUrl, id, n) } : undefined,
       },
     };
+    if (gate) {
+      if (!bot.teamId) {
+        throw new HandoutError(
+          "CONFIG_INVALID",
+          "Slack's auth.test named no workspace for SLACK_BOT_TOKEN: members-only links need it to check who signs in.",
+        );
+      }
+      const sessionSecret =
+        gate.sessionSecret ??
+        (config.storage.mode === "local" ? await ensureSessionSecret(config.storage.stateDir) : undefined);
+      if (!sessionSecret)
+        throw new HandoutError(
+          "CONFIG_INVALID",
+          "HANDOUT_SESSION_SECRET is not set: set it to 32 or more random characters.",
+        );
+      openGate = createGate({
+        ledger,
+        directory,
+        policy,
+        signer: storage.signer,
+        signIn: slackSignIn(gate),
+        teamId: bot.teamId,
+        codec: cookieCodec(sessionSecret),
+        nameOf: async (userId) => {
+          const { user } = await client.users.info({ user: userId });
+          return user?.profile?.display_name || user?.real_name || user?.name || undefined;
+        },
+        now,
+        logger,
+      });
+    }
+    const notices = slackOpenNotices(client, openNoticeText);
     const expiry = startExpiryScheduler(
       context.share,
       {
@@ -221,6 +267,18 @@ export async function buildHandoutWith(
             ? undefined
             : config.announcementReminderSeconds * 1000,
         timer: options.expiryTimer,
+        tellOpens: gate
+          ? (keepGoing) =>
+              tellOpens(
+                { ledger, notices, now },
+                (share, error) =>
+                  logger.warn(
+                    { err: error, share: share.id },
+                    "could not tell a sharer who opened their links",
+                  ),
+                keepGoing,
+              )
+          : undefined,
       },
       logger,
     );
@@ -234,6 +292,7 @@ export async function buildHandoutWith(
     index,
     objectEvents,
     slack,
+    gate: openGate,
     reloadPolicy: () =>
       policies.reload((before, after) => {
         const roots = grantedRoots(after);
@@ -320,6 +379,7 @@ export async function startHandoutWith(
       port: config.port,
       health,
       links: handout.storage.links,
+      gate: handout.gate && nodeGateHandler(handout.gate, logger),
       home: handout.storage.links ? () => home : undefined,
       slack: receiver && "requestListener" in receiver ? receiver.requestListener : undefined,
     });

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { openLedger } from "../app/wiring.js";
 import { loadConfig } from "../config/config.js";
 import { parseDuration } from "../domain/duration.js";
-import type { ShareRecord } from "../domain/ledger.js";
+import type { ShareOpen, ShareRecord } from "../domain/ledger.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const AUDIT_USAGE = "audit [--since 7d] [--user U0123ABCD] [--format csv|json]";
@@ -22,9 +22,22 @@ const COLUMNS = [
   "revoked_at",
   "replaces",
   "replaced_by",
+  "access",
+  "opens",
 ] as const;
 
-const row = (share: ShareRecord): Record<(typeof COLUMNS)[number], string> => ({
+/** One open in a CSV cell: when, who, which file; one a line, oldest first. */
+const openLine = (open: ShareOpen): string => `${open.at.toISOString()} ${open.userId} ${open.key}`;
+
+const jsonOpen = (open: ShareOpen) => ({
+  at: open.at.toISOString(),
+  user: open.userId,
+  file: open.key,
+  file_index: open.fileIndex,
+  user_agent: open.userAgent,
+});
+
+const row = (share: ShareRecord, opens: readonly ShareOpen[]): Record<(typeof COLUMNS)[number], string> => ({
   id: share.id,
   created_at: share.createdAt.toISOString(),
   sharer: share.sharerId,
@@ -37,6 +50,8 @@ const row = (share: ShareRecord): Record<(typeof COLUMNS)[number], string> => ({
   revoked_at: share.revokedAt?.toISOString() ?? "",
   replaces: share.replaces ?? "",
   replaced_by: share.replacedBy ?? "",
+  access: share.access,
+  opens: opens.map(openLine).join("\n"),
 });
 
 /** RFC 4180, and a leading quote for text a spreadsheet would run as a formula. */
@@ -45,7 +60,7 @@ const csvCell = (value: string): string => {
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 };
 
-/** Exports shares and their revocations and extensions from the ledger, newest first. */
+/** Exports shares, their revocations and extensions, and the opens of members-only links, newest first. */
 export async function auditCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -69,6 +84,7 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
 
   const ledger = await openLedger(loadConfig(io.env).ledger);
   const shares: ShareRecord[] = [];
+  const opens = new Map<string, ShareOpen[]>();
   try {
     // Pages overlap by one millisecond, so that shares created in the same millisecond as a page's
     // oldest are not skipped; the overlap is dropped by id.
@@ -83,16 +99,24 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
       if (page.length < PAGE || !oldest || fresh.length === 0) break;
       until = new Date(oldest.createdAt.getTime() + 1);
     }
+    // Only members-only links go through the gate: other shares have no opens to ask for.
+    for (const share of shares) {
+      if (share.access === "members") opens.set(share.id, await ledger.listOpens(share.id));
+    }
   } finally {
     await ledger.close();
   }
 
   if (values.format === "json") {
-    io.out(`${JSON.stringify(shares.map(row), null, 2)}\n`);
+    const rows = shares.map((share) => {
+      const shareOpens = opens.get(share.id) ?? [];
+      return { ...row(share, shareOpens), opens: shareOpens.map(jsonOpen) };
+    });
+    io.out(`${JSON.stringify(rows, null, 2)}\n`);
   } else {
     io.out(`${COLUMNS.join(",")}\n`);
     for (const share of shares) {
-      const cells = row(share);
+      const cells = row(share, opens.get(share.id) ?? []);
       io.out(`${COLUMNS.map((column) => csvCell(cells[column])).join(",")}\n`);
     }
   }

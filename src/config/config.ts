@@ -60,6 +60,18 @@ export type AnyStorageSettings =
   | LocalSettings
   | AwsSettings<BucketSettings | undefined, SigningSettings | undefined>;
 
+/** Members-only links: the gate on Handout's own address, signing people in with Slack. */
+export interface GateSettings {
+  /** Where people's browsers reach Handout, no trailing slash: every members-only link starts with it. */
+  readonly publicUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Signs session cookies; undefined only in the embedded default, which makes one and keeps it in the state folder. */
+  readonly sessionSecret: string | undefined;
+  /** The OpenID Connect issuer, compared as a string (Slack's is exactly https://slack.com). */
+  readonly issuer: string;
+}
+
 export type LedgerSetting = { kind: "sqlite"; path: string } | { kind: "dynamodb"; table: string };
 
 export interface Config<Storage extends AnyStorageSettings = StorageSettings> {
@@ -92,6 +104,8 @@ export interface Config<Storage extends AnyStorageSettings = StorageSettings> {
   readonly signature: SignatureSettings;
   /** Where the files are and how links reach them. */
   readonly storage: Storage;
+  /** Undefined when HANDOUT_PUBLIC_URL is unset (or, in the embedded default, no Slack client is set): no members-only links. */
+  readonly gate: GateSettings | undefined;
 }
 
 /**
@@ -242,6 +256,33 @@ const envSchema = z.object({
         "must be the address people reach Handout at, such as http://localhost:3000 (no path)",
       ),
   ),
+  SLACK_CLIENT_ID: optional(
+    z
+      .string()
+      .regex(
+        /^\d+\.\d+$/,
+        "must be the Slack app's client ID (Basic Information → App Credentials), such as 1234567890.1234567890",
+      ),
+  ),
+  SLACK_CLIENT_SECRET: optional(
+    z.string().min(8, "must be the Slack app's client secret (Basic Information → App Credentials)"),
+  ),
+  HANDOUT_SESSION_SECRET: optional(
+    z
+      .string()
+      .min(
+        32,
+        "must be at least 32 characters of random text, such as the output of openssl rand -base64 32",
+      ),
+  ),
+  SLACK_OIDC_ISSUER: optional(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
+        "must be the OpenID Connect issuer, such as https://slack.com",
+      ),
+  ),
   HANDOUT_LEDGER: optional(
     z
       .string()
@@ -356,6 +397,32 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config<An
       );
     }
   }
+  const gateRequested =
+    e.HANDOUT_PUBLIC_URL !== undefined &&
+    (!embedded || e.SLACK_CLIENT_ID !== undefined || e.SLACK_CLIENT_SECRET !== undefined);
+  if (gateRequested) {
+    need(
+      "SLACK_CLIENT_ID",
+      "set it to the Slack app's client ID (Basic Information → App Credentials) for members-only links",
+    );
+    need(
+      "SLACK_CLIENT_SECRET",
+      "set it to the Slack app's client secret (Basic Information → App Credentials) for members-only links",
+    );
+    if (!embedded) {
+      need(
+        "HANDOUT_SESSION_SECRET",
+        "set it to 32 or more random characters (openssl rand -base64 32); every replica needs the same one",
+      );
+    }
+    need("SLACK_BOT_TOKEN", "set it to the app's bot token: the gate asks Slack who is in each conversation");
+    const url = new URL(e.HANDOUT_PUBLIC_URL as string);
+    if (url.protocol !== "https:" && !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) {
+      problems.push(
+        "HANDOUT_PUBLIC_URL must start with https:// for members-only links (the sign-in cookie is sent over HTTPS only).",
+      );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   // Named on its own once the rest is right, rather than Handout starting without Slack as if none were set.
   if (needs.slack === "if-set" && slackRequested) needSlack();
@@ -425,5 +492,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config<An
       keyMaxAgeSeconds: parseDuration(e.HANDOUT_KEY_MAX_AGE ?? "5m") as number,
     },
     storage,
+    gate:
+      gateRequested && e.SLACK_CLIENT_ID && e.SLACK_CLIENT_SECRET
+        ? {
+            publicUrl: publicUrl.origin,
+            clientId: e.SLACK_CLIENT_ID,
+            clientSecret: e.SLACK_CLIENT_SECRET,
+            sessionSecret: e.HANDOUT_SESSION_SECRET,
+            // An issuer is compared as a string: keep it exactly as given, less a trailing slash.
+            issuer: (e.SLACK_OIDC_ISSUER ?? "https://slack.com").replace(/\/$/, ""),
+          }
+        : undefined,
   };
 }

@@ -4,7 +4,14 @@ import { z } from "zod";
 import { formatDuration, parseDuration } from "../domain/duration.js";
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import { keyProblem } from "../domain/object-key.js";
-import { type AccessPolicy, type Audience, normalizeGroupHandle, type Rule } from "../domain/policy.js";
+import {
+  type AccessPolicy,
+  type Audience,
+  normalizeGroupHandle,
+  OPEN_EITHER,
+  type OpenRule,
+  type Rule,
+} from "../domain/policy.js";
 import type { AnyStorageSettings, Config } from "./config.js";
 
 export const DEFAULT_MAX_EXPIRY = "7d";
@@ -55,6 +62,14 @@ const group = z.string().regex(/^(S[A-Z0-9]{2,}|@?[a-z0-9][a-z0-9._-]*)$/i, {
   message: "user groups are named by handle (finance or @finance) or by ID (S0123ABCD)",
 });
 
+const openSchema = z.enum(["members", "link", "choice"], {
+  message:
+    "must be members (only people in the conversation can open the links), link (anyone with the link) or choice (the sharer picks)",
+});
+const openDefaultSchema = z.enum(["members", "link"], {
+  message: "must be members or link: the choice preselected when the sharer picks",
+});
+
 const audienceSchema = z.strictObject({
   everyone: z.boolean().optional(),
   groups: z.array(group).optional(),
@@ -71,6 +86,9 @@ const ruleSchema = z.strictObject({
   max_expiry: duration.optional(),
   default_expiry: duration.optional(),
   announce: z.boolean().optional(),
+  open: openSchema.optional(),
+  open_default: openDefaultSchema.optional(),
+  guests_may_open: z.boolean().optional(),
 });
 
 // Each rule is checked on its own (below), so that one rule's mistake never hides another's.
@@ -288,10 +306,30 @@ export function parsePolicy(text: string, file: string): AccessPolicy {
         `${name}: default_expiry (${formatDuration(preferred)}) is longer than max_expiry (${formatDuration(maxExpirySeconds)}): shorten it`,
       );
     }
+    let open: OpenRule = OPEN_EITHER;
+    if (rawRule.open === "members" || rawRule.open === "link") {
+      open = { allowed: [rawRule.open], preferred: rawRule.open };
+      if (rawRule.open_default !== undefined) {
+        report(
+          at("open_default"),
+          `${name}: open_default only applies with open: choice (this rule says open: ${rawRule.open}): remove it`,
+        );
+      }
+    } else if (rawRule.open_default !== undefined) {
+      open = { allowed: OPEN_EITHER.allowed, preferred: rawRule.open_default };
+    }
+    if (rawRule.guests_may_open === true && rawRule.open === "link") {
+      report(
+        at("guests_may_open"),
+        `${name}: guests_may_open applies to members-only links, and this rule says open: link: remove one of them`,
+      );
+    }
     return [
       {
         name,
         who: audience(rawRule.who),
+        open,
+        guestsMayOpen: rawRule.guests_may_open ?? false,
         prefixes,
         maxExpirySeconds,
         defaultExpirySeconds: Math.min(preferred, maxExpirySeconds),

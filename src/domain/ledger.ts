@@ -45,6 +45,12 @@ export interface Posted {
 
 export type ShareMessage = Posted;
 
+/**
+ * Who can open a share's links: `link`, anyone holding the signed URL; `members`, only people Slack
+ * says are in the share's conversation, through the gate's stable links.
+ */
+export type ShareAccess = "link" | "members";
+
 /** A share as recorded before its link is posted. */
 export interface NewShare {
   readonly id: string;
@@ -62,9 +68,26 @@ export interface NewShare {
   readonly announcementText?: string | undefined;
   /** The share this one extends. */
   readonly replaces?: string | undefined;
+  /** Who can open its links; a record written before members-only links existed reads as `link`. */
+  readonly access?: ShareAccess | undefined;
+  /** The sharer asked to be told when someone opens a members-only link. */
+  readonly notifyOpens?: boolean | undefined;
+}
+
+/** One person opening one file of a members-only share through the gate. */
+export interface ShareOpen {
+  readonly shareId: string;
+  /** Which of the share's files (0-based, as in `keys`). */
+  readonly fileIndex: number;
+  readonly key: string;
+  readonly userId: string;
+  readonly at: Date;
+  readonly userAgent: string;
 }
 
 export interface ShareRecord extends NewShare {
+  readonly access: ShareAccess;
+  readonly notifyOpens: boolean;
   readonly state: ShareState;
   readonly message?: ShareMessage | undefined;
   /** Why the post failed. */
@@ -132,6 +155,15 @@ export interface ShareLedger {
   list(query?: ShareQuery): Promise<ShareRecord[]>;
   /** `pending` and `active` shares whose `expiresAt` is at or before `before`, soonest first: the scheduler's work after a restart. */
   dueForExpiry(before: Date, limit?: number): Promise<ShareRecord[]>;
+  /** Notes that someone opened a file of a share; throws `unknownShare` for a share never recorded. */
+  recordOpen(open: ShareOpen): Promise<void>;
+  /** The share's opens, oldest first. */
+  listOpens(shareId: string): Promise<ShareOpen[]>;
+  /**
+   * The opens not yet told to the sharer with `at` at or before `upTo`, oldest first, marked told in
+   * the same step: of several replicas asking at once, each open goes to one.
+   */
+  claimOpensToNotify(shareId: string, upTo: Date): Promise<ShareOpen[]>;
   /** Releases the store; the ledger is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -179,6 +211,7 @@ export const isSameShare = (record: NewShare, share: NewShare): boolean =>
   record.sharerId === share.sharerId &&
   record.channelId === share.channelId &&
   record.mode === share.mode &&
+  (record.access ?? "link") === (share.access ?? "link") &&
   record.createdAt.getTime() === share.createdAt.getTime() &&
   record.expiresAt.getTime() === share.expiresAt.getTime() &&
   record.keys.length === share.keys.length &&

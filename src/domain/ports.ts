@@ -1,5 +1,5 @@
 /** What the domain needs from the outside world, named for the need rather than for any SDK. */
-import type { Posted, ShareMode, ShareRecord } from "./ledger.js";
+import type { Posted, ShareAccess, ShareMode, ShareRecord } from "./ledger.js";
 import type { Person } from "./policy.js";
 
 // The share model lives in ledger.ts; these are re-exported for the ports that speak of it.
@@ -111,6 +111,14 @@ export interface Share {
   readonly mode: ShareMode;
   readonly announcement: Announcement | undefined;
   readonly channelId: string;
+  /** Absent: "link", anyone holding the links can open them. */
+  readonly access?: ShareAccess | undefined;
+}
+
+/** The stable links of members-only shares, on Handout's public address: they open only through the gate. */
+export interface MemberLinks {
+  /** The link to file `index` (0-based) of the share. */
+  url(shareId: string, index: number): string;
 }
 
 /** Where a share began, when it began with a slash command: Slack lets the app answer there. */

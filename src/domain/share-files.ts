@@ -1,13 +1,14 @@
 import { HandoutError } from "./errors.js";
 import { assertExpiryAllowed, toWholeSecond } from "./expiry.js";
-import { newShareId, type ShareLedger, type ShareRecord } from "./ledger.js";
+import { newShareId, type ShareAccess, type ShareLedger, type ShareRecord } from "./ledger.js";
 import { keyProblem } from "./object-key.js";
-import { type AccessPolicy, accessFor } from "./policy.js";
+import { type AccessPolicy, accessFor, type OpenChoices } from "./policy.js";
 import type {
   Announcement,
   Directory,
   FileCatalog,
   LinkSigner,
+  MemberLinks,
   Origin,
   Posted,
   Poster,
@@ -45,6 +46,10 @@ export interface ShareRequest {
   readonly origin?: Origin | undefined;
   /** The share this one extends. */
   readonly replaces?: string | undefined;
+  /** Who can open the links, as asked; absent: what the policy preselects. Checked against the policy. */
+  readonly access?: ShareAccess | undefined;
+  /** Tell the sharer who opened the links (members-only shares only). */
+  readonly notifyOpens?: boolean | undefined;
 }
 
 export interface ShareSteps {
@@ -71,6 +76,8 @@ export interface ShareDependencies {
   readonly policy: () => AccessPolicy;
   readonly catalog: FileCatalog;
   readonly signer: LinkSigner;
+  /** Present when the gate is set up (HANDOUT_PUBLIC_URL): members-only links are possible. */
+  readonly memberLinks?: MemberLinks | undefined;
   readonly poster: Poster;
   readonly ledger: ShareLedger;
   readonly now: () => Date;
@@ -115,6 +122,19 @@ function assertWellFormed(request: ShareRequest): void {
   }
 }
 
+/** Who can open this share's links: the request's choice when the policy offers it, else a refusal. */
+function openAccess(request: ShareRequest, choices: OpenChoices | undefined): ShareAccess {
+  if (!choices) throw denied("You may not share these files.");
+  if ("problem" in choices) throw denied(choices.problem);
+  const asked = request.access ?? choices.preferred;
+  if (choices.allowed.includes(asked)) return asked;
+  throw denied(
+    asked === "members"
+      ? "Links that only people in the conversation can open are not on offer for these files here. Choose “Anyone with the link”."
+      : "The access policy lets these files be opened only by people in the conversation. Choose “People in the conversation”.",
+  );
+}
+
 /**
  * Shares files: who is this person now, may they share each file for that long, into that
  * conversation, do the files still exist — then sign and post. Decisions rest on the directory and
@@ -140,6 +160,7 @@ export async function shareFiles(
     );
   }
   if (request.mode === "announce" && !access.canAnnounce) throw denied("You may not post announcements.");
+  const open = openAccess(request, access.openChoicesFor(request.keys, { gate: !!deps.memberLinks }));
   const now = deps.now();
   assertExpiryAllowed(request.expiresAt, now, access.expiryLimitsFor(request.keys)?.max);
 
@@ -190,18 +211,23 @@ export async function shareFiles(
     announcementText:
       request.mode === "announce" ? request.announcement?.message.trim() || undefined : undefined,
     replaces: request.replaces,
+    access: open,
+    // Nobody but the sharer can open an ephemeral share: there is nothing to tell.
+    notifyOpens: open === "members" && request.mode !== "ephemeral" && request.notifyOpens === true,
   });
   // Anything that stops the share before it is posted leaves it recorded as failed, never pending.
   let share: Share;
   let posted: Posted;
   try {
     await steps.recorded?.(record);
-    const shared: SharedFile[] = files.map((file) => {
+    const shared: SharedFile[] = files.map((file, index) => {
       const info = file as NonNullable<typeof file>;
-      return {
-        file: info,
-        link: deps.signer.sign(info.key, { expiresAt: record.expiresAt, shareId: record.id }),
-      };
+      const memberLinks = open === "members" ? deps.memberLinks : undefined;
+      // A members-only link carries no signature: the gate signs a short-lived one at each open.
+      const link = memberLinks
+        ? { url: memberLinks.url(record.id, index), key: info.key, expiresAt: record.expiresAt }
+        : deps.signer.sign(info.key, { expiresAt: record.expiresAt, shareId: record.id });
+      return { file: info, link };
     });
     share = {
       id: record.id,
@@ -212,6 +238,7 @@ export async function shareFiles(
       mode: request.mode,
       announcement: request.mode === "announce" ? request.announcement : undefined,
       channelId: request.channelId,
+      access: open,
     };
     assertNotStopped(steps.stop);
     posted = await deps.poster.post(share, request.origin);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   CreateTableCommand,
   type DynamoDBClient,
@@ -20,13 +21,16 @@ import {
   type NewShare,
   REPLACEABLE_STATES,
   REVOCABLE_STATES,
+  type ShareAccess,
   type ShareLedger,
   type ShareMessage,
+  type ShareOpen,
   type ShareQuery,
   type ShareRecord,
   type ShareState,
   shareIdTaken,
   type Transition,
+  unknownShare,
 } from "../domain/ledger.js";
 import type { ShareMode } from "../domain/ports.js";
 
@@ -41,6 +45,12 @@ import type { ShareMode } from "../domain/ports.js";
  *   the scheduler's query reads exactly the live shares, soonest expiry first.
  * `created` is the ISO creation time, `#`, and the id: unique, and sorts like (createdAt, id).
  * `ttl` (epoch seconds) lets DynamoDB delete the item a retention period after the link expired.
+ * Opens of members-only links are items of their own, `id` = `open#<share id>#<random>`, with none
+ * of the indexes' attributes (so no index holds them), and the share's item lists their ids in
+ * `openIds` in the order they were recorded, `opensTold` saying how many of those the sharer was told
+ * of. The open's item is written before its id is appended, so every listed id has its item; the
+ * list's ids (about 70 bytes each) keep a share's item under DynamoDB's 400 KB up to some 5,000 opens;
+ * past that DynamoDB refuses the append, and the gate answers that it cannot check the link.
  * Index reads are eventually consistent: `list` and `dueForExpiry` may lag a change by a moment; every
  * state change is a conditional write on the item itself, so acting on a stale entry is refused, not
  * repeated.
@@ -73,6 +83,10 @@ interface ShareItem {
   title?: string;
   announcementText?: string;
   expiryNotified: boolean;
+  access?: string;
+  notifyOpens?: boolean;
+  openIds?: string[];
+  opensTold?: number;
   created: string;
   kind: string;
   due?: string;
@@ -98,7 +112,31 @@ const toRecord = (item: ShareItem): ShareRecord => ({
   title: item.title,
   announcementText: item.announcementText,
   expiryNotified: item.expiryNotified,
+  access: (item.access ?? "link") as ShareAccess,
+  notifyOpens: item.notifyOpens === true,
 });
+
+interface OpenItem {
+  id: string;
+  shareId: string;
+  fileIndex: number;
+  key: string;
+  userId: string;
+  at: string;
+  userAgent: string;
+  ttl: number;
+}
+
+const toOpen = (item: OpenItem): ShareOpen => ({
+  shareId: item.shareId,
+  fileIndex: item.fileIndex,
+  key: item.key,
+  userId: item.userId,
+  at: new Date(item.at),
+  userAgent: item.userAgent,
+});
+
+const byTime = (a: ShareOpen, b: ShareOpen) => a.at.getTime() - b.at.getTime();
 
 /**
  * Expressions name every attribute as `#name` (many plain names, such as state, keys and ttl, are
@@ -228,6 +266,33 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
 
   const live = stateCondition(LIVE_STATES);
 
+  async function shareItem(id: string): Promise<ShareItem | undefined> {
+    const { Item } = await send(() =>
+      documents.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true })),
+    );
+    return Item as ShareItem | undefined;
+  }
+
+  /**
+   * The open items with these ids, in the order given. Plain reads, 25 at a time, rather than
+   * BatchGetItem: the IAM policy Handout documents allows GetItem, and a share is opened a few times.
+   */
+  async function openItems(ids: readonly string[]): Promise<ShareOpen[]> {
+    const opens: ShareOpen[] = [];
+    for (let start = 0; start < ids.length; start += 25) {
+      const items = await Promise.all(
+        ids.slice(start, start + 25).map(async (id) => {
+          const { Item } = await send(() =>
+            documents.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true })),
+          );
+          return Item as OpenItem | undefined;
+        }),
+      );
+      for (const item of items) if (item) opens.push(toOpen(item));
+    }
+    return opens;
+  }
+
   return {
     async record(share: NewShare) {
       const createdAt = share.createdAt.toISOString();
@@ -245,6 +310,8 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
         title: share.title,
         announcementText: share.announcementText,
         replaces: share.replaces,
+        access: share.access ?? "link",
+        notifyOpens: share.notifyOpens === true,
         expiryNotified: false,
         created: `${createdAt}#${share.id}`,
         kind: KIND,
@@ -412,6 +479,65 @@ export function dynamoDbLedger(options: DynamoDbLedgerOptions): ShareLedger {
         },
         limit,
       );
+    },
+    async recordOpen(o: ShareOpen) {
+      const share = await shareItem(o.shareId);
+      if (!share) throw unknownShare();
+      const item: OpenItem = {
+        id: `open#${o.shareId}#${randomUUID()}`,
+        shareId: o.shareId,
+        fileIndex: o.fileIndex,
+        key: o.key,
+        userId: o.userId,
+        at: o.at.toISOString(),
+        userAgent: o.userAgent,
+        ttl: share.ttl,
+      };
+      await send(() => documents.send(new PutCommand({ TableName: tableName, Item: item })));
+      await send(() =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { id: o.shareId },
+            UpdateExpression: "SET #openIds = list_append(if_not_exists(#openIds, :empty), :id)",
+            ExpressionAttributeNames: { "#openIds": "openIds" },
+            ExpressionAttributeValues: { ":empty": [], ":id": [item.id] },
+          }),
+        ),
+      );
+    },
+    async listOpens(shareId) {
+      const share = await shareItem(shareId);
+      return (await openItems(share?.openIds ?? [])).sort(byTime);
+    },
+    async claimOpensToNotify(shareId, upTo) {
+      // Optimistic: read where the telling stands, then move it on only if no one else did meanwhile.
+      for (;;) {
+        const share = await shareItem(shareId);
+        if (!share) return [];
+        const told = share.opensTold ?? 0;
+        const waiting = await openItems((share.openIds ?? []).slice(told));
+        let count = 0;
+        while (count < waiting.length && (waiting[count] as ShareOpen).at.getTime() <= upTo.getTime())
+          count += 1;
+        if (count === 0) return [];
+        try {
+          await documents.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: { id: shareId },
+              UpdateExpression: "SET #opensTold = :next",
+              ConditionExpression:
+                told === 0 ? "attribute_not_exists(#opensTold) OR #opensTold = :told" : "#opensTold = :told",
+              ExpressionAttributeNames: { "#opensTold": "opensTold" },
+              ExpressionAttributeValues: { ":next": told + count, ":told": told },
+            }),
+          );
+          return waiting.slice(0, count).sort(byTime);
+        } catch (error) {
+          if (!isConditionFailure(error)) throw unavailable(error);
+        }
+      }
     },
     async close() {},
   };

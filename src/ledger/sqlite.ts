@@ -6,13 +6,16 @@ import {
   type NewShare,
   REPLACEABLE_STATES,
   REVOCABLE_STATES,
+  type ShareAccess,
   type ShareLedger,
   type ShareMessage,
+  type ShareOpen,
   type ShareQuery,
   type ShareRecord,
   type ShareState,
   shareIdTaken,
   type Transition,
+  unknownShare,
 } from "../domain/ledger.js";
 import type { ShareMode } from "../domain/ports.js";
 
@@ -86,6 +89,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX shares_by_sharer ON shares (sharer_id, created_at DESC, id DESC);
    CREATE INDEX shares_due ON shares (expires_at, id) WHERE state IN ('pending', 'active');`,
   "ALTER TABLE shares ADD COLUMN announcement_text TEXT;",
+  `ALTER TABLE shares ADD COLUMN access TEXT NOT NULL DEFAULT 'link' CHECK (access IN ('link', 'members'));
+   ALTER TABLE shares ADD COLUMN notify_opens INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE opens (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     share_id TEXT NOT NULL REFERENCES shares (id),
+     file_index INTEGER NOT NULL,
+     key TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     user_agent TEXT NOT NULL,
+     told INTEGER NOT NULL DEFAULT 0
+   ) STRICT;
+   CREATE INDEX opens_by_share ON opens (share_id, at, seq);`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
@@ -109,7 +125,27 @@ interface ShareRow {
   title: string | null;
   announcement_text: string | null;
   expiry_notified: number;
+  access: string;
+  notify_opens: number;
 }
+
+interface OpenRow {
+  share_id: string;
+  file_index: number;
+  key: string;
+  user_id: string;
+  at: number;
+  user_agent: string;
+}
+
+const toOpen = (row: OpenRow): ShareOpen => ({
+  shareId: row.share_id,
+  fileIndex: row.file_index,
+  key: row.key,
+  userId: row.user_id,
+  at: new Date(row.at),
+  userAgent: row.user_agent,
+});
 
 const toRecord = (row: ShareRow): ShareRecord => ({
   id: row.id,
@@ -130,6 +166,8 @@ const toRecord = (row: ShareRow): ShareRecord => ({
   title: row.title ?? undefined,
   announcementText: row.announcement_text ?? undefined,
   expiryNotified: row.expiry_notified === 1,
+  access: row.access as ShareAccess,
+  notifyOpens: row.notify_opens === 1,
 });
 
 const placeholders = (values: readonly unknown[]): string => values.map(() => "?").join(", ");
@@ -191,9 +229,17 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
   }
 
   const columns =
-    "id, sharer_id, keys, channel_id, mode, created_at, expires_at, state, note, title, announcement_text, replaces";
+    "id, sharer_id, keys, channel_id, mode, created_at, expires_at, state, note, title, announcement_text, replaces, access, notify_opens";
   const insert = db.prepare(
-    `INSERT INTO shares (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    `INSERT INTO shares (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+  );
+  const insertOpen = db.prepare(
+    "INSERT INTO opens (share_id, file_index, key, user_id, at, user_agent) SELECT id, ?, ?, ?, ?, ? FROM shares WHERE id = ?",
+  );
+  const opensOf = db.prepare("SELECT * FROM opens WHERE share_id = ? ORDER BY at, seq");
+  // One statement both picks and marks, so two processes never claim the same open.
+  const claimOpens = db.prepare(
+    "UPDATE opens SET told = 1 WHERE share_id = ? AND told = 0 AND at <= ? RETURNING *",
   );
   const select = db.prepare("SELECT * FROM shares WHERE id = ?");
   const activate = db.prepare(
@@ -250,6 +296,8 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
         share.title ?? null,
         share.announcementText ?? null,
         share.replaces ?? null,
+        share.access ?? "link",
+        share.notifyOpens === true ? 1 : 0,
       );
       const stored = get(share.id) as ShareRecord;
       if (Number(changes) === 0 && !isSameShare(stored, share)) throw shareIdTaken(share.id);
@@ -323,6 +371,24 @@ export async function openSqliteLedger(path: string): Promise<SqliteShareLedger>
     async dueForReminder(before, limit = DEFAULT_LIST_LIMIT) {
       if (limit <= 0) return [];
       return (reminders.all(before.getTime(), limit) as ShareRow[]).map(toRecord);
+    },
+    async recordOpen(o: ShareOpen) {
+      const { changes } = insertOpen.run(
+        o.fileIndex,
+        o.key,
+        o.userId,
+        o.at.getTime(),
+        o.userAgent,
+        o.shareId,
+      );
+      if (Number(changes) === 0) throw unknownShare();
+    },
+    async listOpens(shareId) {
+      return (opensOf.all(shareId) as OpenRow[]).map(toOpen);
+    },
+    async claimOpensToNotify(shareId, upTo) {
+      const rows = claimOpens.all(shareId, upTo.getTime()) as (OpenRow & { seq: number })[];
+      return rows.sort((a, b) => a.at - b.at || a.seq - b.seq).map(toOpen);
     },
     async close() {
       if (!open) return;

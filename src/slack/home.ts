@@ -1,6 +1,7 @@
 import type { WebClient } from "@slack/web-api";
+import type { ShareOpen } from "../domain/ledger.js";
 import { accessFor } from "../domain/policy.js";
-import { homeView } from "./blocks/home.js";
+import { HOME_SHARES, homeView } from "./blocks/home.js";
 import type { HandoutContext } from "./context.js";
 
 /**
@@ -27,8 +28,25 @@ export async function publishHome(
     ...(filterUserId ? { sharerId: filterUserId } : {}),
     limit: 41,
   });
+  const opens = new Map<string, ShareOpen[]>();
+  await Promise.all(
+    shares
+      .slice(0, HOME_SHARES)
+      .filter((share) => share.access === "members")
+      .map(async (share) => {
+        opens.set(share.id, await ctx.share.ledger.listOpens(share.id));
+      }),
+  );
   await client.views.publish({
     user_id: viewerId,
-    view: homeView({ viewerId, shares, isAdmin, filterUserId, notice: options.notice, now: ctx.share.now() }),
+    view: homeView({
+      viewerId,
+      shares,
+      isAdmin,
+      filterUserId,
+      notice: options.notice,
+      now: ctx.share.now(),
+      opens,
+    }),
   });
 }

@@ -13,6 +13,8 @@ export const Field = {
   mention: "mention",
   pin: "pin",
   note: "note",
+  open: "open",
+  notifyOpens: "notify_opens",
 } as const;
 
 /** Each input block holds one element; its action ID is the block's with this suffix. */

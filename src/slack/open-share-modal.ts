@@ -25,7 +25,10 @@ function modalFor(
   const result = query ? ctx.search.search(query, access.prefixes, 100) : undefined;
   const wanted = normalizeForSearch(query);
   const exact = result?.files.filter((file) => normalizeForSearch(splitKey(file.key).name) === wanted) ?? [];
+  const gate = { gate: ctx.share.memberLinks !== undefined };
+  const preselected = exact.length === 1 && exact[0] ? exact[0].key : undefined;
   return shareFormView({
+    open: preselected ? access.openChoicesFor([preselected], gate) : access.openChoicesAtAll(gate),
     privateMetadata,
     access,
     initialFiles: exact.length === 1 && exact[0] ? [fileOption(exact[0], ctx.refs)] : [],

@@ -1,4 +1,5 @@
 import { formatDuration } from "../domain/duration.js";
+import type { ShareAccess } from "../domain/ledger.js";
 import type { Access } from "../domain/policy.js";
 import type { Announcement, ShareMode } from "../domain/ports.js";
 import {
@@ -20,6 +21,9 @@ export interface ShareForm {
   readonly mode: ShareMode;
   readonly note: string | undefined;
   readonly announcement: Announcement | undefined;
+  /** Who can open, when the form offered the choice; absent: the policy's preselection. */
+  readonly access: ShareAccess | undefined;
+  readonly notifyOpens: boolean;
 }
 
 export type FieldErrors = Partial<Record<string, string>>;
@@ -48,6 +52,26 @@ export function expiryBeyondMax(
   const max = access.expiryLimitsFor(keys)?.max;
   if (max === undefined || expiresAt.getTime() - now.getTime() <= max * 1000) return undefined;
   return `Links to these files can last at most ${formatDuration(max)}. Choose an earlier time.`;
+}
+
+/** The words next to "who can open" when the chosen files do not allow that choice; undefined when they do. */
+export function openNotAllowed(
+  access: Access,
+  keys: readonly string[],
+  asked: ShareAccess | undefined,
+  gate: boolean,
+): { field: string; text: string } | undefined {
+  const choices = access.openChoicesFor(keys, { gate });
+  if (!choices) return undefined;
+  if ("problem" in choices) return { field: Field.files, text: choices.problem };
+  if (asked === undefined || choices.allowed.includes(asked)) return undefined;
+  return {
+    field: Field.open,
+    text:
+      asked === "members"
+        ? "These files may be opened by anyone with the link only. Choose “Anyone with the link”."
+        : "The access policy lets these files be opened only by people in the conversation. Choose “People in the conversation”.",
+  };
 }
 
 /**
@@ -125,6 +149,10 @@ export function readShareForm(
     };
   }
 
+  const open = element(Field.open).selected_option?.value;
+  if (open !== undefined && open !== "link" && open !== "members")
+    errors[Field.open] = "Choose who can open the links.";
+
   if (Object.keys(errors).length > 0 || !expiresAt) return { errors };
   return {
     form: {
@@ -135,6 +163,8 @@ export function readShareForm(
       mode: mode as ShareMode,
       note: note || undefined,
       announcement,
+      access: open as ShareAccess | undefined,
+      notifyOpens: (element(Field.notifyOpens).selected_options ?? []).some((o) => o.value === "notify"),
     },
   };
 }

@@ -85,6 +85,9 @@ export interface Choice {
   channel?: string;
   how?: string;
   title?: string;
+  /** "Who can open", as the payload claims it; left out of the payload when absent. */
+  open?: string;
+  notifyOpens?: boolean;
 }
 
 /** The clock Handout is handed: the real time, moved on by `advance` so that tests need not wait. */
@@ -295,6 +298,19 @@ export function flow(h: Harness) {
             how: { how_input: { type: "radio_buttons", selected_option: value(choice.how ?? "post") } },
             title: { title_input: { type: "plain_text_input", value: choice.title ?? null } },
             note: { note_input: { type: "plain_text_input", value: "For Thursday's meeting" } },
+            ...(choice.open === undefined
+              ? {}
+              : { open: { open_input: { type: "radio_buttons", selected_option: value(choice.open) } } }),
+            ...(choice.notifyOpens === undefined
+              ? {}
+              : {
+                  notify_opens: {
+                    notify_opens_input: {
+                      type: "checkboxes",
+                      selected_options: choice.notifyOpens ? [value("notify")] : [],
+                    },
+                  },
+                }),
           },
         },
       },

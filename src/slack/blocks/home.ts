@@ -1,5 +1,5 @@
 import type { HomeView, KnownBlock } from "@slack/types";
-import { isStuckPending, type ShareRecord } from "../../domain/ledger.js";
+import { isStuckPending, type ShareOpen, type ShareRecord } from "../../domain/ledger.js";
 import { slackDate, splitKey } from "../format.js";
 import { EXTEND_ACTION, HOME_FILTER_ACTION, REVOKE_ACTION, SHARE_AGAIN_ACTION } from "../ids.js";
 import { escapeWithin, LIMIT, mrkdwn, plain } from "./kit.js";
@@ -21,7 +21,28 @@ const where = (share: ShareRecord): string =>
 /** A share Handout stopped posting (a crash): whether its links went out is not known. */
 const NOT_CONFIRMED = ":warning: not confirmed: Handout stopped while posting, so the links may be out";
 
-function shareBlocks(share: ShareRecord, viewerId: string, now: Date): KnownBlock[] {
+/** People named in a share's line of opens; the rest are counted. */
+const OPENERS_NAMED = 10;
+
+/** A members-only share's opens in one line: how many, by whom, the last one. Empty for other shares. */
+export function opensLine(share: ShareRecord, opens: readonly ShareOpen[] | undefined): string {
+  if (share.access !== "members") return "";
+  const who = share.mode === "ephemeral" ? "only you can open" : "only people in the conversation can open";
+  if (!opens || opens.length === 0) return `\n:lock: ${who} · not opened yet`;
+  const people = [...new Set(opens.map((open) => open.userId))];
+  const named = people.slice(0, OPENERS_NAMED).map((id) => `<@${id}>`);
+  const more = people.length > OPENERS_NAMED ? ` and ${people.length - OPENERS_NAMED} more` : "";
+  const last = opens[opens.length - 1] as ShareOpen;
+  const count = opens.length === 1 ? "once" : `${opens.length} times`;
+  return `\n:lock: ${who} · opened ${count} by ${named.join(", ")}${more} · last ${slackDate(last.at)}`;
+}
+
+function shareBlocks(
+  share: ShareRecord,
+  viewerId: string,
+  now: Date,
+  opens: readonly ShareOpen[] | undefined,
+): KnownBlock[] {
   const names = share.keys.map((key) => escapeWithin(splitKey(key).name, 120));
   const files =
     names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
@@ -35,7 +56,7 @@ function shareBlocks(share: ShareRecord, viewerId: string, now: Date): KnownBloc
     {
       type: "section",
       text: mrkdwn(
-        `*${share.title ? `${escapeWithin(share.title, LIMIT.header)}: ` : ""}${files}*\n${where(share)}${by} · ${isStuckPending(share, now) ? NOT_CONFIRMED : STATE_TEXT[share.state]}${extended} · ${ends}`,
+        `*${share.title ? `${escapeWithin(share.title, LIMIT.header)}: ` : ""}${files}*\n${where(share)}${by} · ${isStuckPending(share, now) ? NOT_CONFIRMED : STATE_TEXT[share.state]}${extended} · ${ends}${opensLine(share, opens)}`,
       ),
     },
   ];
@@ -85,6 +106,8 @@ export interface HomeInput {
   /** A line at the top: what just happened. */
   readonly notice: string | undefined;
   readonly now: Date;
+  /** The opens of the members-only shares shown, by share id (oldest first). */
+  readonly opens?: ReadonlyMap<string, readonly ShareOpen[]> | undefined;
 }
 
 /** App Home: "Your links" — or, for admins, everyone's, filterable by person. */
@@ -119,7 +142,7 @@ export function homeView(input: HomeInput): HomeView {
     });
   }
   for (const share of input.shares.slice(0, HOME_SHARES))
-    blocks.push(...shareBlocks(share, input.viewerId, input.now));
+    blocks.push(...shareBlocks(share, input.viewerId, input.now, input.opens?.get(share.id)));
   if (input.shares.length > HOME_SHARES) {
     blocks.push({
       type: "context",

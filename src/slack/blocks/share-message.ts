@@ -64,6 +64,14 @@ export const shareText = (share: Share): string =>
     ? `${escapeMrkdwn(share.announcement.title)}: ${fileCount(share)} from <@${share.sharerId}>`
     : `<@${share.sharerId}> shared ${fileCount(share)} (link expires ${slackDate(share.expiresAt)})`;
 
+/** Said on a members-only share's message, so that nobody forwards a link expecting it to open elsewhere. */
+export function whoCanOpen(share: Pick<Share, "access" | "mode" | "sharerId">): string {
+  if (share.access !== "members") return "";
+  return share.mode === "ephemeral"
+    ? ` · only <@${share.sharerId}> can open them`
+    : " · only people in this conversation can open them, after signing in with Slack";
+}
+
 function headBlocks(share: Share): KnownBlock[] {
   const blocks: KnownBlock[] = [];
   const { announcement } = share;
@@ -83,7 +91,7 @@ function headBlocks(share: Share): KnownBlock[] {
     type: "context",
     elements: [
       mrkdwn(
-        `<@${share.sharerId}> shared ${share.files.length === 1 ? "a file" : `${share.files.length} files`} · link${share.files.length === 1 ? "" : "s"} expire ${slackDate(share.expiresAt)}`,
+        `<@${share.sharerId}> shared ${share.files.length === 1 ? "a file" : `${share.files.length} files`} · link${share.files.length === 1 ? "" : "s"} expire ${slackDate(share.expiresAt)}${whoCanOpen(share)}`,
       ),
     ],
   });

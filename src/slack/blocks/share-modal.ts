@@ -1,6 +1,6 @@
 import type { KnownBlock, ModalView, PlainTextOption } from "@slack/types";
 import { formatDuration } from "../../domain/duration.js";
-import type { Access } from "../../domain/policy.js";
+import type { Access, OpenChoices } from "../../domain/policy.js";
 import {
   MAX_FILES_PER_SHARE,
   MAX_MESSAGE_LENGTH,
@@ -102,6 +102,48 @@ export interface ShareFormInput {
   readonly hint: string | undefined;
   /** Default the destination to the conversation the command was typed in. */
   readonly inConversation: boolean;
+  /** What "who can open" may be (from the policy, for the preselected files if any); absent: not offered. */
+  readonly open?: OpenChoices | undefined;
+}
+
+const OPEN_LABELS = {
+  link: "Anyone with the link",
+  members: "People in the conversation (they sign in with Slack)",
+} as const;
+
+/** "Who can open", offered only when members-only links are possible and the policy leaves a choice or forces it. */
+export function openBlocks(open: OpenChoices | undefined): KnownBlock[] {
+  if (!open || "problem" in open || !open.allowed.includes("members")) return [];
+  const options = open.allowed.map((access) => option(OPEN_LABELS[access], access));
+  return [
+    {
+      type: "input",
+      block_id: Field.open,
+      label: plain("Who can open"),
+      hint: plain(
+        open.allowed.length === 1
+          ? "The access policy lets these files be opened only by people in the conversation. Shown only to you: only you can open them."
+          : "People in the conversation: only its members can open the links, after signing in with Slack. Shown only to you: only you.",
+      ),
+      element: {
+        type: "radio_buttons",
+        action_id: actionOf(Field.open),
+        options,
+        initial_option: options.find((o) => o.value === open.preferred) ?? options[0],
+      },
+    },
+    {
+      type: "input",
+      block_id: Field.notifyOpens,
+      optional: true,
+      label: plain("Tell me who opens"),
+      element: {
+        type: "checkboxes",
+        action_id: actionOf(Field.notifyOpens),
+        options: [option("Reply in the message's thread when people open members-only links", "notify")],
+      },
+    },
+  ];
 }
 
 export function shareFormView(input: ShareFormInput): ModalView {
@@ -152,6 +194,7 @@ export function shareFormView(input: ShareFormInput): ModalView {
         initial_option: howOptions[0],
       },
     },
+    ...openBlocks(input.open),
   );
   if (access.canAnnounce) {
     blocks.push(

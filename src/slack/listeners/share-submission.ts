@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
 import { type HandoutError, isHandoutError } from "../../domain/errors.js";
 import { accessFor } from "../../domain/policy.js";
-import type { Posted } from "../../domain/ports.js";
+import type { Posted, Share } from "../../domain/ports.js";
 import { shareFiles } from "../../domain/share-files.js";
 import { messageMrkdwn } from "../blocks/kit.js";
 import { messageView } from "../blocks/share-modal.js";
@@ -17,7 +17,13 @@ import { slackDate } from "../format.js";
 import { Field } from "../ids.js";
 import type { ModalState } from "../metadata.js";
 import { fillModal } from "../open-share-modal.js";
-import { expiryBeyondMax, type FieldErrors, readShareForm, type ShareForm } from "../share-form.js";
+import {
+  expiryBeyondMax,
+  type FieldErrors,
+  openNotAllowed,
+  readShareForm,
+  type ShareForm,
+} from "../share-form.js";
 
 /**
  * The share form was submitted. Mistakes a person can fix are answered next to the field, at once.
@@ -87,6 +93,8 @@ async function quickCheck(
   if (tooLong) return { [form.expiryField]: tooLong };
   if (form.mode === "announce" && !access.canAnnounce)
     return { [Field.how]: "You may not post announcements." };
+  const open = openNotAllowed(access, form.keys, form.access, ctx.share.memberLinks !== undefined);
+  if (open) return { [open.field]: open.text };
   return undefined;
 }
 
@@ -112,6 +120,8 @@ async function share(
         mode: form.mode,
         note: form.note,
         announcement: form.announcement,
+        access: form.access,
+        notifyOpens: form.notifyOpens,
         origin:
           state.channelId && state.responseUrl
             ? { channelId: state.channelId, responseUrl: state.responseUrl }
@@ -132,7 +142,7 @@ async function share(
       },
       "shared files",
     );
-    text = successText(posted, form, share.expiresAt);
+    text = successText(posted, form, share.expiresAt) + openedBy(share.access, posted, form);
   } catch (error) {
     if (isHandoutError(error)) {
       ctx.logger.info(
@@ -165,6 +175,20 @@ function successText(posted: Posted, form: ShareForm, expiresAt: Date): string {
       return `:white_check_mark: ${kind} ${what} in <#${posted.channelId}>. ${until}${pinNote}`;
     }
   }
+}
+
+/** Who can open a members-only share's links, in the words of the modal's last page. */
+function openedBy(access: Share["access"], posted: Posted, form: ShareForm): string {
+  if (access !== "members") return "";
+  const who =
+    form.mode === "ephemeral"
+      ? "Only you can open them"
+      : `Only people in <#${posted.channelId}> can open them`;
+  const told =
+    form.notifyOpens && form.mode !== "ephemeral"
+      ? " You will be told in the message's thread who opened them."
+      : "";
+  return `\n\n${who}, after signing in with Slack.${told}`;
 }
 
 /** Where a share shown to its sharer alone went, in words: "Showed the file to you alone in #c". */
