@@ -4,6 +4,7 @@ import { formatTable } from "./report.js";
 import * as search from "./search.js";
 import * as sign from "./sign.js";
 import * as slackOpen from "./slack-open.js";
+import * as snapshot from "./snapshot.js";
 
 /**
  * Runs every benchmark in one process, so ratios compare figures measured on the same machine at the
@@ -14,6 +15,7 @@ const suites: Record<string, { run: () => Promise<Record<string, number>> }> = {
   search,
   "slack-open": slackOpen,
   "lambda-cold-start": lambdaColdStart,
+  snapshot,
 };
 
 const names = Object.keys(suites);

@@ -10,7 +10,7 @@ const outdir = new URL("../dist/lambda/", import.meta.url);
 // Bolt's index loads every receiver's dependencies, but on Lambda only AwsLambdaReceiver is ever
 // constructed: Socket Mode's client and Express (about 1 MB, a third of the bundle's load time on
 // every cold start) are only used by the other receivers' constructors. They are replaced by empty
-// modules; test/lambda-bundle.test.ts drives the bundle through a real slash command.
+// modules; test/artefacts/lambda-bundle.test.ts drives the bundle through a real slash command.
 const UNUSED_ON_LAMBDA = /^(@slack\/socket-mode|express)$/;
 const leaveOutUnused = {
   name: "leave-out-unused-receivers",

@@ -69,7 +69,7 @@ async function start(): Promise<Started> {
   }
   // Nothing runs between requests on Lambda: an EventBridge schedule drives the expiry pass.
   // The EventBridge rule invokes the function with S3's events: no queue to read.
-  const { slack, objectEvents, gate } = await buildHandoutWith(config, log, {
+  const { slack, objectEvents, gate, indexReady } = await buildHandoutWith(config, log, {
     expiryTimer: false,
     eventQueue: false,
   });
@@ -89,6 +89,9 @@ async function start(): Promise<Started> {
     receiver,
   });
   const slackHandler = await receiver.start();
+  // The snapshot has been loading beside the rest of the start: the first type-ahead waits for it, and
+  // then searches the whole bucket instead of the few keys a new listing has reached.
+  await indexReady;
   log.info("Handout is ready on AWS Lambda");
   return { slackHandler, gate, expiry: slack.expiry, objectEvents, logger: log };
 }

@@ -1,4 +1,6 @@
-import { expireDueShares, type LifeDependencies, remindExpiringAnnouncements } from "../domain/share-life.js";
+import type { LifeDependencies } from "../domain/use-cases/dependencies.js";
+import { expireDueShares } from "../domain/use-cases/expire-shares.js";
+import { remindExpiringAnnouncements } from "../domain/use-cases/remind-announcements.js";
 import type { Logger } from "../logger.js";
 
 export interface ExpiryScheduler {

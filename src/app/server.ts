@@ -4,6 +4,7 @@ import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../co
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { coveringPrefixes } from "../domain/search.js";
+import { newShareId } from "../domain/share-id.js";
 import { tellOpens } from "../domain/tell-opens.js";
 import { createGate, type GateRequest, type GateResponse } from "../links/gate/gate.js";
 import { nodeGateHandler } from "../links/gate/node-http.js";
@@ -38,6 +39,7 @@ import {
 } from "./clients.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
+import { restoreIndex, snapshotSaver } from "./index-snapshot.js";
 import { holdPolicy, type PolicyReload } from "./policy.js";
 import { ensureSessionSecret } from "./session-secret.js";
 import { slackSignIn } from "./sign-in.js";
@@ -59,6 +61,11 @@ export interface Handout {
   readonly config: Config;
   readonly storage: Storage;
   readonly index: FileIndex;
+  /**
+   * Settles once the index snapshot (HANDOUT_INDEX_SNAPSHOT) is loaded or found unusable, and the first
+   * listing has started: a Lambda container waits for it so that its first search is complete.
+   */
+  readonly indexReady: Promise<void>;
   /** Applies S3's object events to the index; undefined when HANDOUT_INDEX_QUEUE_URL/EVENTS are unset. */
   readonly objectEvents: ObjectEventApplier | undefined;
   /** Undefined until Slack is configured: Handout then only serves links and /healthz. */
@@ -152,16 +159,41 @@ export async function buildHandoutWith(
     now,
     isRevoked: async (id) => (await ledger.get(id))?.state === "revoked",
   });
-  const settings = config.slack;
-  const bot = settings ? await identifyBot(settings.botToken, settings.apiUrl, logger) : undefined;
-
+  const snapshots = storage.snapshots;
+  let saver: ReturnType<typeof snapshotSaver> | undefined;
   const index = new FileIndex({
     source: storage.pages,
     roots: grantedRoots(policy()),
     refreshIntervalMs: config.indexRefreshSeconds * 1000,
+    hides: storage.isOwnObject,
     logger,
+    ...(snapshots ? { onComplete: (roots: readonly string[]) => saver?.save(roots) } : {}),
   });
-  index.start();
+  if (snapshots) saver = snapshotSaver(index, snapshots, storage.identity, logger, now);
+  // The snapshot first, then the listing that catches up: a listing under way would take its place.
+  const indexReady = (
+    snapshots
+      ? restoreIndex(index, snapshots, { bucket: storage.identity, roots: grantedRoots(policy()) }, logger)
+      : Promise.resolve(false)
+  ).then(
+    () => index.start(),
+    (error: unknown) => {
+      logger.warn({ err: error }, "could not load the index snapshot; listing the bucket instead");
+      index.start();
+    },
+  );
+
+  // Slack is asked who the bot is while the snapshot loads: a cold start waits for the longer of the two.
+  const settings = config.slack;
+  const bot = settings
+    ? await identifyBot(settings.botToken, settings.apiUrl, logger).catch(async (error: unknown) => {
+        // Nothing started here may run on after a failed start.
+        await indexReady;
+        await index.stop();
+        throw error;
+      })
+    : undefined;
+
   const bucketName = config.storage.mode === "aws" ? config.storage.bucket.name : undefined;
   const objectEvents =
     config.indexEvents && bucketName
@@ -176,7 +208,8 @@ export async function buildHandoutWith(
           logger,
         })
       : undefined;
-  queue?.start();
+  // After the snapshot: an event read before it would be undone by the snapshot's older copy.
+  const queueStarted = indexReady.then(() => queue?.start());
 
   let slack: Handout["slack"];
   let openGate: Handout["gate"];
@@ -222,6 +255,7 @@ export async function buildHandoutWith(
           : undefined,
         revokedLinksRefused: config.revocationStoreArn !== undefined || config.storage.mode === "local",
         now,
+        newId: newShareId,
         fileGone: (key) => index.fileGone(key),
         memberLinks: gate ? { url: (id, n) => memberLinkUrl(gate.publicUrl, id, n) } : undefined,
       },
@@ -290,6 +324,7 @@ export async function buildHandoutWith(
     config,
     storage,
     index,
+    indexReady,
     objectEvents,
     slack,
     gate: openGate,
@@ -306,8 +341,10 @@ export async function buildHandoutWith(
     },
     async close() {
       await slack?.expiry.stop();
+      await queueStarted;
       await queue?.stop();
       await index.stop();
+      await saver?.idle();
       await ledger.close();
       storage.close();
     },

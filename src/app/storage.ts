@@ -6,9 +6,11 @@ import type { FileCatalog, LinkSigner } from "../domain/ports.js";
 import { ensureSampleFiles, localFileCatalog, localPageSource } from "../files/local-store.js";
 import { s3FileCatalog } from "../files/s3-catalog.js";
 import { s3PageSource } from "../files/s3-pages.js";
+import { fileSnapshotStore, hideOwnObjects, s3SnapshotStore, snapshotKeys } from "../files/snapshot-store.js";
 import { createLinkHandler, type LinkHandler } from "../links/link-server.js";
 import type { Logger } from "../logger.js";
 import type { PageSource } from "../search/lister.js";
+import type { SnapshotStore } from "../search/snapshot.js";
 import { fileKeySource } from "../signing/key-sources.js";
 import { ensureLocalKeyPair, type LocalKeyPair, readLocalKeyPair } from "../signing/local-keys.js";
 import { createS3Client } from "./clients.js";
@@ -30,6 +32,12 @@ export interface Storage extends FileStore {
   readonly links: LinkHandler | undefined;
   /** For people: where the files are and where links point. */
   readonly description: string;
+  /** The store's identity in an index snapshot: `s3://bucket`, or `file:///folder`. */
+  readonly identity: string;
+  /** Where the index snapshot is kept (HANDOUT_INDEX_SNAPSHOT), when it is. */
+  readonly snapshots: SnapshotStore | undefined;
+  /** Handout's own objects in the store (its snapshot): never indexed, offered or signed. */
+  readonly isOwnObject: (key: string) => boolean;
 }
 
 /** The files alone, for a command that lists or checks them and signs nothing (`index stats`). */
@@ -110,6 +118,7 @@ export async function openStorage(
   } = {},
 ): Promise<Storage> {
   const settings = config.storage;
+  const snapshot = config.indexSnapshot;
   if (settings.mode === "local") {
     const { dir, stateDir, scheme, host } = settings;
     assertNotServed(dir, stateDir, "HANDOUT_STATE_DIR (it holds the signing key)");
@@ -129,9 +138,14 @@ export async function openStorage(
       config.signature,
       logger,
     );
+    const isOwnObject = snapshotKeys(snapshot, { localDir: dir });
+    const files = openFileStore(settings);
     return {
-      ...openFileStore(settings),
-      signer,
+      ...files,
+      ...hideOwnObjects({ catalog: files.catalog, signer }, isOwnObject),
+      identity: `file://${resolve(dir)}`,
+      snapshots: snapshot?.kind === "file" ? fileSnapshotStore(snapshot.path) : undefined,
+      isOwnObject,
       links: createLinkHandler({
         root: dir,
         publicKeys: new Map([[keyPair.keyPairId, keyPair.publicKey]]),
@@ -146,10 +160,22 @@ export async function openStorage(
   }
   const { bucket, signing } = settings;
   const signer = await startSigner(cloudFrontKey(signing), config.signature, logger);
+  const s3 = createS3Client(bucket);
+  const isOwnObject = snapshotKeys(snapshot, { bucket: bucket.name });
   return {
-    ...openFileStore(settings),
-    signer,
+    ...hideOwnObjects({ catalog: s3FileCatalog(s3, bucket.name), signer }, isOwnObject),
+    pages: s3PageSource(s3, bucket.name),
+    where: `the bucket ${bucket.name}`,
+    identity: `s3://${bucket.name}`,
+    snapshots:
+      snapshot === undefined
+        ? undefined
+        : snapshot.kind === "s3"
+          ? s3SnapshotStore(s3, snapshot.bucket, snapshot.prefix)
+          : fileSnapshotStore(snapshot.path),
+    isOwnObject,
     links: undefined,
     description: `s3://${bucket.name}, with links through https://${signing.domain}/`,
+    close: () => s3.destroy(),
   };
 }

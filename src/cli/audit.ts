@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { openLedger } from "../app/wiring.js";
 import { loadConfig } from "../config/config.js";
 import { parseDuration } from "../domain/duration.js";
-import type { ShareOpen, ShareRecord } from "../domain/ledger.js";
+import type { ShareOpen, ShareRecord } from "../domain/share.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const AUDIT_USAGE = "audit [--since 7d] [--user U0123ABCD] [--format csv|json]";

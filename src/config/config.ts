@@ -72,6 +72,11 @@ export interface GateSettings {
   readonly issuer: string;
 }
 
+/** Where the bucket index's snapshot is kept (HANDOUT_INDEX_SNAPSHOT): a local file, or a prefix in S3. */
+export type SnapshotLocation =
+  | { kind: "file"; path: string }
+  | { kind: "s3"; bucket: string; prefix: string };
+
 export type LedgerSetting = { kind: "sqlite"; path: string } | { kind: "dynamodb"; table: string };
 
 export interface Config<Storage extends AnyStorageSettings = StorageSettings> {
@@ -84,6 +89,8 @@ export interface Config<Storage extends AnyStorageSettings = StorageSettings> {
   readonly logFormat: "json" | "pretty" | undefined;
   /** How often the file index re-lists the bucket: a rare consistency sweep when S3's events arrive. */
   readonly indexRefreshSeconds: number;
+  /** Where the index is saved after each complete listing and loaded from at start; unset: nowhere. */
+  readonly indexSnapshot: SnapshotLocation | undefined;
   /** Where S3's object events reach the index: an SQS queue a process reads, or Lambda invoked by the rule. */
   readonly indexEvents: { kind: "queue"; queueUrl: string } | { kind: "lambda" } | undefined;
   /** Where shares are recorded. */
@@ -231,6 +238,14 @@ const envSchema = z.object({
   HANDOUT_SIGNATURE_ALGORITHM: optional(z.enum(["SHA1", "SHA256"], "must be SHA1 or SHA256")),
   HANDOUT_KEY_MAX_AGE: optional(interval("5m or 1h")),
   HANDOUT_INDEX_REFRESH: optional(interval("10m or 1h")),
+  HANDOUT_INDEX_SNAPSHOT: optional(
+    z
+      .string()
+      .refine(
+        (v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || SNAPSHOT_S3.test(v),
+        "must be a local file path or s3://BUCKET/PREFIX (for example s3://my-bucket/handout-index)",
+      ),
+  ),
   HANDOUT_INDEX_QUEUE_URL: optional(
     z
       .string()
@@ -311,6 +326,16 @@ const envSchema = z.object({
   ),
   LOG_FORMAT: optional(z.enum(["json", "pretty"], "must be json or pretty (unset: pretty on a terminal)")),
 });
+
+/** `s3://bucket` or `s3://bucket/prefix`, the prefix without a trailing slash kept. */
+const SNAPSHOT_S3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*?))?\/?$/;
+
+const snapshotLocation = (text: string): SnapshotLocation => {
+  const match = SNAPSHOT_S3.exec(text);
+  return match
+    ? { kind: "s3", bucket: match[1] as string, prefix: match[2] ?? "" }
+    : { kind: "file", path: text };
+};
 
 const SLACK_VARIABLES = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"] as const;
 
@@ -423,6 +448,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config<An
       );
     }
   }
+  if (e.HANDOUT_INDEX_SNAPSHOT?.startsWith("s3://") && embedded) {
+    problems.push(
+      "HANDOUT_INDEX_SNAPSHOT names S3, but Handout is serving a local folder: give a file path, or set HANDOUT_BUCKET.",
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   // Named on its own once the rest is right, rather than Handout starting without Slack as if none were set.
   if (needs.slack === "if-set" && slackRequested) needSlack();
@@ -465,6 +495,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config<An
     indexRefreshSeconds: parseDuration(
       e.HANDOUT_INDEX_REFRESH ?? (e.HANDOUT_INDEX_QUEUE_URL || e.HANDOUT_INDEX_EVENTS ? "6h" : "10m"),
     ) as number,
+    indexSnapshot: e.HANDOUT_INDEX_SNAPSHOT ? snapshotLocation(e.HANDOUT_INDEX_SNAPSHOT) : undefined,
     indexEvents: e.HANDOUT_INDEX_QUEUE_URL
       ? { kind: "queue", queueUrl: e.HANDOUT_INDEX_QUEUE_URL }
       : e.HANDOUT_INDEX_EVENTS

@@ -27,24 +27,28 @@ export function parseMoment(text: string, now: Date): Date {
   );
 }
 
-/** Refuses an expiry in the past, or beyond the longest the policy allows (when a maximum applies). */
-export function assertExpiryAllowed(expiresAt: Date, now: Date, maxSeconds?: number): void {
+/** What is wrong with an expiry: not a time, in the past, or beyond the longest allowed (when a maximum applies). */
+export function expiryProblem(expiresAt: Date, now: Date, maxSeconds?: number): HandoutError | undefined {
   if (!Number.isFinite(expiresAt.getTime())) {
-    throw new HandoutError(
+    return new HandoutError(
       "EXPIRY_INVALID",
       "That expiry is not a time Handout understands: choose another.",
     );
   }
   if (expiresAt.getTime() <= now.getTime()) {
-    throw new HandoutError(
-      "EXPIRY_INVALID",
-      "That expiry time has already passed: choose a time in the future.",
-    );
+    return new HandoutError("EXPIRY_INVALID", "That time has passed. Choose a time in the future.");
   }
   if (maxSeconds !== undefined && expiresAt.getTime() - now.getTime() > maxSeconds * 1000) {
-    throw new HandoutError(
+    return new HandoutError(
       "EXPIRY_INVALID",
-      `Links to these files can last at most ${formatDuration(maxSeconds)}: choose an earlier expiry.`,
+      `Links to these files can last at most ${formatDuration(maxSeconds)}. Choose an earlier time.`,
     );
   }
+  return undefined;
+}
+
+/** Throws `expiryProblem`'s answer, if any. */
+export function assertExpiryAllowed(expiresAt: Date, now: Date, maxSeconds?: number): void {
+  const problem = expiryProblem(expiresAt, now, maxSeconds);
+  if (problem) throw problem;
 }

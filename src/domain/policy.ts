@@ -1,5 +1,5 @@
-import type { ShareAccess } from "./ledger.js";
 import { keyProblem } from "./object-key.js";
+import type { ShareAccess } from "./share.js";
 
 /** Who a rule speaks of. Guests match only where `guests` is true, whatever else names them. */
 export interface Audience {

@@ -1,9 +1,6 @@
 /** What the domain needs from the outside world, named for the need rather than for any SDK. */
-import type { Posted, ShareAccess, ShareMode, ShareRecord } from "./ledger.js";
 import type { Person } from "./policy.js";
-
-// The share model lives in ledger.ts; these are re-exported for the ports that speak of it.
-export type { Posted, ShareMode };
+import type { Posted, ShareAccess, ShareMode, ShareRecord } from "./share.js";
 
 export interface SignedLink {
   readonly url: string;
@@ -148,4 +145,17 @@ export interface ShareMessages {
   replaced(share: ShareRecord, replacement: Posted): Promise<void>;
   /** Tells an announcement's sharer, directly, that its links expire soon, and offers to extend them. */
   expiresSoon(share: ShareRecord): Promise<void>;
+}
+
+/**
+ * Denies links of revoked shares at the edge (a CloudFront KeyValueStore read by a viewer-request
+ * function), since CloudFront cannot revoke a single signed URL by itself.
+ */
+export interface RevocationList {
+  /** Denies the share's links from now on; the entry is only needed until `expiresAt`, when they stop opening anyway. */
+  add(id: string, expiresAt: Date): Promise<void>;
+  /** Lets the share's links open again (a revoke undone); removing an absent id is harmless. */
+  remove(id: string): Promise<void>;
+  /** Forgets entries whose links have expired as of `now`, so the list stays small; returns how many were removed. */
+  pruneExpired(now: Date): Promise<number>;
 }

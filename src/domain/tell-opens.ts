@@ -1,4 +1,5 @@
-import type { ShareLedger, ShareOpen, ShareRecord, ShareState } from "./ledger.js";
+import type { ShareLedger } from "./ledger.js";
+import type { ShareOpen, ShareRecord, ShareState } from "./share.js";
 
 /** Tells a sharer, in one message, who opened their members-only links. */
 export interface OpenNotices {

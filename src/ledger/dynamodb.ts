@@ -17,22 +17,24 @@ import { HandoutError } from "../domain/errors.js";
 import {
   DEFAULT_LIST_LIMIT,
   isSameShare,
+  type ShareLedger,
+  type ShareQuery,
+  shareIdTaken,
+} from "../domain/ledger.js";
+import {
   LIVE_STATES,
   type NewShare,
   REPLACEABLE_STATES,
   REVOCABLE_STATES,
   type ShareAccess,
-  type ShareLedger,
   type ShareMessage,
+  type ShareMode,
   type ShareOpen,
-  type ShareQuery,
   type ShareRecord,
   type ShareState,
-  shareIdTaken,
   type Transition,
   unknownShare,
-} from "../domain/ledger.js";
-import type { ShareMode } from "../domain/ports.js";
+} from "../domain/share.js";
 
 /*
  * Table layout: one item per share, partition key `id`. Three global secondary indexes, each projecting

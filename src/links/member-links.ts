@@ -1,4 +1,4 @@
-import { isShareId } from "../domain/ledger.js";
+import { isShareId } from "../domain/share-id.js";
 
 /** The stable link of file `index` (0-based) of a members-only share: it opens only through the gate. */
 export const memberLinkUrl = (publicUrl: string, shareId: string, index: number): string =>

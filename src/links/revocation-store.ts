@@ -8,7 +8,7 @@ import {
 // The KeyValueStore API is signed with SigV4A; this registers the SDK's JavaScript implementation.
 import "@aws-sdk/signature-v4a";
 import { HandoutError } from "../domain/errors.js";
-import type { RevocationList } from "../domain/ledger.js";
+import type { RevocationList } from "../domain/ports.js";
 
 export interface KeyValueStoreRevocationOptions {
   /** Signs with SigV4A, which the import of @aws-sdk/signature-v4a above provides. */

@@ -315,6 +315,15 @@ export class Segment {
     }
   }
 
+  /** Every file here that is not gone, in key order. */
+  *entries(): Generator<ListedObject> {
+    for (let rank = 0; rank < this.count; rank++) {
+      const i = this.byKey[rank] as number;
+      if (this.gone?.[i] === 1) continue;
+      yield { key: this.key(i), size: this.sizes[i] as number, lastModified: this.times[i] as number };
+    }
+  }
+
   /** Forgets a file until the segment is replaced; true when it was here. */
   markGone(key: string): boolean {
     const i = this.find(key);
@@ -720,6 +729,10 @@ export interface FileIndexOptions {
   readonly sealIntervalMs?: number;
   readonly logger?: Pick<Logger, "info" | "warn">;
   readonly onProgress?: (progress: ListProgress) => void;
+  /** Keys never indexed, whatever the roots: Handout's own objects (its index snapshot). */
+  readonly hides?: (key: string) => boolean;
+  /** Told after each complete listing has taken over, with the roots it listed (to save a snapshot). */
+  readonly onComplete?: (roots: readonly string[]) => void;
 }
 
 interface Build {
@@ -816,14 +829,15 @@ export class FileIndex implements FileSearch {
     const controller = new AbortController();
     const startedAt = new Date();
     this.lastStartedAt = startedAt.getTime();
-    const promise = listBucket(this.options.source, this.roots, {
+    const roots = this.roots;
+    const promise = listBucket(this.options.source, roots, {
       ...(this.options.concurrency !== undefined ? { concurrency: this.options.concurrency } : {}),
       ...(this.options.splitDepth !== undefined ? { splitDepth: this.options.splitDepth } : {}),
-      onObjects: (objects) => builder.add(objects),
+      onObjects: (objects) => builder.add(this.visible(objects)),
       ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
       signal: controller.signal,
     }).then(
-      (progress) => this.finished(builder, gone, startedAt, progress),
+      (progress) => this.finished(builder, gone, startedAt, progress, roots),
       (error: unknown) => this.failed(builder, progressive, controller, error),
     );
     this.current = { promise, controller, builder, progressive, gone };
@@ -835,6 +849,7 @@ export class FileIndex implements FileSearch {
     gone: ReadonlySet<string>,
     startedAt: Date,
     progress: ListProgress,
+    roots: readonly string[],
   ): BuildReport {
     builder.seal();
     builder.closed = true;
@@ -859,6 +874,7 @@ export class FileIndex implements FileSearch {
       "file index refreshed",
     );
     this.planNext(this.refreshIntervalMs);
+    this.options.onComplete?.(roots);
     return report;
   }
 
@@ -980,6 +996,33 @@ export class FileIndex implements FileSearch {
         Math.max(Date.now() + this.refreshSoonDelayMs, this.lastStartedAt + this.goneRelistIntervalMs),
       );
     }
+  }
+
+  /**
+   * Serves `objects` (a snapshot of a complete listing of the current roots) as the complete index until
+   * a listing replaces it. Refused, false, once a listing has begun or finished: it knows better.
+   */
+  seed(snapshot: ListedObject[]): boolean {
+    if (this.complete || this.current || this.stopped) return false;
+    // A file S3's events reported since start is newer than the snapshot's copy of it.
+    const objects = this.visible(snapshot).filter((object) => !this.overlay.has(object.key));
+    const size = this.options.segmentSize ?? 10_000;
+    const segments: Segment[] = [];
+    for (let at = 0; at < objects.length; at += size)
+      segments.push(new Segment(objects.slice(at, at + size)));
+    this.showListed(segments);
+    this.complete = true;
+    return true;
+  }
+
+  private visible<T extends readonly ListedObject[]>(objects: T): T | ListedObject[] {
+    const hides = this.options.hides;
+    return hides ? objects.filter((object) => !hides(object.key)) : objects;
+  }
+
+  /** Every indexed file not known to be gone: what a snapshot saves. */
+  *entries(): Generator<ListedObject> {
+    for (const segment of this.segments) yield* segment.entries();
   }
 
   /** Indexed keys that start with `prefix`, segment by segment: how a long key's option value is found again. */

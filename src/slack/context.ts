@@ -1,6 +1,6 @@
 import type { AccessPolicy } from "../domain/policy.js";
 import type { Directory, FileSearch } from "../domain/ports.js";
-import type { LifeDependencies } from "../domain/share-life.js";
+import type { LifeDependencies } from "../domain/use-cases/dependencies.js";
 import type { Logger } from "../logger.js";
 import type { KeyRefs } from "./key-refs.js";
 import type { MetadataSeal } from "./metadata.js";

@@ -1,41 +1,23 @@
 import type { WebClient } from "@slack/web-api";
-import type { ShareOpen } from "../domain/ledger.js";
-import { accessFor } from "../domain/policy.js";
+import { listShares } from "../domain/use-cases/list-shares.js";
 import { HOME_SHARES, homeView } from "./blocks/home.js";
 import type { HandoutContext } from "./context.js";
 
-/**
- * Publishes a person's App Home: their links, or for an admin everyone's (or one person's). Who is an
- * admin is read from the directory and the policy each time.
- */
+/** Publishes a person's App Home: the shares `listShares` lets them see (one more than shown says there are more). */
 export async function publishHome(
   ctx: HandoutContext,
   client: WebClient,
   viewerId: string,
   options: { filterUserId?: string | undefined; notice?: string | undefined } = {},
 ): Promise<void> {
-  let isAdmin = false;
-  try {
-    isAdmin = accessFor(ctx.policy(), await ctx.directory.person(viewerId)).isAdmin;
-  } catch (error) {
-    ctx.logger.warn(
-      { err: error, user: viewerId },
-      "could not look a person up for App Home; showing their own links",
-    );
-  }
-  const filterUserId = isAdmin ? options.filterUserId : viewerId;
-  const shares = await ctx.share.ledger.list({
-    ...(filterUserId ? { sharerId: filterUserId } : {}),
-    limit: 41,
-  });
-  const opens = new Map<string, ShareOpen[]>();
-  await Promise.all(
-    shares
-      .slice(0, HOME_SHARES)
-      .filter((share) => share.access === "members")
-      .map(async (share) => {
-        opens.set(share.id, await ctx.share.ledger.listOpens(share.id));
-      }),
+  const { shares, isAdmin, sharerId, opens } = await listShares(
+    ctx.share,
+    { viewerId, sharerId: options.filterUserId, limit: HOME_SHARES + 1, opensOf: HOME_SHARES },
+    (error) =>
+      ctx.logger.warn(
+        { err: error, user: viewerId },
+        "could not look a person up for App Home; showing their own links",
+      ),
   );
   await client.views.publish({
     user_id: viewerId,
@@ -43,7 +25,7 @@ export async function publishHome(
       viewerId,
       shares,
       isAdmin,
-      filterUserId,
+      filterUserId: sharerId,
       notice: options.notice,
       now: ctx.share.now(),
       opens,

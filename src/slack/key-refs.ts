@@ -28,8 +28,8 @@ function startOf(key: string, room: number): string {
  * Option values for keys. Slack allows 150 characters; an S3 key may be 1,024 bytes. Short keys travel
  * as themselves (`k:`). Longer ones travel as a hash of the key followed by as much of its start as
  * fits (`p:`): the process that offered it remembers it, and any other (another replica, a restart)
- * finds it among the indexed keys with that start once its index has listed them (a new Lambda
- * container's index starts empty, so there the person may have to choose the file again). Either way
+ * finds it among the indexed keys with that start: from its first request when it started on an
+ * index snapshot (HANDOUT_INDEX_SNAPSHOT), else once its own listing has reached them. Either way
  * the key that comes back is untrusted: the share re-checks it against the policy.
  */
 export class KeyRefs {

@@ -1,9 +1,10 @@
 import type { ModalView } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { isHandoutError } from "../domain/errors.js";
-import { accessFor, type Person } from "../domain/policy.js";
 import { normalizeForSearch } from "../domain/search.js";
-import { escapeWithin, messageMrkdwn } from "./blocks/kit.js";
+import { type ShareStart, startShare, startShareFromCache } from "../domain/use-cases/start-share.js";
+import { failureMrkdwn } from "./blocks/failure.js";
+import { escapeWithin } from "./blocks/kit.js";
 import { loadingView, messageView, noAccessView, shareFormView } from "./blocks/share-modal.js";
 import type { HandoutContext } from "./context.js";
 import { fileOption } from "./file-options.js";
@@ -14,23 +15,23 @@ import { slackErrorCode } from "./web/slack-error.js";
 /** The form for a person, or a plain explanation when they may share nothing. Memory only: no I/O. */
 function modalFor(
   ctx: HandoutContext,
-  person: Person,
+  start: ShareStart,
   state: ModalState,
   privateMetadata: string,
 ): ModalView {
-  const policy = ctx.policy();
-  const access = accessFor(policy, person);
-  if (!access.canShare) return noAccessView(privateMetadata, policy.contact);
+  if (!start.access.canShare) return noAccessView(privateMetadata, start.contact);
   const query = state.query.trim();
-  const result = query ? ctx.search.search(query, access.prefixes, 100) : undefined;
+  const result = start.found;
   const wanted = normalizeForSearch(query);
   const exact = result?.files.filter((file) => normalizeForSearch(splitKey(file.key).name) === wanted) ?? [];
   const gate = { gate: ctx.share.memberLinks !== undefined };
   const preselected = exact.length === 1 && exact[0] ? exact[0].key : undefined;
   return shareFormView({
-    open: preselected ? access.openChoicesFor([preselected], gate) : access.openChoicesAtAll(gate),
+    open: preselected
+      ? start.access.openChoicesFor([preselected], gate)
+      : start.access.openChoicesAtAll(gate),
     privateMetadata,
-    access,
+    access: start.access,
     initialFiles: exact.length === 1 && exact[0] ? [fileOption(exact[0], ctx.refs)] : [],
     hint: result ? hintFor(query, result.files.length, result.partial, exact.length === 1) : undefined,
     inConversation: state.channelId !== undefined,
@@ -114,7 +115,8 @@ export async function openShareModal(
 ): Promise<OpenOutcome> {
   const state: ModalState = { ...opening, viewRef: newViewRef() };
   const privateMetadata = ctx.seal.seal(state);
-  const known = ctx.directory.known(state.userId);
+  const lookups = { policy: ctx.policy, directory: ctx.directory, search: ctx.search };
+  const known = startShareFromCache(lookups, state);
   let viewId: string | undefined;
   try {
     const view = known ? modalFor(ctx, known, state, privateMetadata) : loadingView(privateMetadata);
@@ -140,18 +142,13 @@ export async function openShareModal(
 
   let view: ModalView;
   try {
-    view = modalFor(ctx, await ctx.directory.person(state.userId), state, privateMetadata);
+    view = modalFor(ctx, await startShare(lookups, state), state, privateMetadata);
   } catch (error) {
     ctx.logger.warn(
       { code: isHandoutError(error) ? error.code : undefined, err: error },
       "could not prepare the share modal",
     );
-    view = messageView(
-      privateMetadata,
-      isHandoutError(error)
-        ? messageMrkdwn(error.message)
-        : "Something went wrong on Handout's side. Close this and try again in a minute.",
-    );
+    view = messageView(privateMetadata, failureMrkdwn(error));
   }
   await fillModal(ctx, client, { view_id: viewId }, view);
   return "opened";

@@ -1,7 +1,7 @@
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import { type RunningHandout, startHandout } from "../../src/app/server.js";
+import { handoutEnv, writeKeyAndPolicy } from "./handout-env.js";
 import { makeKeyPair, type TestKeyPair } from "./keys.js";
 import { captureLogs } from "./log.js";
 import { startTestBucket, type TestBucket } from "./s3.js";
@@ -157,27 +157,22 @@ export async function startHarness(
 
   const pair = makeKeyPair();
   const dir = await tempFolder("flow");
-  await writeFile(join(dir, "private_key.pem"), pair.privatePem, { mode: 0o600 });
-  await writeFile(join(dir, "access.yml"), POLICY);
+  const { key, policyFile } = await writeKeyAndPolicy(dir, pair, POLICY);
 
   // The AWS SDK reads its endpoint and credentials from the process environment.
   Object.assign(process.env, bucket.env);
   const logs = captureLogs(extraEnv.LOG_LEVEL ?? "info");
-  const env: Record<string, string | undefined> = {
-    ...bucket.env,
-    SLACK_BOT_TOKEN: slack.token,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    PORT: "0",
-    CLOUDFRONT_DOMAIN: DOMAIN,
-    CLOUDFRONT_PUBLIC_KEY_ID: pair.keyPairId,
-    CLOUDFRONT_PRIVATE_KEY_FILE: join(dir, "private_key.pem"),
-    HANDOUT_POLICY_FILE: join(dir, "access.yml"),
-    HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
-    ...extraEnv,
-  };
-  const given = Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  const given = handoutEnv(
+    {
+      bucket,
+      slack,
+      signingSecret: SIGNING_SECRET,
+      key,
+      policyFile,
+      ledgerFile: join(dir, "handout.db"),
+      domain: DOMAIN,
+    },
+    { PORT: "0", ...extraEnv },
   );
   const clock = testClock();
   let handout: RunningHandout;

@@ -4,7 +4,7 @@
  * at random moments. Usage: node --import tsx ledger-crash-child.ts <ledger.db> <posted.log>
  */
 import { appendFileSync, fsyncSync, openSync } from "node:fs";
-import { newShareId } from "../../src/domain/ledger.js";
+import { newShareId } from "../../src/domain/share-id.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 
 const [ledgerPath, postedLog] = process.argv.slice(2);

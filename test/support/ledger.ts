@@ -1,4 +1,4 @@
-import type { NewShare, ShareMessage } from "../../src/domain/ledger.js";
+import type { NewShare, ShareMessage } from "../../src/domain/share.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 
 /**

@@ -1,8 +1,10 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type NewShare, newShareId, type ShareLedger } from "../../src/domain/ledger.js";
+import type { ShareLedger } from "../../src/domain/ledger.js";
 import type { AccessPolicy, Audience, Person, Rule } from "../../src/domain/policy.js";
 import type { Directory, LinkSigner } from "../../src/domain/ports.js";
+import type { NewShare } from "../../src/domain/share.js";
+import { newShareId } from "../../src/domain/share-id.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import { createGate, type GateRequest, type SignInProvider } from "../../src/links/gate/gate.js";
 import { cookieCodec, sealSession, sealSignIn } from "../../src/links/gate/session.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ShareLedger, ShareOpen, ShareRecord } from "../../src/domain/ledger.js";
+import type { ShareLedger } from "../../src/domain/ledger.js";
+import type { ShareOpen, ShareRecord } from "../../src/domain/share.js";
 import { OPEN_NOTICE_WINDOW_MS, tellOpens } from "../../src/domain/tell-opens.js";
 import { openNoticeText } from "../../src/slack/blocks/open-notice.js";
 

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { ShareLedger, ShareRecord } from "../../domain/ledger.js";
+import type { ShareLedger } from "../../domain/ledger.js";
 import { type AccessPolicy, gateRuleFor } from "../../domain/policy.js";
 import type { Directory, LinkSigner } from "../../domain/ports.js";
+import type { ShareRecord } from "../../domain/share.js";
 import type { Logger } from "../../logger.js";
 import { parseMemberPath } from "../member-links.js";
 import { gatePage } from "./pages.js";

@@ -1,6 +1,6 @@
 import type { KnownBlock, ModalView } from "@slack/types";
-import type { ShareRecord } from "../../domain/ledger.js";
 import type { Access } from "../../domain/policy.js";
+import type { ShareRecord } from "../../domain/share.js";
 import { EXTEND_VIEW } from "../ids.js";
 import { LIMIT, mrkdwn, plain } from "./kit.js";
 import { expiryBlocks } from "./share-modal.js";

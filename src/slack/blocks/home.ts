@@ -1,5 +1,5 @@
 import type { HomeView, KnownBlock } from "@slack/types";
-import { isStuckPending, type ShareOpen, type ShareRecord } from "../../domain/ledger.js";
+import { isStuckPending, type ShareOpen, type ShareRecord } from "../../domain/share.js";
 import { slackDate, splitKey } from "../format.js";
 import { EXTEND_ACTION, HOME_FILTER_ACTION, REVOKE_ACTION, SHARE_AGAIN_ACTION } from "../ids.js";
 import { escapeWithin, LIMIT, mrkdwn, plain } from "./kit.js";

@@ -1,5 +1,5 @@
-import { shortenMiddle } from "../../domain/search.js";
 import { escapeMrkdwn } from "../format.js";
+import { OPTION_TEXT_MAX, shortenMiddle } from "./shorten.js";
 
 /**
  * Slack's limits on Block Kit text, which it counts after escaping `&`, `<` and `>` (so 600 `&` are
@@ -10,7 +10,7 @@ export const LIMIT = {
   context: 3000,
   header: 150,
   button: 75,
-  option: 75,
+  option: OPTION_TEXT_MAX,
   confirm: 300,
 } as const;
 

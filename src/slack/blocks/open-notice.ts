@@ -1,4 +1,4 @@
-import type { ShareOpen, ShareRecord } from "../../domain/ledger.js";
+import type { ShareOpen, ShareRecord } from "../../domain/share.js";
 import { splitKey } from "../format.js";
 import { escapeWithin } from "./kit.js";
 

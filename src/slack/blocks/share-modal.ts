@@ -6,7 +6,7 @@ import {
   MAX_MESSAGE_LENGTH,
   MAX_NOTE_LENGTH,
   MAX_TITLE_LENGTH,
-} from "../../domain/share-files.js";
+} from "../../domain/share-request.js";
 import { actionOf, Field, SHARE_VIEW } from "../ids.js";
 import { escapeWithin, LIMIT, mrkdwn, plain } from "./kit.js";
 

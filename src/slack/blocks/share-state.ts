@@ -1,5 +1,5 @@
 import type { KnownBlock } from "@slack/types";
-import type { ShareRecord } from "../../domain/ledger.js";
+import type { ShareRecord } from "../../domain/share.js";
 import { escapeMrkdwn, slackDate, splitKey } from "../format.js";
 import { EXTEND_ACTION, SHARE_AGAIN_ACTION } from "../ids.js";
 import { escapeWithin, LIMIT, mrkdwn, plain } from "./kit.js";

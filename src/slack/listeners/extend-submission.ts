@@ -1,7 +1,8 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
 import { isHandoutError } from "../../domain/errors.js";
-import { accessFor } from "../../domain/policy.js";
-import { extendShare } from "../../domain/share-life.js";
+import { extendShare } from "../../domain/use-cases/extend-share.js";
+import { checkExtension } from "../../domain/use-cases/prepare-extension.js";
+import { refusedText } from "../blocks/failure.js";
 import { messageView } from "../blocks/share-modal.js";
 import {
   CUT_OFF_MS,
@@ -11,34 +12,27 @@ import {
   unlessCutOff,
   within,
 } from "../context.js";
+import { readExpiry } from "../expiry-field.js";
 import { slackDate } from "../format.js";
 import { publishHome } from "../home.js";
-import { actionOf, Field } from "../ids.js";
+import { Field } from "../ids.js";
 import { fillModal } from "../open-share-modal.js";
-import { expiryBeyondMax } from "../share-form.js";
-import { refusedText, shownPrivately } from "./share-submission.js";
+import { shownPrivately } from "./share-submission.js";
 
 /**
- * An expiry beyond what the policy allows for the share's files, judged on cached data within Slack's
- * 3 seconds so that it is answered next to the field (the extension itself asks afresh).
+ * An expiry beyond what the policy allows for the share's files, judged on the directory's recent
+ * answer within Slack's 3 seconds so that it is answered next to the field (the extension asks afresh,
+ * and says itself why a share it cannot find or extend is refused).
  */
 async function quickExpiryCheck(
   ctx: HandoutContext,
-  shareId: string | undefined,
-  userId: string,
-  expiresAt: Date,
-  now: Date,
+  request: { shareId: string | undefined; actorId: string; expiresAt: Date },
 ): Promise<string | undefined> {
-  const looked = await within(
-    Promise.all([shareId ? ctx.share.ledger.get(shareId) : undefined, ctx.directory.person(userId)]).catch(
-      () => undefined,
-    ),
+  const problem = await within(
+    checkExtension(ctx.share, request).catch(() => undefined),
     QUICK_CHECK_MS,
   );
-  if (!looked) return undefined;
-  const [share, person] = looked;
-  if (!share) return undefined;
-  return expiryBeyondMax(accessFor(ctx.policy(), person), share.keys, expiresAt, now);
+  return problem?.message;
 }
 
 /** The new expiry was chosen: share the same files again, then say what happened. */
@@ -53,31 +47,15 @@ export const extendSubmission =
       });
       return;
     }
-    const now = ctx.share.now();
-    const values = view.state.values;
-    const at = values[Field.expiryAt]?.[actionOf(Field.expiryAt)]?.selected_date_time;
-    const preset = Number(values[Field.expiry]?.[actionOf(Field.expiry)]?.selected_option?.value);
-    const expiresAt = typeof at === "number" ? new Date(at * 1000) : new Date(now.getTime() + preset * 1000);
-    if (typeof at === "number" && expiresAt <= now) {
-      await ack({
-        response_action: "errors",
-        errors: { [Field.expiryAt]: "That time has passed. Choose a time in the future." },
-      });
+    const expiry = readExpiry(view.state.values, ctx.share.now());
+    if (expiry.error !== undefined) {
+      await ack({ response_action: "errors", errors: { [expiry.field]: expiry.error } });
       return;
     }
-    if (typeof at !== "number" && !(Number.isInteger(preset) && preset > 0)) {
-      await ack({
-        response_action: "errors",
-        errors: { [Field.expiry]: "Choose how long the new links last." },
-      });
-      return;
-    }
-    const tooLong = await quickExpiryCheck(ctx, state.shareId, body.user.id, expiresAt, now);
+    const { expiresAt } = expiry;
+    const tooLong = await quickExpiryCheck(ctx, { shareId: state.shareId, actorId: body.user.id, expiresAt });
     if (tooLong) {
-      await ack({
-        response_action: "errors",
-        errors: { [typeof at === "number" ? Field.expiryAt : Field.expiry]: tooLong },
-      });
+      await ack({ response_action: "errors", errors: { [expiry.field]: tooLong } });
       return;
     }
     // On AWS Lambda the acknowledgement leaves only when this listener ends: it carries the outcome.
@@ -134,8 +112,6 @@ async function extend(
       { event: "extend_refused", user: userId, code: isHandoutError(error) ? error.code : undefined },
       "an extension was refused",
     );
-    return isHandoutError(error)
-      ? refusedText(error)
-      : "*Nothing was shared.*\n\nSomething went wrong on Handout's side. Try again in a minute.";
+    return refusedText(error);
   }
 }

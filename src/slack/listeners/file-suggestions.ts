@@ -1,6 +1,5 @@
 import type { AllMiddlewareArgs, SlackOptionsMiddlewareArgs } from "@slack/bolt";
-import { accessFor } from "../../domain/policy.js";
-import { MAX_RESULTS } from "../../domain/search.js";
+import { findShareableFiles } from "../../domain/use-cases/find-files.js";
 import { type HandoutContext, within } from "../context.js";
 import { fileOption } from "../file-options.js";
 
@@ -24,8 +23,11 @@ export const fileSuggestions =
       await ack({ options: [] });
       return;
     }
-    const person = await within(
-      ctx.directory.person(body.user.id).catch((error: unknown) => {
+    const files = await within(
+      findShareableFiles(
+        { policy: ctx.policy, directory: ctx.directory, search: ctx.search },
+        { userId: body.user.id, query: options.value.trim() || state.query },
+      ).catch((error: unknown) => {
         ctx.logger.warn(
           { err: error, user: body.user.id },
           "could not look a person up for file suggestions",
@@ -34,12 +36,5 @@ export const fileSuggestions =
       }),
       DIRECTORY_BUDGET_MS,
     );
-    if (!person) {
-      await ack({ options: [] });
-      return;
-    }
-    const access = accessFor(ctx.policy(), person);
-    const query = options.value.trim() || state.query;
-    const result = access.canShare ? ctx.search.search(query, access.prefixes, MAX_RESULTS) : { files: [] };
-    await ack({ options: result.files.map((file) => fileOption(file, ctx.refs)) });
+    await ack({ options: (files ?? []).map((file) => fileOption(file, ctx.refs)) });
   };

@@ -1,10 +1,11 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import { isHandoutError } from "../../domain/errors.js";
-import { isShareId, type ShareRecord, unknownShare } from "../../domain/ledger.js";
-import { accessFor } from "../../domain/policy.js";
-import { type RevokedMessage, revokeShare } from "../../domain/share-life.js";
+import type { ShareRecord } from "../../domain/share.js";
+import { isShareId } from "../../domain/share-id.js";
+import { prepareExtension } from "../../domain/use-cases/prepare-extension.js";
+import { type RevokedMessage, revokeShare } from "../../domain/use-cases/revoke-share.js";
 import { extendView } from "../blocks/extend-modal.js";
-import { messageMrkdwn } from "../blocks/kit.js";
+import { failureMrkdwn } from "../blocks/failure.js";
 import { loadingView, messageView } from "../blocks/share-modal.js";
 import type { HandoutContext } from "../context.js";
 import { publishHome } from "../home.js";
@@ -12,11 +13,6 @@ import { newViewRef } from "../metadata.js";
 import { fillModal } from "../open-share-modal.js";
 
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
-
-const failureText = (error: unknown): string =>
-  isHandoutError(error)
-    ? messageMrkdwn(error.message)
-    : "Something went wrong on Handout's side. Try again in a minute.";
 
 /** What a revoke did, in every case: to the links themselves, and to the message that carried them. */
 function revokedNotice(share: ShareRecord, message: RevokedMessage, linksRefused: boolean): string {
@@ -65,7 +61,7 @@ export const revokeButton =
         { event: "revoke_refused", user: body.user.id, code: isHandoutError(error) ? error.code : undefined },
         "a revoke was refused",
       );
-      notice = `:warning: ${failureText(error)}`;
+      notice = `:warning: ${failureMrkdwn(error)}`;
     }
     if (body.view?.type === "home") await publishHome(ctx, client, body.user.id, { notice });
     else
@@ -104,22 +100,10 @@ export const extendButton =
     if (!viewId) return;
     let view: ReturnType<typeof extendView>;
     try {
-      const share = isShareId(shareId) ? await ctx.share.ledger.get(shareId) : undefined;
-      const person = await ctx.directory.person(body.user.id);
-      const access = accessFor(ctx.policy(), person);
-      if (!share) throw unknownShare();
-      if (share.sharerId !== body.user.id && !access.isAdmin) {
-        view = messageView(
-          privateMetadata,
-          "Only the person who shared these files, or an admin, can share them again.",
-        );
-      } else if (!access.expiryLimitsFor(share.keys)) {
-        view = messageView(privateMetadata, "The access policy no longer lets you share these files.");
-      } else {
-        view = extendView(privateMetadata, share, access);
-      }
+      const { share, access } = await prepareExtension(ctx.share, { shareId, actorId: body.user.id });
+      view = extendView(privateMetadata, share, access);
     } catch (error) {
-      view = messageView(privateMetadata, failureText(error));
+      view = messageView(privateMetadata, failureMrkdwn(error));
     }
     await fillModal(ctx, client, { view_id: viewId }, view);
   };

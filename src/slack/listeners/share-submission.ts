@@ -1,9 +1,11 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs } from "@slack/bolt";
-import { type HandoutError, isHandoutError } from "../../domain/errors.js";
-import { accessFor } from "../../domain/policy.js";
-import type { Posted, Share } from "../../domain/ports.js";
-import { shareFiles } from "../../domain/share-files.js";
-import { messageMrkdwn } from "../blocks/kit.js";
+import { isHandoutError } from "../../domain/errors.js";
+import type { Share } from "../../domain/ports.js";
+import type { Posted } from "../../domain/share.js";
+import type { RequestPart } from "../../domain/share-request.js";
+import { checkShare } from "../../domain/use-cases/check-share.js";
+import { shareFiles } from "../../domain/use-cases/share-files.js";
+import { errorPlain, refusedText } from "../blocks/failure.js";
 import { messageView } from "../blocks/share-modal.js";
 import {
   CUT_OFF_MS,
@@ -17,13 +19,7 @@ import { slackDate } from "../format.js";
 import { Field } from "../ids.js";
 import type { ModalState } from "../metadata.js";
 import { fillModal } from "../open-share-modal.js";
-import {
-  expiryBeyondMax,
-  type FieldErrors,
-  openNotAllowed,
-  readShareForm,
-  type ShareForm,
-} from "../share-form.js";
+import { type FieldErrors, readShareForm, type ShareForm } from "../share-form.js";
 
 /**
  * The share form was submitted. Mistakes a person can fix are answered next to the field, at once.
@@ -47,7 +43,7 @@ export const shareSubmission =
     }
     const now = ctx.share.now();
     const read = readShareForm(view.state.values as Parameters<typeof readShareForm>[0], ctx.refs, now);
-    const errors = read.errors ?? (await quickCheck(ctx, body.user.id, read.form, now));
+    const errors = read.errors ?? (await quickCheck(ctx, body.user.id, read.form));
     if (errors && Object.keys(errors).length > 0) {
       await ack({ response_action: "errors", errors: errors as Record<string, string> });
       return;
@@ -73,34 +69,33 @@ export const shareSubmission =
     await fillModal(ctx, client, { external_id: state.viewRef }, messageView(view.private_metadata, text));
   };
 
-/** Limits a person can fix in the form, judged on cached data (the share itself asks afresh). */
+/** The field each part of a request is answered next to. */
+const FIELD_OF: Record<Exclude<RequestPart, "expiry">, string> = {
+  files: Field.files,
+  how: Field.how,
+  open: Field.open,
+  note: Field.note,
+  title: Field.title,
+  message: Field.message,
+};
+
+/**
+ * The share's own check, on the directory's recent answer, so that what a person can fix is answered
+ * next to the field within Slack's 3 seconds. No answer in time, or none at all: the share checks anyway.
+ */
 async function quickCheck(
   ctx: HandoutContext,
   userId: string,
   form: ShareForm,
-  now: Date,
 ): Promise<FieldErrors | undefined> {
-  const person = await within(
-    ctx.directory.person(userId).catch(() => undefined),
+  const problem = await within(
+    checkShare(ctx.share, { userId, ...form }).catch(() => undefined),
     QUICK_CHECK_MS,
   );
-  if (!person) return undefined;
-  const access = accessFor(ctx.policy(), person);
-  const refused = form.keys.filter((key) => !access.allows(key));
-  if (refused.length > 0)
-    return { [Field.files]: "You may not share some of these files. Remove them and try again." };
-  const tooLong = expiryBeyondMax(access, form.keys, form.expiresAt, now);
-  if (tooLong) return { [form.expiryField]: tooLong };
-  if (form.mode === "announce" && !access.canAnnounce)
-    return { [Field.how]: "You may not post announcements." };
-  const open = openNotAllowed(access, form.keys, form.access, ctx.share.memberLinks !== undefined);
-  if (open) return { [open.field]: open.text };
-  return undefined;
+  if (!problem) return undefined;
+  const field = problem.part === "expiry" ? form.expiryField : FIELD_OF[problem.part];
+  return { [field]: errorPlain(problem.error) };
 }
-
-/** What the modal says when a share stopped with a Handout error: nothing out, or only part of it. */
-export const refusedText = (error: HandoutError): string =>
-  `*${error.code === "PARTLY_POSTED" ? "Only part of it was shared." : "Nothing was shared."}*\n\n${messageMrkdwn(error.message)}`;
 
 /** Shares, and says what happened in words for the modal. */
 async function share(
@@ -149,12 +144,10 @@ async function share(
         { event: "share_refused", user: userId, code: error.code, keys: form.keys },
         error.message,
       );
-      text = refusedText(error);
     } else {
       ctx.logger.error({ err: error, user: userId }, "a share failed unexpectedly");
-      text =
-        "*Nothing was shared.*\n\nSomething went wrong on Handout's side. Try again in a minute; if it keeps happening, tell whoever runs Handout.";
     }
+    text = refusedText(error);
   }
   return text;
 }

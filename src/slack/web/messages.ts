@@ -1,7 +1,7 @@
 import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
-import type { ShareRecord } from "../../domain/ledger.js";
-import type { MessageEdit, Posted, ShareMessages } from "../../domain/ports.js";
+import type { MessageEdit, ShareMessages } from "../../domain/ports.js";
+import type { Posted, ShareRecord } from "../../domain/share.js";
 
 /** What each state of a share looks like; injected so that this adapter does not import the blocks. */
 export interface ShareStateViews {

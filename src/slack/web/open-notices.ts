@@ -1,5 +1,5 @@
 import type { WebClient } from "@slack/web-api";
-import type { ShareOpen, ShareRecord } from "../../domain/ledger.js";
+import type { ShareOpen, ShareRecord } from "../../domain/share.js";
 import type { OpenNotices } from "../../domain/tell-opens.js";
 
 /**

@@ -1,8 +1,9 @@
 import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { HandoutError } from "../../domain/errors.js";
-import type { Origin, Posted, Poster, Share } from "../../domain/ports.js";
-import { PartlyPostedError } from "../../domain/share-files.js";
+import type { Origin, Poster, Share } from "../../domain/ports.js";
+import type { Posted } from "../../domain/share.js";
+import { PartlyPostedError } from "../../domain/use-cases/share-files.js";
 import type { Logger } from "../../logger.js";
 import { type ResponseUrlCheck, responseUrlHost } from "./response-url.js";
 import { slackFailure } from "./slack-error.js";

@@ -1,0 +1,126 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { SnapshotLocation } from "../config/config.js";
+import { HandoutError } from "../domain/errors.js";
+import type { FileCatalog, LinkSigner } from "../domain/ports.js";
+import type { SnapshotStore } from "../search/snapshot.js";
+
+/** The object's name under the prefix HANDOUT_INDEX_SNAPSHOT gives. */
+export const SNAPSHOT_OBJECT = "handout-index.snapshot";
+
+const statusOf = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+/** The snapshot's object key: `prefix/handout-index.snapshot`. */
+export const snapshotObjectKey = (prefix: string): string =>
+  prefix === "" ? SNAPSHOT_OBJECT : `${prefix}/${SNAPSHOT_OBJECT}`;
+
+export function s3SnapshotStore(client: S3Client, bucket: string, prefix: string): SnapshotStore {
+  const key = snapshotObjectKey(prefix);
+  return {
+    description: `s3://${bucket}/${key}`,
+    async read() {
+      try {
+        const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return answer.Body ? await answer.Body.transformToByteArray() : undefined;
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        if (name === "NoSuchKey" || statusOf(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    async write(bytes) {
+      // One PutObject of the whole body: S3 makes it visible all at once, so writers never interleave.
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: bytes,
+          ContentType: "application/octet-stream",
+        }),
+      );
+    },
+  };
+}
+
+export function fileSnapshotStore(path: string): SnapshotStore {
+  return {
+    description: path,
+    async read() {
+      try {
+        return await readFile(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw error;
+      }
+    },
+    async write(bytes) {
+      await mkdir(dirname(path), { recursive: true });
+      // Each writer its own temporary file, then one rename: readers see a whole file, old or new.
+      const temporary = `${path}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`;
+      try {
+        await writeFile(temporary, bytes);
+        await rename(temporary, path);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * Whether a key in the shared store is one of Handout's own snapshot objects (the snapshot, or a
+ * temporary file of one being written). Such keys are never indexed, offered or signed, whatever the
+ * policy grants: the lister and the share path both ask this one question.
+ */
+export function snapshotKeys(
+  location: SnapshotLocation | undefined,
+  store: { readonly bucket: string } | { readonly localDir: string },
+): (key: string) => boolean {
+  if (location === undefined) return () => false;
+  if (location.kind === "s3") {
+    if (!("bucket" in store) || store.bucket !== location.bucket) return () => false;
+    // The whole folder is Handout's: nothing in it is a file to share.
+    if (location.prefix === "") return (key) => key === SNAPSHOT_OBJECT;
+    const folder = `${location.prefix}/`;
+    return (key) => key.startsWith(folder);
+  }
+  if (!("localDir" in store)) return () => false;
+  const inside = relative(resolve(store.localDir), resolve(location.path));
+  if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) return () => false;
+  const key = inside.split(sep).join("/");
+  return (candidate) => candidate === key || (candidate.startsWith(`${key}.`) && candidate.endsWith(".tmp"));
+}
+
+const ownObject = (key: string) =>
+  new HandoutError(
+    "ACCESS_DENIED",
+    `${JSON.stringify(key)} is Handout's own index snapshot, not a file to share, whatever the policy grants.`,
+  );
+
+/**
+ * The catalog and the signer with Handout's own objects taken out: a share or a signature of one is
+ * refused before any link is made. The index leaves them out with the same predicate (`hides`).
+ */
+export function hideOwnObjects(
+  parts: { catalog: FileCatalog; signer: LinkSigner },
+  isOwn: (key: string) => boolean,
+): { catalog: FileCatalog; signer: LinkSigner } {
+  return {
+    catalog: {
+      stat(key) {
+        if (isOwn(key)) return Promise.reject(ownObject(key));
+        return parts.catalog.stat(key);
+      },
+    },
+    signer: {
+      sign(key, validity) {
+        if (isOwn(key)) throw ownObject(key);
+        return parts.signer.sign(key, validity);
+      },
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildHandout } from "../../src/app/server.js";
+import { fileSnapshotStore } from "../../src/files/snapshot-store.js";
+import { decodeSnapshot, encodeSnapshot } from "../../src/search/snapshot.js";
+import { captureLogs } from "../support/log.js";
+import { tempFolder } from "../support/temp.js";
+
+describe("an index snapshot in a local file", () => {
+  it("is whole after writers race, each writing its own temporary file and renaming it", async () => {
+    const dir = await tempFolder("snapshot-file");
+    const store = fileSnapshotStore(join(dir, "state", "index.snapshot"));
+    const expected = { bucket: "s3://handout-test", roots: [""] };
+    const writes = Array.from({ length: 8 }, async (_, n) =>
+      store.write(
+        await encodeSnapshot(
+          { ...expected, listedAt: n },
+          Array.from({ length: 2000 }, (_, i) => ({
+            key: `writer-${n}/file-${i}.pdf`,
+            size: i,
+            lastModified: n,
+          })),
+        ),
+      ),
+    );
+    await Promise.all(writes);
+    const snapshot = await decodeSnapshot((await store.read()) as Uint8Array, expected);
+    const writer = snapshot.header.listedAt;
+    expect(snapshot.objects).toHaveLength(2000);
+    expect(snapshot.objects.every((object) => object.key.startsWith(`writer-${writer}/`))).toBe(true);
+    expect(await readdir(join(dir, "state"))).toEqual(["index.snapshot"]);
+  });
+
+  it("inside the served folder, is never offered or signed, and a restart serves it before listing", async () => {
+    const dir = await tempFolder("snapshot-local");
+    const files = join(dir, "files");
+    await mkdir(join(files, "reports"), { recursive: true });
+    await writeFile(join(files, "reports", "q1.pdf"), "q1");
+    const env = {
+      PORT: "0",
+      HANDOUT_LOCAL_DIR: files,
+      HANDOUT_STATE_DIR: join(dir, ".state"),
+      HANDOUT_LEDGER: `sqlite:${join(dir, "handout.db")}`,
+      HANDOUT_INDEX_SNAPSHOT: join(files, "index", "handout.snapshot"),
+    };
+    const first = await buildHandout(env, captureLogs().logger);
+    await first.indexReady;
+    await first.index.refresh();
+    await first.close();
+    expect((await readFile(join(files, "index", "handout.snapshot"))).length).toBeGreaterThan(0);
+
+    const logs = captureLogs();
+    const second = await buildHandout(env, logs.logger);
+    try {
+      await second.indexReady;
+      expect(logs.text()).toContain("file index loaded from its snapshot");
+      await second.index.refresh();
+      const everything = second.index.search("", [""], 100).files.map((file) => file.key);
+      expect(everything).toContain("reports/q1.pdf");
+      expect(everything).not.toContain("index/handout.snapshot");
+      await expect(second.storage.catalog.stat("index/handout.snapshot")).rejects.toThrow(
+        /own index snapshot/,
+      );
+      expect(() =>
+        second.storage.signer.sign("index/handout.snapshot", { expiresAt: new Date(Date.now() + 60_000) }),
+      ).toThrow(/own index snapshot/);
+    } finally {
+      await second.close();
+    }
+  });
+});
