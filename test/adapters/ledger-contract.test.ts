@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { isHandoutError } from "../../src/domain/errors.js";
 import type { ShareLedger } from "../../src/domain/ledger.js";
 import type { NewShare, ShareMessage, ShareOpen } from "../../src/domain/share.js";
-import { isShareId, newShareId } from "../../src/domain/share-id.js";
+import { newShareId } from "../../src/domain/share-id.js";
 import { createLedgerTable, dynamoDbLedger } from "../../src/ledger/dynamodb.js";
 import { loadSqliteDriver, openSqliteLedger, SQLITE_MIGRATIONS } from "../../src/ledger/sqlite.js";
 
