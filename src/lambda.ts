@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, SERVER_NEEDS } from "./config/config.js";
 import { isHandoutError } from "./domain/errors.js";
 import { type GateResponse, isGatePath } from "./links/gate/gate.js";
 import { gateUnavailable } from "./links/gate/pages.js";
-import { createLogger } from "./logger.js";
+import { createLogger, type Logger, logFormatFor } from "./logger.js";
 import { isS3Event, type ObjectEventApplier } from "./search/object-events.js";
 import { createSlackApp, SLACK_RETRIES } from "./slack/app.js";
 import { boltLogger } from "./slack/bolt-logger.js";
@@ -25,7 +25,8 @@ type SlackHandler = ReturnType<AwsLambdaReceiver["toHandler"]>;
 export type LambdaEvent = Parameters<SlackHandler>[0];
 export type LambdaResponse = Awaited<ReturnType<SlackHandler>>;
 
-const logger = createLogger(process.env.LOG_LEVEL || "info");
+// Made from the parsed settings on the first event, as main.ts does: until then nothing logs.
+let logger: Logger | undefined;
 
 interface Started {
   readonly slackHandler: SlackHandler;
@@ -34,6 +35,8 @@ interface Started {
   readonly expiry: { runNow(keepGoing?: () => boolean): Promise<number> };
   /** S3's object events, which the EventBridge rule sends; undefined without HANDOUT_INDEX_EVENTS. */
   readonly objectEvents: ObjectEventApplier | undefined;
+  /** Made from the parsed settings. */
+  readonly logger: Logger;
 }
 
 /**
@@ -49,7 +52,9 @@ const isScheduledEvent = (event: unknown): boolean => {
 };
 
 async function start(): Promise<Started> {
-  const config = loadConfig(process.env, ["slack", ...SERVER_NEEDS]);
+  const config = loadConfig(process.env, { ...SERVER_NEEDS, slack: "required" });
+  const log = createLogger(config.logLevel, undefined, logFormatFor(config.logFormat, process.stderr));
+  logger = log;
   const settings = config.slack;
   // A container's disk is read-only but for /tmp, and lost with the container: shares would be forgotten.
   if (process.env.AWS_LAMBDA_FUNCTION_NAME && config.ledger.kind === "sqlite") {
@@ -64,7 +69,7 @@ async function start(): Promise<Started> {
   }
   // Nothing runs between requests on Lambda: an EventBridge schedule drives the expiry pass.
   // The EventBridge rule invokes the function with S3's events: no queue to read.
-  const { slack, objectEvents, gate, indexReady } = await buildHandoutWith(config, logger, {
+  const { slack, objectEvents, gate, indexReady } = await buildHandoutWith(config, log, {
     expiryTimer: false,
     eventQueue: false,
   });
@@ -72,22 +77,23 @@ async function start(): Promise<Started> {
     throw new ConfigError(["SLACK_BOT_TOKEN is not set: Handout on AWS Lambda only answers Slack."]);
   const receiver = new AwsLambdaReceiver({
     signingSecret: settings.signingSecret,
-    logger: boltLogger(logger),
+    logger: boltLogger(log),
   });
   createSlackApp({
     settings: slack.settings,
     context: { ...slack.context, ackWaitsForListener: true },
-    logger,
+    logger: log,
     botId: slack.bot.botId,
     botUserId: slack.bot.botUserId,
+    clientOptions: slack.clientOptions,
     receiver,
   });
   const slackHandler = await receiver.start();
   // The snapshot has been loading beside the rest of the start: the first type-ahead waits for it, and
   // then searches the whole bucket instead of the few keys a new listing has reached.
   await indexReady;
-  logger.info("Handout is ready on AWS Lambda");
-  return { slackHandler, gate, expiry: slack.expiry, objectEvents };
+  log.info("Handout is ready on AWS Lambda");
+  return { slackHandler, gate, expiry: slack.expiry, objectEvents, logger: log };
 }
 
 /** A function URL's request (payload format 2.0), as far as the gate reads it. */
@@ -109,6 +115,7 @@ async function answerGate(
   gate: NonNullable<Handout["gate"]>,
   event: HttpEvent,
   path: string,
+  log: Logger,
 ): Promise<LambdaResponse> {
   const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
   const method = event.requestContext?.http?.method ?? "GET";
@@ -122,7 +129,7 @@ async function answerGate(
     });
   } catch (error) {
     // The path only: a callback's query carries a one-time code.
-    logger.error({ err: error, path }, "the members-only gate failed");
+    log.error({ err: error, path }, "the members-only gate failed");
     answer = gateUnavailable();
   }
   const { "set-cookie": cookies, ...headers } = answer.headers;
@@ -141,17 +148,17 @@ let ready: Promise<Started> | undefined;
 export const handler = async (event: LambdaEvent, context: unknown): Promise<LambdaResponse> => {
   ready ??= start().catch((error: unknown) => {
     ready = undefined;
-    logger.fatal(
-      { err: error },
-      isHandoutError(error) ? error.message : "Handout could not start on AWS Lambda",
-    );
+    const message = isHandoutError(error) ? error.message : "Handout could not start on AWS Lambda";
+    // Settings that do not parse leave no logger to say so: their problems go to stderr, as main.ts's do.
+    if (logger) logger.fatal({ err: error }, message);
+    else process.stderr.write(`${message}\n`);
     throw error;
   });
   const started = await ready;
   // As with the schedule, only an invoke allowed by IAM (the rule) carries one: not an HTTP request.
   if (isS3Event(event) && (event as { requestContext?: unknown }).requestContext === undefined) {
     if (!started.objectEvents) {
-      logger.warn(
+      started.logger.warn(
         "an S3 object event arrived but HANDOUT_INDEX_EVENTS is not set: set it to eventbridge so that the index applies them",
       );
       return { statusCode: 200, body: JSON.stringify({ ok: false }) };
@@ -169,6 +176,7 @@ export const handler = async (event: LambdaEvent, context: unknown): Promise<Lam
     return { statusCode: 200, body: JSON.stringify({ ok: true, expired }) };
   }
   const gatePath = gatePathOf(event);
-  if (gatePath !== undefined && started.gate) return answerGate(started.gate, event as HttpEvent, gatePath);
+  if (gatePath !== undefined && started.gate)
+    return answerGate(started.gate, event as HttpEvent, gatePath, started.logger);
   return started.slackHandler(event, context);
 };

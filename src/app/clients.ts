@@ -36,12 +36,21 @@ export const createDynamoDbClient = async (): Promise<DynamoDBClient> =>
 export const createCloudFrontClient = async (): Promise<CloudFrontClient> =>
   new (await import("@aws-sdk/client-cloudfront")).CloudFrontClient({ region: "us-east-1" });
 
-/** A Slack Web API client; `apiUrl` points it at another Slack (a test double) when set. */
+/**
+ * Web API client options; `apiUrl` (SLACK_API_URL) points them at another Slack (GovSlack, a test
+ * double) when set. The one place Slack's API base is chosen, for Handout's clients and Bolt's.
+ */
+export const slackClientOptions = (
+  apiUrl: string | undefined,
+  options: Omit<WebClientOptions, "slackApiUrl">,
+): WebClientOptions => ({ ...(apiUrl ? { slackApiUrl: apiUrl } : {}), ...options });
+
+/** A Slack Web API client, aimed as `slackClientOptions` says. */
 export const createSlackClient = (
   token: string,
   apiUrl: string | undefined,
   options: Omit<WebClientOptions, "slackApiUrl">,
-): WebClient => new WebClient(token, { ...(apiUrl ? { slackApiUrl: apiUrl } : {}), ...options });
+): WebClient => new WebClient(token, slackClientOptions(apiUrl, options));
 
 /** Loaded only where a queue is read: a Lambda cold start, which never reads one, does not pay for it. */
 export async function createSqsClient(): Promise<import("@aws-sdk/client-sqs").SQSClient> {

@@ -1,3 +1,4 @@
+import type { WebClientOptions } from "@slack/web-api";
 import { cliCommand } from "../config/cli-command.js";
 import { type Config, loadConfig, SERVER_NEEDS, type SlackSettings } from "../config/config.js";
 import { HandoutError, isHandoutError } from "../domain/errors.js";
@@ -29,7 +30,12 @@ import { slackPoster } from "../slack/web/poster.js";
 import { responseUrlCheck } from "../slack/web/response-url.js";
 import { slackErrorCode } from "../slack/web/slack-error.js";
 import { WorkInFlight } from "../slack/work-in-flight.js";
-import { createKeyValueStoreClient, createSlackClient, createSqsClient } from "./clients.js";
+import {
+  createKeyValueStoreClient,
+  createSlackClient,
+  createSqsClient,
+  slackClientOptions,
+} from "./clients.js";
 import { type ExpiryScheduler, startExpiryScheduler } from "./expiry-scheduler.js";
 import { startHttpServer } from "./http-server.js";
 import { restoreIndex, snapshotSaver } from "./index-snapshot.js";
@@ -70,6 +76,8 @@ export interface Handout {
         readonly expiry: ExpiryScheduler;
         /** The listeners' work under way, which a shutdown lets finish. */
         readonly work: WorkInFlight;
+        /** For the Bolt app's own Web API client. */
+        readonly clientOptions: WebClientOptions;
       }
     | undefined;
   /** Members-only links (`/o/…`); undefined unless the gate is configured (HANDOUT_PUBLIC_URL). */
@@ -192,7 +200,7 @@ export async function buildHandoutWith(
       })
     : undefined;
 
-  const bucketName = config.bucket?.name;
+  const bucketName = config.storage.mode === "aws" ? config.storage.bucket.name : undefined;
   const objectEvents =
     config.indexEvents && bucketName
       ? new ObjectEventApplier({ index, bucket: bucketName, logger })
@@ -246,7 +254,7 @@ export async function buildHandoutWith(
         ledger,
         messages: slackShareMessages(client, now, shareStateViews),
         revocations,
-        revokedLinksRefused: config.revocationStoreArn !== undefined || config.local !== undefined,
+        revokedLinksRefused: config.revocationStoreArn !== undefined || config.storage.mode === "local",
         now,
         newId: newShareId,
         fileGone: (key) => index.fileGone(key),
@@ -261,7 +269,8 @@ export async function buildHandoutWith(
         );
       }
       const sessionSecret =
-        gate.sessionSecret ?? (config.local ? await ensureSessionSecret(config.local.stateDir) : undefined);
+        gate.sessionSecret ??
+        (config.storage.mode === "local" ? await ensureSessionSecret(config.storage.stateDir) : undefined);
       if (!sessionSecret)
         throw new HandoutError(
           "CONFIG_INVALID",
@@ -308,7 +317,8 @@ export async function buildHandoutWith(
       },
       logger,
     );
-    slack = { settings, context, bot, expiry, work };
+    const clientOptions = slackClientOptions(settings.apiUrl, { retryConfig: SLACK_RETRIES });
+    slack = { settings, context, bot, expiry, work, clientOptions };
   }
 
   return {

@@ -1,6 +1,6 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { cliCommand } from "../config/cli-command.js";
-import type { Config } from "../config/config.js";
+import type { BucketStorageSettings, Config } from "../config/config.js";
 import { HandoutError } from "../domain/errors.js";
 import type { FileCatalog, LinkSigner } from "../domain/ports.js";
 import { ensureSampleFiles, localFileCatalog, localPageSource } from "../files/local-store.js";
@@ -11,17 +11,22 @@ import { createLinkHandler, type LinkHandler } from "../links/link-server.js";
 import type { Logger } from "../logger.js";
 import type { PageSource } from "../search/lister.js";
 import type { SnapshotStore } from "../search/snapshot.js";
-import { cloudFrontSigner } from "../signing/cloudfront-signer.js";
 import { fileKeySource } from "../signing/key-sources.js";
 import { ensureLocalKeyPair, type LocalKeyPair, readLocalKeyPair } from "../signing/local-keys.js";
-import { SigningKeyCache } from "../signing/signing-key-cache.js";
 import { createS3Client } from "./clients.js";
-import { startSigner } from "./wiring.js";
+import { cloudFrontKey, startSigner } from "./wiring.js";
 
-/** Where the files are, how links to them are signed, and (embedded) who serves those links. */
-export interface Storage {
+/** The files: the bucket, or the local folder in the embedded default. */
+export interface FileStore {
   readonly catalog: FileCatalog;
   readonly pages: PageSource;
+  /** For people: "the bucket …" or "the folder …". */
+  readonly where: string;
+  close(): void;
+}
+
+/** Where the files are, how links to them are signed, and (embedded) who serves those links. */
+export interface Storage extends FileStore {
   readonly signer: LinkSigner;
   /** Serves signed links itself: the embedded default only. */
   readonly links: LinkHandler | undefined;
@@ -33,7 +38,26 @@ export interface Storage {
   readonly snapshots: SnapshotStore | undefined;
   /** Handout's own objects in the store (its snapshot): never indexed, offered or signed. */
   readonly isOwnObject: (key: string) => boolean;
-  close(): void;
+}
+
+/** The files alone, for a command that lists or checks them and signs nothing (`index stats`). */
+export function openFileStore(storage: BucketStorageSettings): FileStore {
+  if (storage.mode === "local") {
+    return {
+      catalog: localFileCatalog(storage.dir),
+      pages: localPageSource(storage.dir),
+      where: `the folder ${storage.dir}`,
+      close: () => {},
+    };
+  }
+  const { name } = storage.bucket;
+  const s3 = createS3Client(storage.bucket);
+  return {
+    catalog: s3FileCatalog(s3, name),
+    pages: s3PageSource(s3, name),
+    where: `the bucket ${name}`,
+    close: () => s3.destroy(),
+  };
 }
 
 /** The served folder must not hold Handout's own secrets, unless hidden (dot-folders are never served). */
@@ -93,8 +117,10 @@ export async function openStorage(
     existingOnly?: boolean;
   } = {},
 ): Promise<Storage> {
-  if (config.local) {
-    const { dir, stateDir, scheme, host } = config.local;
+  const settings = config.storage;
+  const snapshot = config.indexSnapshot;
+  if (settings.mode === "local") {
+    const { dir, stateDir, scheme, host } = settings;
     assertNotServed(dir, stateDir, "HANDOUT_STATE_DIR (it holds the signing key)");
     if (config.ledger.kind === "sqlite") assertNotServed(dir, config.ledger.path, "HANDOUT_LEDGER's file");
     if (
@@ -107,29 +133,16 @@ export async function openStorage(
       : await writing("HANDOUT_STATE_DIR", stateDir, () => ensureLocalKeyPair(stateDir));
     if (keyPair.created)
       logger.info({ keyPairId: keyPair.keyPairId, dir: stateDir }, "created a signing key pair");
-    const keys = new SigningKeyCache({
-      source: fileKeySource(keyPair.privateKeyPath),
-      configuredKeyPairId: keyPair.keyPairId,
-      maxAgeSeconds: 3600,
+    const signer = await startSigner(
+      { source: fileKeySource(keyPair.privateKeyPath), keyPairId: keyPair.keyPairId, domain: host, scheme },
+      config.signature,
       logger,
-    });
-    await keys.start();
-    const isOwnObject = snapshotKeys(config.indexSnapshot, { localDir: dir });
-    const snapshot = config.indexSnapshot;
+    );
+    const isOwnObject = snapshotKeys(snapshot, { localDir: dir });
+    const files = openFileStore(settings);
     return {
-      ...hideOwnObjects(
-        {
-          catalog: localFileCatalog(dir),
-          signer: cloudFrontSigner({
-            domain: host,
-            scheme,
-            algorithm: "SHA1",
-            signingKey: () => keys.current(),
-          }),
-        },
-        isOwnObject,
-      ),
-      pages: localPageSource(dir),
+      ...files,
+      ...hideOwnObjects({ catalog: files.catalog, signer }, isOwnObject),
       identity: `file://${resolve(dir)}`,
       snapshots: snapshot?.kind === "file" ? fileSnapshotStore(snapshot.path) : undefined,
       isOwnObject,
@@ -143,18 +156,16 @@ export async function openStorage(
         ...(options.isRevoked ? { isRevoked: options.isRevoked } : {}),
       }),
       description: `the local folder ${dir}, with links served at ${scheme}://${host}/`,
-      close: () => {},
     };
   }
-  const bucket = config.bucket as NonNullable<Config["bucket"]>;
-  const signing = config.signing as NonNullable<Config["signing"]>;
-  const { signer } = await startSigner(signing, logger);
+  const { bucket, signing } = settings;
+  const signer = await startSigner(cloudFrontKey(signing), config.signature, logger);
   const s3 = createS3Client(bucket);
-  const isOwnObject = snapshotKeys(config.indexSnapshot, { bucket: bucket.name });
-  const snapshot = config.indexSnapshot;
+  const isOwnObject = snapshotKeys(snapshot, { bucket: bucket.name });
   return {
     ...hideOwnObjects({ catalog: s3FileCatalog(s3, bucket.name), signer }, isOwnObject),
     pages: s3PageSource(s3, bucket.name),
+    where: `the bucket ${bucket.name}`,
     identity: `s3://${bucket.name}`,
     snapshots:
       snapshot === undefined

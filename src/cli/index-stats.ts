@@ -1,14 +1,12 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createS3Client } from "../app/clients.js";
+import { openFileStore } from "../app/storage.js";
 import { loadConfig } from "../config/config.js";
 import { loadAccessPolicy } from "../config/policy-file.js";
 import { HandoutError } from "../domain/errors.js";
 import { coveringPrefixes } from "../domain/search.js";
-import { localPageSource } from "../files/local-store.js";
-import { s3PageSource } from "../files/s3-pages.js";
 import { FileIndex } from "../search/file-index.js";
-import type { ListProgress, PageSource } from "../search/lister.js";
+import type { ListProgress } from "../search/lister.js";
 import { type CliIo, UsageError } from "./io.js";
 
 export const INDEX_USAGE = "index stats [--concurrency N] [--json]";
@@ -60,7 +58,7 @@ export async function indexCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError("--concurrency must be a whole number from 1 to 256.");
   }
 
-  const config = loadConfig(io.env, ["bucket"]);
+  const config = loadConfig(io.env, { storage: "bucket" });
   // As the server does: the embedded default without a policy file indexes for the trial policy.
   const { policy } = await loadAccessPolicy(config, { file: resolve(io.cwd, config.policyFile) });
   const roots = coveringPrefixes(policy.rules.flatMap((rule) => rule.prefixes));
@@ -72,18 +70,16 @@ export async function indexCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   // The bucket, or in the embedded default (no bucket, no CloudFront) the local folder it stands for.
-  let store: { name: string; pages: PageSource; close(): void };
-  if (config.bucket) {
-    const client = createS3Client(config.bucket);
-    store = {
-      name: `s3://${config.bucket.name}`,
-      pages: s3PageSource(client, config.bucket.name),
-      close: () => client.destroy(),
-    };
-  } else {
-    const dir = resolve(io.cwd, config.local?.dir ?? "./files");
-    store = { name: `the local folder ${dir}`, pages: localPageSource(dir), close: () => {} };
-  }
+  const settings =
+    config.storage.mode === "local"
+      ? { ...config.storage, dir: resolve(io.cwd, config.storage.dir) }
+      : config.storage;
+  const files = openFileStore(settings);
+  const store = {
+    name: settings.mode === "local" ? `the local folder ${settings.dir}` : `s3://${settings.bucket.name}`,
+    pages: files.pages,
+    close: () => files.close(),
+  };
   const startedAt = Date.now();
   const progress = progressDisplay(io, store.name, startedAt);
   const index = new FileIndex({

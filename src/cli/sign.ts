@@ -1,11 +1,11 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { openStorage } from "../app/storage.js";
-import { createCatalog, startSigner } from "../app/wiring.js";
 import { loadConfig } from "../config/config.js";
 import { HandoutError } from "../domain/errors.js";
 import { assertExpiryAllowed, parseMoment } from "../domain/expiry.js";
 import { assertServableKey } from "../domain/object-key.js";
+import type { SignedLink } from "../domain/ports.js";
 import { createLogger } from "../logger.js";
 import { type CliIo, UsageError } from "./io.js";
 
@@ -43,34 +43,34 @@ export async function signCommand(args: string[], io: CliIo): Promise<number> {
     throw error;
   }
 
-  const loaded = loadConfig(io.env, values["no-check"] ? ["signing"] : ["signing", "bucket"]);
-  const config = loaded.local
-    ? {
-        ...loaded,
-        local: {
-          ...loaded.local,
-          dir: resolve(io.cwd, loaded.local.dir),
-          stateDir: resolve(io.cwd, loaded.local.stateDir),
-        },
-      }
-    : loaded;
+  const loaded = loadConfig(io.env, { storage: "complete" });
+  const config =
+    loaded.storage.mode === "local"
+      ? {
+          ...loaded,
+          storage: {
+            ...loaded.storage,
+            dir: resolve(io.cwd, loaded.storage.dir),
+            stateDir: resolve(io.cwd, loaded.storage.stateDir),
+          },
+        }
+      : loaded;
   const logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
   // The embedded default signs with the key `npm start` made, for the folder it serves: a key made
   // here would be one the server does not know, and it would refuse the link.
-  const storage = config.local ? await openStorage(config, logger, { existingOnly: true }) : undefined;
-  if (!values["no-check"]) {
-    const catalog = storage?.catalog ?? createCatalog(config.bucket as NonNullable<typeof config.bucket>);
-    if (!(await catalog.stat(key))) {
+  const storage = await openStorage(config, logger, { existingOnly: true });
+  let link: SignedLink;
+  try {
+    if (!values["no-check"] && !(await storage.catalog.stat(key))) {
       throw new HandoutError(
         "OBJECT_NOT_FOUND",
-        `There is no file ${JSON.stringify(key)} in ${config.local ? `the folder ${config.local.dir}` : `the bucket ${config.bucket?.name}`}: check the key (it is case-sensitive), or pass --no-check to sign it anyway.`,
+        `There is no file ${JSON.stringify(key)} in ${storage.where}: check the key (it is case-sensitive), or pass --no-check to sign it anyway.`,
       );
     }
+    link = storage.signer.sign(key, { expiresAt, ...(startsAt ? { startsAt } : {}) });
+  } finally {
+    storage.close();
   }
-  const signer =
-    storage?.signer ??
-    (await startSigner(config.signing as NonNullable<typeof config.signing>, logger)).signer;
-  const link = signer.sign(key, { expiresAt, ...(startsAt ? { startsAt } : {}) });
   if (values.json) {
     io.out(`${JSON.stringify({ url: link.url, key: link.key, expiresAt: link.expiresAt.toISOString() })}\n`);
   } else {
@@ -78,10 +78,12 @@ export async function signCommand(args: string[], io: CliIo): Promise<number> {
     io.err(
       `Expires ${link.expiresAt.toISOString()}${link.startsAt ? `, opens from ${link.startsAt.toISOString()}` : ""}.\n`,
     );
-    if (config.local)
+    if (config.storage.mode === "local") {
+      const { stateDir, scheme, host } = config.storage;
       io.err(
-        `Signed with the key in ${config.local.stateDir} (HANDOUT_STATE_DIR). The link opens while Handout runs (npm start) at ${config.local.scheme}://${config.local.host}/ with that folder.\n`,
+        `Signed with the key in ${stateDir} (HANDOUT_STATE_DIR). The link opens while Handout runs (npm start) at ${scheme}://${host}/ with that folder.\n`,
       );
+    }
   }
   return 0;
 }

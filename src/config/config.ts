@@ -7,13 +7,18 @@ export type SignatureAlgorithm = "SHA1" | "SHA256";
 
 export type KeySourceSetting = { kind: "secret"; secretId: string } | { kind: "file"; path: string };
 
+/** How links are signed, in either mode: the hash, and how long a loaded key is used before it is read again. */
+export interface SignatureSettings {
+  readonly algorithm: SignatureAlgorithm;
+  readonly keyMaxAgeSeconds: number;
+}
+
+/** CloudFront: the distribution links point at, and where its private key is kept. */
 export interface SigningSettings {
   readonly domain: string;
   /** Unset only when the secret is expected to carry the key ID itself. */
   readonly publicKeyId: string | undefined;
   readonly keySource: KeySourceSetting;
-  readonly algorithm: SignatureAlgorithm;
-  readonly keyMaxAgeSeconds: number;
 }
 
 export interface BucketSettings {
@@ -30,6 +35,7 @@ export interface SlackSettings {
 
 /** The embedded default: a local folder as the bucket, and Handout serving its own signed links. */
 export interface LocalSettings {
+  readonly mode: "local";
   readonly dir: string;
   /** Where Handout keeps the key pair it makes on first run. */
   readonly stateDir: string;
@@ -37,6 +43,22 @@ export interface LocalSettings {
   readonly scheme: "http" | "https";
   readonly host: string;
 }
+
+/** S3 behind CloudFront: HANDOUT_BUCKET or CLOUDFRONT_DOMAIN is set. */
+export interface AwsSettings<Bucket = BucketSettings, Signing = SigningSettings> {
+  readonly mode: "aws";
+  readonly bucket: Bucket;
+  readonly signing: Signing;
+}
+
+/** What a server and `sign` run with: a local folder, or S3 and CloudFront both configured. */
+export type StorageSettings = LocalSettings | AwsSettings;
+/** The bucket without necessarily CloudFront: `index stats` lists a bucket and signs nothing. */
+export type BucketStorageSettings = LocalSettings | AwsSettings<BucketSettings, SigningSettings | undefined>;
+/** As far as set: for commands that need neither (audit, ledger, policy) and for the doctor. */
+export type AnyStorageSettings =
+  | LocalSettings
+  | AwsSettings<BucketSettings | undefined, SigningSettings | undefined>;
 
 /** Members-only links: the gate on Handout's own address, signing people in with Slack. */
 export interface GateSettings {
@@ -57,7 +79,7 @@ export type SnapshotLocation =
 
 export type LedgerSetting = { kind: "sqlite"; path: string } | { kind: "dynamodb"; table: string };
 
-export interface Config {
+export interface Config<Storage extends AnyStorageSettings = StorageSettings> {
   readonly port: number;
   readonly policyFile: string;
   /** The embedded default with HANDOUT_POLICY_FILE unset: a missing default file means the trial policy. */
@@ -86,20 +108,26 @@ export interface Config {
   readonly slack: SlackSettings | undefined;
   /** Some Slack setting is given: Slack is meant to be on, so what it still needs must be set too. */
   readonly slackRequested: boolean;
-  readonly bucket: BucketSettings | undefined;
-  readonly signing: SigningSettings | undefined;
-  /** Set in the embedded default: neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set. */
-  readonly local: LocalSettings | undefined;
+  readonly signature: SignatureSettings;
+  /** Where the files are and how links reach them. */
+  readonly storage: Storage;
   /** Undefined when HANDOUT_PUBLIC_URL is unset (or, in the embedded default, no Slack client is set): no members-only links. */
   readonly gate: GateSettings | undefined;
 }
 
-/** What a command needs configured; anything else may be left unset. */
-/** `slack-if-set`: Slack's settings once any Slack variable is set (Slack is then meant to be on). */
-export type Need = "slack" | "slack-if-set" | "bucket" | "signing";
+/**
+ * What a command needs configured; anything else may be left unset. `storage`: `complete` wants S3 and
+ * CloudFront both (unless neither is set: the local folder), `bucket` the bucket only, `as-set` nothing.
+ * `slack`: `required`, or `if-set` (Slack's settings once any Slack variable is set: Slack is then meant
+ * to be on).
+ */
+export interface Needs {
+  readonly storage?: "complete" | "bucket" | "as-set";
+  readonly slack?: "required" | "if-set";
+}
 
 /** What a server needs: the bucket and signing settings (or the local folder), and Slack's if any is set. */
-export const SERVER_NEEDS: readonly Need[] = ["bucket", "signing", "slack-if-set"];
+export const SERVER_NEEDS = { storage: "complete", slack: "if-set" } as const satisfies Needs;
 
 export class ConfigError extends HandoutError {
   constructor(readonly problems: readonly string[]) {
@@ -330,7 +358,16 @@ const ledgerSetting = (text: string): LedgerSetting =>
  * Reads the environment once. Every setting present is checked; those a command needs must be present.
  * Throws a ConfigError that lists every problem, one line each.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  needs: Needs & { readonly storage: "complete" },
+): Config<StorageSettings>;
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  needs: Needs & { readonly storage: "bucket" },
+): Config<BucketStorageSettings>;
+export function loadConfig(env: NodeJS.ProcessEnv, needs?: Needs): Config<AnyStorageSettings>;
+export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config<AnyStorageSettings> {
   const wrapped = quoted(env);
   if (wrapped.length > 0) throw new ConfigError(wrapped);
   const parsed = envSchema.safeParse(env);
@@ -354,16 +391,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
   };
   const slackRequested = SLACK_VARIABLES.some((name) => e[name] !== undefined);
 
-  if (needs.includes("slack")) needSlack();
+  if (needs.slack === "required") needSlack();
   const embedded = e.HANDOUT_BUCKET === undefined && e.CLOUDFRONT_DOMAIN === undefined;
+  const storageNeed = needs.storage ?? "as-set";
   // S3 and CloudFront go together; with neither, Handout serves a local folder itself.
-  if (needs.includes("bucket") && !embedded) {
+  if (storageNeed !== "as-set" && !embedded) {
     need(
       "HANDOUT_BUCKET",
       "set it to the bucket behind CLOUDFRONT_DOMAIN (or unset both to use a local folder)",
     );
   }
-  if (needs.includes("signing") && !embedded) {
+  if (storageNeed === "complete" && !embedded) {
     need(
       "CLOUDFRONT_DOMAIN",
       "set it to the distribution in front of HANDOUT_BUCKET, such as d111111abcdef8.cloudfront.net (or unset both to use a local folder)",
@@ -417,7 +455,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
   }
   if (problems.length > 0) throw new ConfigError(problems);
   // Named on its own once the rest is right, rather than Handout starting without Slack as if none were set.
-  if (needs.includes("slack-if-set") && !needs.includes("slack") && slackRequested) needSlack();
+  if (needs.slack === "if-set" && slackRequested) needSlack();
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = Number(e.PORT ?? 3000);
@@ -427,16 +465,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
     : e.CLOUDFRONT_PRIVATE_KEY_FILE
       ? { kind: "file", path: e.CLOUDFRONT_PRIVATE_KEY_FILE }
       : undefined;
+  // Each is set here whenever the checks above asked for it: the overloads' narrower types rest on them.
+  const storage: AnyStorageSettings = embedded
+    ? {
+        mode: "local",
+        dir: e.HANDOUT_LOCAL_DIR ?? "./files",
+        stateDir: e.HANDOUT_STATE_DIR ?? "./.handout",
+        scheme: publicUrl.protocol === "https:" ? "https" : "http",
+        host: publicUrl.host,
+      }
+    : {
+        mode: "aws",
+        bucket: e.HANDOUT_BUCKET
+          ? { name: e.HANDOUT_BUCKET, forcePathStyle: e.HANDOUT_S3_FORCE_PATH_STYLE === "true" }
+          : undefined,
+        signing:
+          e.CLOUDFRONT_DOMAIN && keySource
+            ? { domain: e.CLOUDFRONT_DOMAIN, publicKeyId: e.CLOUDFRONT_PUBLIC_KEY_ID, keySource }
+            : undefined,
+      };
 
   return {
-    local: embedded
-      ? {
-          dir: e.HANDOUT_LOCAL_DIR ?? "./files",
-          stateDir: e.HANDOUT_STATE_DIR ?? "./.handout",
-          scheme: publicUrl.protocol === "https:" ? "https" : "http",
-          host: publicUrl.host,
-        }
-      : undefined,
     port,
     policyFile: e.HANDOUT_POLICY_FILE ?? "./access.yml",
     trialPolicyAllowed: embedded && e.HANDOUT_POLICY_FILE === undefined,
@@ -469,19 +518,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: readonly Need[] = []):
         }
       : undefined,
     slackRequested,
-    bucket: e.HANDOUT_BUCKET
-      ? { name: e.HANDOUT_BUCKET, forcePathStyle: e.HANDOUT_S3_FORCE_PATH_STYLE === "true" }
-      : undefined,
-    signing:
-      e.CLOUDFRONT_DOMAIN && keySource
-        ? {
-            domain: e.CLOUDFRONT_DOMAIN,
-            publicKeyId: e.CLOUDFRONT_PUBLIC_KEY_ID,
-            keySource,
-            algorithm: e.HANDOUT_SIGNATURE_ALGORITHM ?? "SHA1",
-            keyMaxAgeSeconds: parseDuration(e.HANDOUT_KEY_MAX_AGE ?? "5m") as number,
-          }
-        : undefined,
+    signature: {
+      algorithm: e.HANDOUT_SIGNATURE_ALGORITHM ?? "SHA1",
+      keyMaxAgeSeconds: parseDuration(e.HANDOUT_KEY_MAX_AGE ?? "5m") as number,
+    },
+    storage,
     gate:
       gateRequested && e.SLACK_CLIENT_ID && e.SLACK_CLIENT_SECRET
         ? {

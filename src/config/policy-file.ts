@@ -1,8 +1,8 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { type Document, isMap, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../domain/duration.js";
-import { HandoutError } from "../domain/errors.js";
+import { HandoutError, isHandoutError } from "../domain/errors.js";
 import { keyProblem } from "../domain/object-key.js";
 import {
   type AccessPolicy,
@@ -12,7 +12,7 @@ import {
   type OpenRule,
   type Rule,
 } from "../domain/policy.js";
-import type { Config } from "./config.js";
+import type { AnyStorageSettings, Config } from "./config.js";
 
 export const DEFAULT_MAX_EXPIRY = "7d";
 export const DEFAULT_EXPIRY = "1d";
@@ -31,9 +31,10 @@ export class PolicyError extends HandoutError {
   constructor(
     readonly file: string,
     problems: readonly PolicyProblem[],
+    code: "POLICY_INVALID" | "POLICY_FILE_MISSING" = "POLICY_INVALID",
   ) {
     super(
-      "POLICY_INVALID",
+      code,
       [
         `The access policy ${file} has ${problems.length === 1 ? "a problem" : `${problems.length} problems`}:`,
         ...[...problems]
@@ -353,13 +354,17 @@ export async function loadPolicyFile(file: string): Promise<AccessPolicy> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    const reason = missingFile(error) ? "it does not exist" : String(error);
-    throw new PolicyError(file, [
-      {
-        line: undefined,
-        message: `cannot read the file (${reason}): copy access.example.yml to ${file}, or set HANDOUT_POLICY_FILE`,
-      },
-    ]);
+    const missing = missingFile(error);
+    throw new PolicyError(
+      file,
+      [
+        {
+          line: undefined,
+          message: `cannot read the file (${missing ? "it does not exist" : String(error)}): copy access.example.yml to ${file}, or set HANDOUT_POLICY_FILE`,
+        },
+      ],
+      missing ? "POLICY_FILE_MISSING" : "POLICY_INVALID",
+    );
   }
   return parsePolicy(text, file);
 }
@@ -382,21 +387,30 @@ export const TRIAL_POLICY_SUMMARY =
  * Handout runs). `file` is the path to read, which is `config.policyFile` resolved where needed.
  */
 export async function loadAccessPolicy(
-  config: Pick<Config, "policyFile" | "trialPolicyAllowed" | "local">,
+  config: Pick<Config<AnyStorageSettings>, "policyFile" | "trialPolicyAllowed" | "storage">,
   { file = config.policyFile, trialAllowed = true } = {},
 ): Promise<{ policy: AccessPolicy; trial: boolean }> {
-  const missing = await stat(file).then(() => false, missingFile);
-  if (missing && config.trialPolicyAllowed && trialAllowed) {
-    return { policy: parsePolicy(TRIAL_POLICY, "the built-in trial policy"), trial: true };
+  try {
+    return { policy: await loadPolicyFile(file), trial: false };
+  } catch (error) {
+    // Decided by the code, never by the words: only a file that is not there at all means the trial.
+    if (!isHandoutError(error, "POLICY_FILE_MISSING")) throw error;
+    if (config.trialPolicyAllowed && trialAllowed) {
+      return { policy: parsePolicy(TRIAL_POLICY, "the built-in trial policy"), trial: true };
+    }
+    if (config.storage.mode === "local" && !config.trialPolicyAllowed) {
+      throw new PolicyError(
+        file,
+        [
+          {
+            line: undefined,
+            message:
+              "HANDOUT_POLICY_FILE names this file, which does not exist: fix the path or copy access.example.yml there, or unset HANDOUT_POLICY_FILE to use the built-in trial policy",
+          },
+        ],
+        "POLICY_FILE_MISSING",
+      );
+    }
+    throw error;
   }
-  if (missing && config.local && !config.trialPolicyAllowed) {
-    throw new PolicyError(file, [
-      {
-        line: undefined,
-        message:
-          "HANDOUT_POLICY_FILE names this file, which does not exist: fix the path or copy access.example.yml there, or unset HANDOUT_POLICY_FILE to use the built-in trial policy",
-      },
-    ]);
-  }
-  return { policy: await loadPolicyFile(file), trial: false };
 }

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { cliCommand } from "../config/cli-command.js";
-import type { Config } from "../config/config.js";
+import type { AnyStorageSettings, Config } from "../config/config.js";
 import { loadAccessPolicy, PolicyError, TRIAL_POLICY_SUMMARY } from "../config/policy-file.js";
 import { keyProblem } from "../domain/object-key.js";
 import type { AccessPolicy, Rule } from "../domain/policy.js";
@@ -68,7 +68,7 @@ export async function checkBucket(sample: FileSampler, bucket: string): Promise<
 
 /** The policy file reads and validates, as at start-up. */
 export async function checkPolicy(
-  config: Pick<Config, "policyFile" | "trialPolicyAllowed" | "local">,
+  config: Pick<Config<AnyStorageSettings>, "policyFile" | "trialPolicyAllowed" | "storage">,
   file: string,
 ): Promise<Checked<AccessPolicy>> {
   try {

@@ -5,6 +5,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { AuthTestResponse, WebClient } from "@slack/web-api";
 import {
+  type AnyStorageSettings,
   type BucketSettings,
   type Config,
   ConfigError,
@@ -59,7 +60,10 @@ const variableOf = (problem: string): string | undefined => /^[A-Z][A-Z0-9_]+/.e
  * Reads the environment as Handout would at start-up, but without stopping at a problem: a malformed
  * variable is reported and then treated as unset, so that every check that does not need it still runs.
  */
-function readSettings(env: NodeJS.ProcessEnv): { config: Config; settings: CheckResult[] } {
+function readSettings(env: NodeJS.ProcessEnv): {
+  config: Config<AnyStorageSettings>;
+  settings: CheckResult[];
+} {
   const usable = { ...env };
   const settings: CheckResult[] = [];
   const malformed = new Set<string>();
@@ -84,7 +88,7 @@ function readSettings(env: NodeJS.ProcessEnv): { config: Config; settings: Check
   // Without any Slack setting Handout runs without Slack on purpose (links only): nothing is missing.
   const slackRequested = loadConfig(usable).slackRequested;
   try {
-    loadConfig(usable, slackRequested ? ["slack", "bucket", "signing"] : ["bucket", "signing"]);
+    loadConfig(usable, { storage: "complete", ...(slackRequested ? { slack: "required" } : {}) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) {
@@ -146,18 +150,19 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
   });
   const policy = guard("Access policy", () => checkPolicy(config, resolve(deps.cwd, config.policyFile)));
   // Embedded mode keeps files in a local folder and signs its own links: no AWS to examine.
-  const local = config.local;
-  const storage: Promise<CheckResult[]> = local
-    ? Promise.all([
-        skipped(
-          "S3 and CloudFront",
-          `neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set, so Handout serves the folder ${local.dir} itself`,
-        ),
-        guard("Local folder", () => checkLocalFolder(resolve(deps.cwd, local.dir))),
-        guard("Signing key", () => checkLocalKey(resolve(deps.cwd, local.stateDir))),
-        policy,
-      ])
-    : awsChecks(deps, config, policy);
+  const stored = config.storage;
+  const storage: Promise<CheckResult[]> =
+    stored.mode === "local"
+      ? Promise.all([
+          skipped(
+            "S3 and CloudFront",
+            `neither HANDOUT_BUCKET nor CLOUDFRONT_DOMAIN is set, so Handout serves the folder ${stored.dir} itself`,
+          ),
+          guard("Local folder", () => checkLocalFolder(resolve(deps.cwd, stored.dir))),
+          guard("Signing key", () => checkLocalKey(resolve(deps.cwd, stored.stateDir))),
+          policy,
+        ])
+      : awsChecks(deps, config, stored, policy);
   const gate = policy.then((checked) =>
     gateChecks(config, checked.found, {
       fetch: deps.fetch,
@@ -172,10 +177,10 @@ export async function runDoctor(deps: DoctorDeps): Promise<CheckResult[]> {
 /** The key, CloudFront, the bucket and the policy's prefixes, then a real request through the distribution. */
 async function awsChecks(
   deps: DoctorDeps,
-  config: Config,
+  config: Config<AnyStorageSettings>,
+  { bucket, signing }: Extract<AnyStorageSettings, { mode: "aws" }>,
   policy: Promise<Checked<AccessPolicy>>,
 ): Promise<CheckResult[]> {
-  const { bucket, signing } = config;
   const signingUnset = `CLOUDFRONT_DOMAIN and a private key source must both be set ${SEE_SETTINGS}`;
 
   const key: Promise<Checked<LoadedKey>> = signing
@@ -269,7 +274,7 @@ async function awsChecks(
                 target,
                 cloudFrontSigner({
                   domain: signing.domain,
-                  algorithm: signing.algorithm,
+                  algorithm: config.signature.algorithm,
                   signingKey: () => ({ keyPairId: id, privateKey }),
                   scheme: deps.scheme,
                 }),

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
-import type { Config } from "../config/config.js";
+import type { AnyStorageSettings, Config } from "../config/config.js";
 import type { AccessPolicy } from "../domain/policy.js";
 import { type CheckResult, failed, passed, skipped } from "./check.js";
 
@@ -16,7 +16,10 @@ const forcingRules = (policy: AccessPolicy | undefined): string[] =>
     .map((rule) => `“${rule.name}”`);
 
 /** Without HANDOUT_PUBLIC_URL: says that members-only links are off, and fails if the policy needs them. */
-export function checkGateOff(config: Config, policy: AccessPolicy | undefined): CheckResult {
+export function checkGateOff(
+  config: Config<AnyStorageSettings>,
+  policy: AccessPolicy | undefined,
+): CheckResult {
   const forcing = forcingRules(policy);
   if (forcing.length > 0) {
     return failed(
@@ -116,7 +119,7 @@ export async function checkGateManifest(publicUrl: string, deps: GateCheckDeps):
 
 /** The gate's checks, in order: without the gate, one line saying so. */
 export async function gateChecks(
-  config: Config,
+  config: Config<AnyStorageSettings>,
   policy: AccessPolicy | undefined,
   deps: GateCheckDeps,
 ): Promise<CheckResult[]> {

@@ -9,6 +9,8 @@ export type ErrorCode =
   | "STORAGE_UNAVAILABLE"
   | "CONFIG_INVALID"
   | "POLICY_INVALID"
+  /** The policy file is not there at all (not unreadable, not invalid): the trial policy may apply. */
+  | "POLICY_FILE_MISSING"
   | "INPUT_INVALID"
   | "EXTERNAL_CHANNEL"
   | "NOT_IN_CHANNEL"

@@ -1,5 +1,5 @@
 import { App, HTTPReceiver, type Receiver } from "@slack/bolt";
-import type { WebClient } from "@slack/web-api";
+import type { WebClient, WebClientOptions } from "@slack/web-api";
 import type { SlackSettings } from "../config/config.js";
 import type { Logger } from "../logger.js";
 import { boltLogger } from "./bolt-logger.js";
@@ -39,6 +39,8 @@ export interface SlackAppOptions {
   readonly botUserId: string;
   /** Tracks the listeners' work, so that a shutdown can wait for it. */
   readonly work?: WorkInFlight | undefined;
+  /** For the app's own Web API client: built by the composition root, which aims every Slack client. */
+  readonly clientOptions: WebClientOptions;
 }
 
 /**
@@ -80,10 +82,7 @@ export function createSlackApp(options: SlackAppOptions & { readonly receiver: R
     botId: options.botId,
     botUserId: options.botUserId,
     logger: slackLogger,
-    clientOptions: {
-      ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
-      retryConfig: SLACK_RETRIES,
-    },
+    clientOptions: options.clientOptions,
   });
 
   if (options.work) app.use(options.work.middleware);

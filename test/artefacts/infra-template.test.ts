@@ -266,10 +266,13 @@ describe("infra/handout.yml", () => {
         HANDOUT_INDEX_QUEUE_URL:
           "https://sqs.eu-west-1.amazonaws.com/123456789012/handout-IndexQueue-AbC123dEf456",
       },
-      ["bucket", "signing"],
+      { storage: "complete" },
     );
-    expect(config.bucket?.name).toBe("handout-bucket-1a2b3c4d5e6f");
-    expect(config.signing?.keySource.kind).toBe("secret");
+    expect(config.storage).toMatchObject({
+      mode: "aws",
+      bucket: { name: "handout-bucket-1a2b3c4d5e6f" },
+      signing: { keySource: { kind: "secret" } },
+    });
     expect(config.revocationStoreArn).toMatch(/key-value-store/);
     expect(config.indexSnapshot).toEqual({
       kind: "s3",

@@ -1,14 +1,13 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openStorage } from "../../src/app/storage.js";
-import { ConfigError, loadConfig, SERVER_NEEDS } from "../../src/config/config.js";
+import { ConfigError, loadConfig, type Needs, SERVER_NEEDS } from "../../src/config/config.js";
+import { verifySignedUrl } from "../../src/links/cloudfront-verify.js";
+import { readLocalKeyPair } from "../../src/signing/local-keys.js";
 import { captureLogs } from "../support/log.js";
 import { tempFolder } from "../support/temp.js";
 
-const problemsOf = (
-  env: NodeJS.ProcessEnv,
-  needs: Parameters<typeof loadConfig>[1] = [],
-): readonly string[] => {
+const problemsOf = (env: NodeJS.ProcessEnv, needs: Needs = {}): readonly string[] => {
   try {
     loadConfig(env, needs);
   } catch (error) {
@@ -30,7 +29,7 @@ describe("configuration", () => {
         CLOUDFRONT_PUBLIC_KEY_ID: "K2JCJMDEHXQW5F",
         CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "handout/key",
       },
-      ["slack", "bucket", "signing"],
+      { storage: "complete", slack: "required" },
     );
     expect(config).toEqual({
       port: 3000,
@@ -39,7 +38,6 @@ describe("configuration", () => {
       logLevel: "info",
       logFormat: undefined,
       slackRequested: true,
-      local: undefined,
       indexRefreshSeconds: 600,
       ledger: { kind: "sqlite", path: "./handout.db" },
       revocationStoreArn: undefined,
@@ -52,28 +50,30 @@ describe("configuration", () => {
         signingSecret: "abc",
         apiUrl: "http://127.0.0.1:9000/api/",
       },
-      bucket: { name: "team-files", forcePathStyle: false },
-      signing: {
-        domain: "d111111abcdef8.cloudfront.net",
-        publicKeyId: "K2JCJMDEHXQW5F",
-        keySource: { kind: "secret", secretId: "handout/key" },
-        algorithm: "SHA1",
-        keyMaxAgeSeconds: 300,
+      signature: { algorithm: "SHA1", keyMaxAgeSeconds: 300 },
+      storage: {
+        mode: "aws",
+        bucket: { name: "team-files", forcePathStyle: false },
+        signing: {
+          domain: "d111111abcdef8.cloudfront.net",
+          publicKeyId: "K2JCJMDEHXQW5F",
+          keySource: { kind: "secret", secretId: "handout/key" },
+        },
       },
     });
   });
 
   it("lists every missing setting a command needs, each with its fix", () => {
-    expect(problemsOf({}, ["slack", "bucket", "signing"])).toEqual([
+    expect(problemsOf({}, { storage: "complete", slack: "required" })).toEqual([
       "SLACK_BOT_TOKEN is not set: set it to the app's bot token (xoxb-…, Slack app → OAuth & Permissions).",
       "SLACK_SIGNING_SECRET is not set: set it to the app's signing secret, or set SLACK_APP_TOKEN to use Socket Mode.",
     ]);
-    expect(problemsOf({ CLOUDFRONT_DOMAIN: "d1.cloudfront.net" }, ["bucket", "signing"])).toEqual([
+    expect(problemsOf({ CLOUDFRONT_DOMAIN: "d1.cloudfront.net" }, { storage: "complete" })).toEqual([
       "HANDOUT_BUCKET is not set: set it to the bucket behind CLOUDFRONT_DOMAIN (or unset both to use a local folder).",
       "CLOUDFRONT_PRIVATE_KEY_SECRET_ID is not set: name the Secrets Manager secret that holds the private key, or set CLOUDFRONT_PRIVATE_KEY_FILE to a PEM file.",
       "CLOUDFRONT_PUBLIC_KEY_ID is not set: set it to the CloudFront public key ID (K…) that matches the private key.",
     ]);
-    expect(problemsOf({ HANDOUT_BUCKET: "team-files" }, ["bucket", "signing"])[0]).toBe(
+    expect(problemsOf({ HANDOUT_BUCKET: "team-files" }, { storage: "complete" })[0]).toBe(
       "CLOUDFRONT_DOMAIN is not set: set it to the distribution in front of HANDOUT_BUCKET, such as d111111abcdef8.cloudfront.net (or unset both to use a local folder).",
     );
   });
@@ -90,20 +90,20 @@ describe("configuration", () => {
   });
 
   it("serves a local folder itself when neither a bucket nor a distribution is set", () => {
-    const config = loadConfig({ PORT: "8080" }, ["bucket", "signing"]);
-    expect(config.local).toEqual({
+    const config = loadConfig({ PORT: "8080" }, { storage: "complete" });
+    expect(config.storage).toEqual({
+      mode: "local",
       dir: "./files",
       stateDir: "./.handout",
       scheme: "http",
       host: "localhost:8080",
     });
-    expect(config.bucket).toBeUndefined();
-    expect(config.signing).toBeUndefined();
     const behindProxy = loadConfig({
       HANDOUT_PUBLIC_URL: "https://files.example.com",
       HANDOUT_LOCAL_DIR: "/srv/files",
     });
-    expect(behindProxy.local).toMatchObject({
+    expect(behindProxy.storage).toMatchObject({
+      mode: "local",
       dir: "/srv/files",
       scheme: "https",
       host: "files.example.com",
@@ -139,26 +139,47 @@ describe("configuration", () => {
   });
 
   it("wants exactly one private key source, and a key ID unless the secret can carry it", () => {
-    const base = { CLOUDFRONT_DOMAIN: "d1.cloudfront.net" };
+    const base = { CLOUDFRONT_DOMAIN: "d1.cloudfront.net", HANDOUT_BUCKET: "b-1" };
     expect(
-      problemsOf({ ...base, CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "s", CLOUDFRONT_PRIVATE_KEY_FILE: "k.pem" }, [
-        "signing",
-      ]),
+      problemsOf(
+        { ...base, CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "s", CLOUDFRONT_PRIVATE_KEY_FILE: "k.pem" },
+        { storage: "complete" },
+      ),
     ).toEqual([
       "CLOUDFRONT_PRIVATE_KEY_SECRET_ID and CLOUDFRONT_PRIVATE_KEY_FILE are both set: keep one of them.",
     ]);
-    expect(
-      loadConfig({ ...base, CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "s" }, ["signing"]).signing?.publicKeyId,
-    ).toBeUndefined();
-    expect(problemsOf({ ...base, CLOUDFRONT_PRIVATE_KEY_FILE: "k.pem" }, ["signing"])).toEqual([
+    const { storage } = loadConfig(
+      { ...base, CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "s" },
+      { storage: "complete" },
+    );
+    expect(storage).toMatchObject({ mode: "aws", signing: { keySource: { kind: "secret", secretId: "s" } } });
+    expect(storage.mode === "aws" ? storage.signing.publicKeyId : "no AWS settings").toBeUndefined();
+    expect(problemsOf({ ...base, CLOUDFRONT_PRIVATE_KEY_FILE: "k.pem" }, { storage: "complete" })).toEqual([
       "CLOUDFRONT_PUBLIC_KEY_ID is not set: set it to the CloudFront public key ID (K…) that matches the private key.",
     ]);
+  });
+
+  it("lets a command that lists the bucket run without CloudFront, and one that needs neither run with both half set", () => {
+    const listing = loadConfig({ HANDOUT_BUCKET: "b-1" }, { storage: "bucket" });
+    expect(listing.storage).toEqual({
+      mode: "aws",
+      bucket: { name: "b-1", forcePathStyle: false },
+      signing: undefined,
+    });
+    expect(problemsOf({ CLOUDFRONT_DOMAIN: "d1.cloudfront.net" }, { storage: "bucket" })).toEqual([
+      "HANDOUT_BUCKET is not set: set it to the bucket behind CLOUDFRONT_DOMAIN (or unset both to use a local folder).",
+    ]);
+    expect(loadConfig({ CLOUDFRONT_DOMAIN: "d1.cloudfront.net" }).storage).toEqual({
+      mode: "aws",
+      bucket: undefined,
+      signing: undefined,
+    });
   });
 
   it("treats empty variables as unset and needs no signing secret in Socket Mode", () => {
     const config = loadConfig(
       { SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1", SLACK_SIGNING_SECRET: "", PORT: "" },
-      ["slack"],
+      { slack: "required" },
     );
     expect(config.slack?.appToken).toBe("xapp-1");
     expect(config.slack?.signingSecret).toBeUndefined();
@@ -191,7 +212,7 @@ describe("intervals", () => {
         CLOUDFRONT_DOMAIN: "d1.cloudfront.net",
         HANDOUT_BUCKET: "b-1",
         CLOUDFRONT_PRIVATE_KEY_SECRET_ID: "s",
-      }).signing?.keyMaxAgeSeconds,
+      }).signature.keyMaxAgeSeconds,
     ).toBe(24 * 86_400);
   });
 });
@@ -248,7 +269,7 @@ describe("the embedded default's folders", () => {
     const dir = await tempFolder("served");
     const logger = captureLogs().logger;
     const configFor = (env: NodeJS.ProcessEnv) =>
-      loadConfig({ HANDOUT_LOCAL_DIR: join(dir, "files"), ...env });
+      loadConfig({ HANDOUT_LOCAL_DIR: join(dir, "files"), ...env }, { storage: "complete" });
     await expect(
       openStorage(configFor({ HANDOUT_STATE_DIR: join(dir, "files", "keys") }), logger),
     ).rejects.toThrow(/HANDOUT_STATE_DIR \(it holds the signing key\) is inside HANDOUT_LOCAL_DIR/);
@@ -267,6 +288,27 @@ describe("the embedded default's folders", () => {
       logger,
     );
     expect(storage.description).toContain(join(dir, "files"));
+  });
+
+  it("signs the local folder's links with the hash the settings name, as for CloudFront", async () => {
+    const dir = await tempFolder("local-hash");
+    const config = loadConfig(
+      {
+        HANDOUT_LOCAL_DIR: join(dir, "files"),
+        HANDOUT_STATE_DIR: join(dir, "state"),
+        HANDOUT_SIGNATURE_ALGORITHM: "SHA256",
+      },
+      { storage: "complete" },
+    );
+    const storage = await openStorage(config, captureLogs().logger);
+    const now = new Date("2026-03-01T09:00:00Z");
+    const link = storage.signer.sign("welcome.txt", { expiresAt: new Date("2026-03-02T09:00:00Z") });
+    expect(new URL(link.url).searchParams.get("Hash-Algorithm")).toBe("SHA256");
+    const pair = await readLocalKeyPair(join(dir, "state"));
+    expect(pair).toBeDefined();
+    const keys = new Map(pair ? [[pair.keyPairId, pair.publicKey]] : []);
+    expect(verifySignedUrl(link.url, keys, now)).toMatchObject({ ok: true });
+    storage.close();
   });
 });
 

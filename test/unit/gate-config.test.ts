@@ -18,7 +18,7 @@ const GATE = {
 
 const problemsOf = (env: NodeJS.ProcessEnv): readonly string[] => {
   try {
-    loadConfig(env, ["slack", "bucket", "signing"]);
+    loadConfig(env, { storage: "complete", slack: "required" });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).problems;
@@ -28,7 +28,7 @@ const problemsOf = (env: NodeJS.ProcessEnv): readonly string[] => {
 
 describe("the gate's settings", () => {
   it("are read with Slack as the default issuer and no trailing slash on the public address", () => {
-    const config = loadConfig({ ...S3, ...GATE }, ["slack", "bucket", "signing"]);
+    const config = loadConfig({ ...S3, ...GATE }, { storage: "complete", slack: "required" });
     expect(config.gate).toEqual({
       publicUrl: "https://files.example.com",
       clientId: "1234567890.1234567890",
@@ -61,7 +61,7 @@ describe("the gate's settings", () => {
 
   it("leave the session secret to the embedded default, which keeps its own", () => {
     const config = loadConfig({ ...GATE, HANDOUT_SESSION_SECRET: undefined, SLACK_BOT_TOKEN: "xoxb-1" });
-    expect(config.local).toBeDefined();
+    expect(config.storage.mode).toBe("local");
     expect(config.gate?.sessionSecret).toBeUndefined();
   });
 

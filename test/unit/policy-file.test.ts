@@ -1,6 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadPolicyFile, PolicyError, parsePolicy } from "../../src/config/policy-file.js";
+import { loadConfig } from "../../src/config/config.js";
+import { loadAccessPolicy, loadPolicyFile, PolicyError, parsePolicy } from "../../src/config/policy-file.js";
+import { tempFolder } from "../support/temp.js";
 
 const problemsOf = (text: string): string[] => {
   try {
@@ -167,5 +170,26 @@ describe("policy file", () => {
       );
     }
     expect.assertions(2);
+  });
+
+  it("falls back to the trial policy on the POLICY_FILE_MISSING code only, never on a file it cannot read", async () => {
+    const dir = await tempFolder("policy-trial");
+    const config = loadConfig({ HANDOUT_LOCAL_DIR: join(dir, "files") });
+    expect(config.trialPolicyAllowed).toBe(true);
+
+    const missing = join(dir, "access.yml");
+    await expect(loadPolicyFile(missing)).rejects.toMatchObject({ code: "POLICY_FILE_MISSING" });
+    expect(await loadAccessPolicy(config, { file: missing })).toMatchObject({ trial: true });
+    await expect(loadAccessPolicy(config, { file: missing, trialAllowed: false })).rejects.toMatchObject({
+      code: "POLICY_FILE_MISSING",
+    });
+
+    // There, but not readable as a file: a problem to fix, not a reason to let everyone share everything.
+    const folder = join(dir, "folder.yml");
+    await mkdir(folder);
+    await expect(loadAccessPolicy(config, { file: folder })).rejects.toMatchObject({
+      code: "POLICY_INVALID",
+      message: expect.stringContaining("cannot read the file"),
+    });
   });
 });
