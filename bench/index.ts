@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import * as blackbox from "./blackbox.js";
 import * as lambdaColdStart from "./lambda-cold-start.js";
 import { formatTable } from "./report.js";
 import * as search from "./search.js";
@@ -16,6 +17,7 @@ const suites: Record<string, { run: () => Promise<Record<string, number>> }> = {
   "slack-open": slackOpen,
   "lambda-cold-start": lambdaColdStart,
   snapshot,
+  blackbox,
 };
 
 const names = Object.keys(suites);

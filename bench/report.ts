@@ -14,7 +14,7 @@ interface Reading {
 /** Ratios of a figure to its baseline: which way is better depends on what is divided by what. */
 const RATIOS: [RegExp, Good][] = [
   [/(speedup|keyobject_vs_pem|parallel_vs_serial)/, "higher"],
-  [/_vs_(bare_bolt|baseline)/, "closer to 1"],
+  [/_vs_(bare_bolt|baseline|fixed_cost)/, "closer to 1"],
 ];
 
 function read(name: string): Reading {
@@ -35,6 +35,8 @@ const BASELINE_NAMES: [RegExp, string][] = [
   [/\.handout_/, ".bare_bolt_same_view_"], // open.handout_p99_ms → open.bare_bolt_same_view_p99_ms
   [/\.keyobject_/, ".pem_"],
   [/\.parallel_/, ".serial_"],
+  [/\.snapshot_/, ".listing_"], // blackbox.start.snapshot_s → blackbox.start.listing_s
+  [/^([^.]+)\.([^.]+)\./, "$1.$2_small_bucket."], // blackbox.typeahead.letter.p50_ms → blackbox.typeahead_small_bucket.letter.p50_ms
 ];
 
 export function baselineOf(name: string, figures: Record<string, number>): string | undefined {

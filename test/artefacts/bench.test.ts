@@ -74,12 +74,58 @@ describe("npm run bench", () => {
     expect(row(table, "index.1m.files")).toEqual(["index.1m.files", "1,000,000", "(for reading)"]);
   });
 
+  it("starts the built app against a bucket over HTTP and reports each black-box figure beside its baseline", async () => {
+    const { code, stdout, stderr } = await runProcess(
+      "npm",
+      ["run", "--silent", "bench", "--", "blackbox", "--json"],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          BENCH_BLACKBOX_KEYS: "1500",
+          BENCH_S3_LATENCY_MS: "5",
+          BENCH_BLACKBOX_REQUESTS: "5",
+        },
+      },
+    );
+    expect(code, stderr).toBe(0);
+    const figures = JSON.parse(stdout) as Record<string, number>;
+    expect(figures["blackbox.keys"]).toBe(1500);
+    // Each start waited for every key: the app's own count, not a timer.
+    expect(figures["blackbox.listing.list_requests"]).toBeGreaterThanOrEqual(2);
+    for (const name of [
+      "blackbox.listing.parallel_s",
+      "blackbox.listing.serial_s",
+      "blackbox.start.snapshot_s",
+      "blackbox.start.listing_s",
+      "blackbox.rss.growth_mb",
+      "blackbox.rss_small_bucket.growth_mb",
+    ]) {
+      expect(figures[name], name).toEqual(expect.any(Number));
+    }
+    for (const kind of ["letter", "extension", "common_word", "specific_name", "nothing"]) {
+      expect(figures[`blackbox.typeahead.${kind}.p50_ms`], kind).toBeGreaterThan(0);
+      expect(figures[`blackbox.typeahead_small_bucket.${kind}.p99_ms`], kind).toBeGreaterThan(0);
+    }
+    expect(figures["blackbox.typeahead.specific_name.options"]).toBeGreaterThanOrEqual(1);
+    expect(figures["blackbox.typeahead.nothing.options"]).toBe(0);
+    expect(figures["blackbox.typeahead.letter.options"]).toBe(100);
+
+    const table = formatTable(figures);
+    expect(row(table, "blackbox.listing.parallel_s")?.[2]).toBe("blackbox.listing.serial_s");
+    expect(row(table, "blackbox.start.snapshot_s")?.[2]).toBe("blackbox.start.listing_s");
+    expect(row(table, "blackbox.typeahead.letter.p99_ms")?.[2]).toBe(
+      "blackbox.typeahead_small_bucket.letter.p99_ms",
+    );
+    expect(row(table, "blackbox.rss.growth_mb")?.[2]).toBe("blackbox.rss_small_bucket.growth_mb");
+  }, 180_000);
+
   it("refuses a suite it does not have, with the list, and runs nothing", async () => {
     const { code, stdout, stderr } = await bench("serach");
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain(
-      'No suite named "serach": the suites are sign, search, slack-open, lambda-cold-start, snapshot.',
+      'No suite named "serach": the suites are sign, search, slack-open, lambda-cold-start, snapshot, blackbox.',
     );
     expect(stderr).not.toContain("running");
   });
