@@ -80,6 +80,12 @@ const rssMb = (pid: number): number => {
   return Number(line[1]) / 1024;
 };
 
+/** CPU seconds (user and system) a process has used, from /proc/<pid>/stat (ticks of 1/100 s on Linux). */
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
 interface Health {
   ok?: boolean;
   index?: { files: number; complete: boolean };
@@ -96,6 +102,10 @@ interface App {
   readonly filesAtUp: number;
   /** From spawning until /healthz reports the whole bucket indexed, ms. */
   readonly searchableMs: number;
+  /** CPU seconds the app used by then. */
+  readonly cpuS: number;
+  /** CPU seconds this process (the bucket's server among it) used meanwhile. */
+  readonly benchCpuS: number;
   stop(): Promise<void>;
 }
 
@@ -104,6 +114,7 @@ async function startApp(env: Record<string, string>, files: number, output: stri
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const started = performance.now();
+  const benchCpu = process.cpuUsage();
   const child = spawn(process.execPath, [join(root, "dist", "main.js")], {
     cwd: root,
     env: childEnv({ ...env, PORT: String(port) }),
@@ -140,7 +151,10 @@ async function startApp(env: Record<string, string>, files: number, output: stri
           rss: rssMb(child.pid as number),
           files: health.index.files,
         };
-        if (health.index.complete && health.index.files >= files) break;
+        if (health.index.complete && health.index.files > files) {
+          throw new Error(`the index holds ${health.index.files} files of a bucket of ${files}`);
+        }
+        if (health.index.complete && health.index.files === files) break;
       }
       await sleep(up ? 25 : 10);
     }
@@ -149,6 +163,8 @@ async function startApp(env: Record<string, string>, files: number, output: stri
     throw error;
   }
   const searchableMs = performance.now() - started;
+  const cpuS = cpuSeconds(child.pid as number);
+  const { user, system } = process.cpuUsage(benchCpu);
   if (!up) throw new Error("the index was complete before /healthz answered");
   return {
     child,
@@ -157,6 +173,8 @@ async function startApp(env: Record<string, string>, files: number, output: stri
     rssAtUpMb: up.rss,
     filesAtUp: up.files,
     searchableMs,
+    cpuS,
+    benchCpuS: (user + system) / 1e6,
     stop,
   };
 }
@@ -317,6 +335,8 @@ export async function run(): Promise<Record<string, number>> {
     const rssAfter = rssMb(first.child.pid as number);
     figures["blackbox.listing.parallel_s"] = round(first.searchableMs / 1000, 2);
     figures["blackbox.listing.parallel_vs_serial"] = round(serial.ms / first.searchableMs, 2);
+    figures["blackbox.listing.app_cpu_s"] = round(first.cpuS, 2);
+    figures["blackbox.listing.bench_and_bucket_cpu_s"] = round(first.benchCpuS, 2);
     figures["blackbox.listing.list_requests"] = large.listRequests() - listedBefore;
     figures["blackbox.start.healthz_answers_s"] = round(first.upMs / 1000, 2);
     figures["blackbox.rss.growth_mb"] = round(rssAfter - first.rssAtUpMb);
@@ -341,6 +361,7 @@ export async function run(): Promise<Record<string, number>> {
     apps.push(second);
     figures["blackbox.start.snapshot_s"] = round(second.searchableMs / 1000, 2);
     figures["blackbox.start.listing_s"] = figures["blackbox.listing.parallel_s"] as number;
+    figures["blackbox.start.snapshot_app_cpu_s"] = round(second.cpuS, 2);
     figures["blackbox.start.snapshot_speedup"] = round(first.searchableMs / second.searchableMs, 2);
     await second.stop();
 
