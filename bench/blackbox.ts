@@ -179,7 +179,7 @@ async function startApp(env: Record<string, string>, files: number, output: stri
   };
 }
 
-/** One client listing the whole bucket, page after page, with the SDK as it comes. */
+/** One client listing the whole bucket, page after page, with the SDK as it comes (as Handout asks, URL-encoded). */
 async function serialListing(endpoint: string, bucket: string): Promise<{ ms: number; keys: number }> {
   const client = new S3Client({
     endpoint,
@@ -191,7 +191,9 @@ async function serialListing(endpoint: string, bucket: string): Promise<{ ms: nu
   let keys = 0;
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token, EncodingType: "url" }),
+    );
     keys += page.Contents?.length ?? 0;
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
