@@ -753,6 +753,19 @@ export function searchSegments(
 
 const WIDE = /[\u0100-\uffff]/;
 
+/**
+ * Segments of these objects. V8 holds a string in one byte a character only when every character fits:
+ * one name in another script would double the whole segment's text. Names in Latin-1 and the others go
+ * to two segments (folders are few, shared by many names: their texts matter less).
+ */
+function segmentsOf(objects: readonly ListedObject[]): Segment[] {
+  const narrow: ListedObject[] = [];
+  const wide: ListedObject[] = [];
+  for (const object of objects)
+    (WIDE.test(object.key.slice(object.key.lastIndexOf("/") + 1)) ? wide : narrow).push(object);
+  return [narrow, wide].filter((part) => part.length > 0).map((part) => new Segment(part));
+}
+
 /** Collects listed objects and seals them into segments of a bounded size. */
 class SegmentBuilder {
   readonly sealed: Segment[] = [];
@@ -789,17 +802,9 @@ class SegmentBuilder {
   seal(): void {
     this.lastSealAt = Date.now();
     if (this.pending.length === 0) return;
-    // V8 holds a string in one byte a character only when every character fits: one name in another
-    // script would double the whole segment's text. Names in Latin-1 and the others go to two
-    // segments (folders are few, shared by many names: their texts matter less).
-    const narrow: ListedObject[] = [];
-    const wide: ListedObject[] = [];
-    for (const object of this.pending)
-      (WIDE.test(object.key.slice(object.key.lastIndexOf("/") + 1)) ? wide : narrow).push(object);
+    const pending = this.pending;
     this.pending = [];
-    for (const part of [narrow, wide]) {
-      if (part.length === 0) continue;
-      const segment = new Segment(part);
+    for (const segment of segmentsOf(pending)) {
       for (const key of this.gone) segment.markGone(key);
       this.sealed.push(segment);
     }
@@ -1129,7 +1134,7 @@ export class FileIndex implements FileSearch {
     const size = this.options.segmentSize ?? 10_000;
     const segments: Segment[] = [];
     for (let at = 0; at < objects.length; at += size)
-      segments.push(new Segment(objects.slice(at, at + size)));
+      segments.push(...segmentsOf(objects.slice(at, at + size)));
     this.showListed(segments);
     this.complete = true;
     return true;

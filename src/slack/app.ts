@@ -1,6 +1,6 @@
 import { App, HTTPReceiver, type Receiver } from "@slack/bolt";
 import type { WebClient, WebClientOptions } from "@slack/web-api";
-import type { SlackSettings } from "../config/config.js";
+import { ConfigError, type SlackSettings } from "../config/config.js";
 import type { Logger } from "../logger.js";
 import { boltLogger } from "./bolt-logger.js";
 import type { HandoutContext } from "./context.js";
@@ -58,18 +58,25 @@ export function slackReceiver(
   },
 ): HTTPReceiver | SocketModeReceiver {
   const { appClient, ...bounds } = socket;
-  return settings.appToken
-    ? new SocketModeReceiver({
-        web: appClient(settings.appToken),
-        apiUrl: settings.apiUrl,
-        logger,
-        ...bounds,
-      })
-    : new HTTPReceiver({
-        signingSecret: settings.signingSecret as string,
-        endpoints: "/slack/events",
-        logger: boltLogger(logger),
-      });
+  if (settings.appToken) {
+    return new SocketModeReceiver({
+      web: appClient(settings.appToken),
+      apiUrl: settings.apiUrl,
+      logger,
+      ...bounds,
+    });
+  }
+  // loadConfig asks for one of the two whenever Slack is needed; this names it should a caller skip that.
+  if (!settings.signingSecret) {
+    throw new ConfigError([
+      "SLACK_SIGNING_SECRET is not set: set it to the app's signing secret, or set SLACK_APP_TOKEN to use Socket Mode.",
+    ]);
+  }
+  return new HTTPReceiver({
+    signingSecret: settings.signingSecret,
+    endpoints: "/slack/events",
+    logger: boltLogger(logger),
+  });
 }
 
 /** The Bolt app with Handout's listeners, on any receiver (AWS Lambda's included). */

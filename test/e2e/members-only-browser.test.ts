@@ -8,6 +8,7 @@ import type { NewShare } from "../../src/domain/share.js";
 import { newShareId } from "../../src/domain/share-id.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import { memberLinkUrl } from "../../src/links/member-links.js";
+import { runHandout } from "../support/cli.js";
 import { flow, type Harness } from "../support/handout-harness.js";
 import { recordPostedShare } from "../support/ledger.js";
 import { captureLogs } from "../support/log.js";
@@ -225,6 +226,15 @@ describe("a members-only link in a browser", () => {
     expect(opens).toHaveLength(1);
     expect(opens[0]).toMatchObject({ shareId, fileIndex: 0, key: "reports/q1.pdf", userId: "U0BOB" });
     expect(opens[0]?.userAgent).toMatch(/Chrome/);
+
+    // The security engineer's export shows the same open beside the share.
+    const audit = await runHandout(["audit", "--format", "json"], { HANDOUT_LEDGER: `sqlite:${ledgerPath}` });
+    expect(audit.code).toBe(0);
+    const row = (
+      JSON.parse(audit.stdout) as { id: string; access: string; opens: { user: string; file: string }[] }[]
+    ).find((r) => r.id === shareId);
+    expect(row?.access).toBe("members");
+    expect(row?.opens).toEqual([expect.objectContaining({ user: "U0BOB", file: "reports/q1.pdf" })]);
 
     const cookies = await context.cookies(`${publicUrl}/o/`);
     const session = cookies.find((c) => c.name === "handout_session");
