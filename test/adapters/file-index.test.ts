@@ -6,46 +6,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runCli } from "../../src/cli/run.js";
 import { s3PageSource } from "../../src/files/s3-pages.js";
 import { FileIndex } from "../../src/search/file-index.js";
-import {
-  type ListedObject,
-  type ListPage,
-  type ListRequest,
-  listBucket,
-  memoryPageSource,
-  type PageSource,
-} from "../../src/search/lister.js";
+import { type ListPage, memoryPageSource, type PageSource } from "../../src/search/lister.js";
 import { KeyRefs } from "../../src/slack/key-refs.js";
+import { listAll, recording, sortedKeys } from "../support/listing.js";
 import { startTestBucket, type TestBucket } from "../support/s3.js";
-
-const sortedKeys = (objects: readonly { key: string }[]) => objects.map((o) => o.key).sort();
-
-async function listAll(source: PageSource, roots: readonly string[], options = {}) {
-  const objects: ListedObject[] = [];
-  const progress = await listBucket(source, roots, {
-    ...options,
-    onObjects: (batch) => objects.push(...batch),
-  });
-  return { keys: sortedKeys(objects), requests: progress.requests };
-}
-
-/** A source that records what was asked, and how many requests were in flight at most. */
-function recording(inner: PageSource) {
-  const requests: ListRequest[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const source: PageSource = {
-    async listPage(request, signal) {
-      requests.push(request);
-      maxInFlight = Math.max(maxInFlight, ++inFlight);
-      try {
-        return await inner.listPage(request, signal);
-      } finally {
-        inFlight--;
-      }
-    },
-  };
-  return { source, requests, maxInFlight: () => maxInFlight };
-}
 
 describe("the file index over a real S3 server", () => {
   let bucket: TestBucket;

@@ -7,43 +7,8 @@ import { keyProblem } from "../../src/domain/object-key.js";
 import { normalizeForSearch, searchByScan } from "../../src/domain/search.js";
 import { s3PageSource } from "../../src/files/s3-pages.js";
 import { plainlyShareable, Segment, searchSegments } from "../../src/search/file-index.js";
-import {
-  type ListedObject,
-  type ListRequest,
-  listBucket,
-  memoryPageSource,
-  type PageSource,
-} from "../../src/search/lister.js";
-
-const sortedKeys = (objects: readonly { key: string }[]) => objects.map((o) => o.key).sort();
-
-async function listAll(source: PageSource, roots: readonly string[], options = {}) {
-  const objects: ListedObject[] = [];
-  const progress = await listBucket(source, roots, {
-    ...options,
-    onObjects: (batch) => objects.push(...batch),
-  });
-  return { keys: sortedKeys(objects), requests: progress.requests };
-}
-
-/** A source that records what was asked, and how many requests were in flight at most. */
-function recording(inner: PageSource) {
-  const requests: ListRequest[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const source: PageSource = {
-    async listPage(request, signal) {
-      requests.push(request);
-      maxInFlight = Math.max(maxInFlight, ++inFlight);
-      try {
-        return await inner.listPage(request, signal);
-      } finally {
-        inFlight--;
-      }
-    },
-  };
-  return { source, requests, maxInFlight: () => maxInFlight };
-}
+import { listBucket, memoryPageSource, type PageSource } from "../../src/search/lister.js";
+import { listAll, recording } from "../support/listing.js";
 
 describe("search over the index", () => {
   const part = fc.constantFrom(
