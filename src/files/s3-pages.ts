@@ -38,7 +38,10 @@ const isTransient = (error: unknown): boolean => {
 };
 
 // With encoding-type=url S3 form-encodes keys (a space is `+`, a `+` is `%2B`) so that any key survives XML.
-const decodeListed = (text: string): string => decodeURIComponent(text.replace(/\+/g, " "));
+const decodeListed = (text: string): string => {
+  const spaced = text.includes("+") ? text.replaceAll("+", " ") : text;
+  return spaced.includes("%") ? decodeURIComponent(spaced) : spaced;
+};
 
 function toPage(page: ListObjectsV2Page): ListPage {
   // Stores that ignore encoding-type (s3rver, some gateways) answer raw keys and do not echo it.

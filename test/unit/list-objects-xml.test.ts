@@ -111,6 +111,41 @@ describe("the ListObjectsV2 reader", () => {
     expect(() => parseListObjectsV2(whole.slice(0, whole.indexOf("</Key>")))).toThrow(/not the XML/);
   });
 
+  it("reads each modification time as Date.parse does, days past the 28th and odd forms included", () => {
+    const timeOf = (text: string) =>
+      parseListObjectsV2(
+        `<ListBucketResult><Contents><Key>k</Key><LastModified>${text}</LastModified></Contents></ListBucketResult>`,
+      ).contents[0]?.lastModified;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), (ms) => {
+        const text = new Date(ms).toISOString();
+        expect(timeOf(text)).toBe(Date.parse(text));
+      }),
+      { numRuns: 500 },
+    );
+    for (const text of [
+      "2024-02-30T00:00:00.000Z",
+      "2024-02-29T23:59:59.999Z",
+      "2024-01-01T24:00:00.000Z",
+      "2024-13-01T00:00:00.000Z",
+      "1969-12-31T23:59:59.000Z",
+      "2024-01-01T00:00:00Z",
+      "2024-01-01T00:00:00.000+01:00",
+      "2024-0a-01T00:00:00.000Z",
+      "not a time",
+    ]) {
+      expect(timeOf(text), text).toBe(Date.parse(text) || 0);
+    }
+  });
+
+  it("finds an element's end past the elements nested in it", () => {
+    const page = parseListObjectsV2(
+      "<ListBucketResult><Contents><Owner><ID>o</ID><Size>9</Size></Owner><Key>a</Key><Size>3</Size></Contents>" +
+        "<Contents><Key/><Size>4</Size></Contents></ListBucketResult>",
+    );
+    expect(page.contents.map((entry) => entry.size)).toEqual([3, 4]);
+  });
+
   it("leaves text without escapes as it is", () => {
     expect(decodeXmlText("plain/key name.pdf")).toBe("plain/key name.pdf");
     expect(decodeXmlText("&unknown; &amp;")).toBe("&unknown; &");
