@@ -18,7 +18,8 @@ import { corpus } from "./search.js";
  * Handout as Slack sees it: the built app started as `npm start` starts it, in a child process, against
  * a bucket served over loopback HTTP with a delay per request and the Slack double; type-ahead sent as
  * signed block_suggestion requests to /slack/events. Sizes from the environment:
- * BENCH_BLACKBOX_KEYS (1,000,001), BENCH_S3_LATENCY_MS (50), BENCH_BLACKBOX_REQUESTS (200 per query).
+ * BENCH_BLACKBOX_KEYS (1,000,001), BENCH_S3_LATENCY_MS (50), BENCH_BLACKBOX_REQUESTS (200 per query);
+ * BENCH_APP_NODE_ARGS passes Node options to the app (`--cpu-prof --cpu-prof-dir=…` to profile it).
  */
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -115,7 +116,9 @@ async function startApp(env: Record<string, string>, files: number, output: stri
   const baseUrl = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const benchCpu = process.cpuUsage();
-  const child = spawn(process.execPath, [join(root, "dist", "main.js")], {
+  // BENCH_APP_NODE_ARGS, e.g. `--cpu-prof`, profiles the app as it answers.
+  const nodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(root, "dist", "main.js")], {
     cwd: root,
     env: childEnv({ ...env, PORT: String(port) }),
     stdio: ["ignore", "ignore", "pipe"],
