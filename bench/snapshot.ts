@@ -27,7 +27,7 @@ export async function run(): Promise<Record<string, number>> {
   try {
     const path = join(dir, "index.snapshot");
     start = process.hrtime.bigint();
-    const bytes = await encodeSnapshot({ ...expected, listedAt: 0 }, listed.entries());
+    const bytes = await encodeSnapshot({ ...expected, listedAt: 0 }, listed.segmentParts());
     await writeFile(path, bytes);
     figures["snapshot.1m.write_ms"] = round(since(start));
     figures["snapshot.1m.size_mb"] = round(bytes.length / 2 ** 20);
@@ -36,7 +36,7 @@ export async function run(): Promise<Record<string, number>> {
     const snapshot = await decodeSnapshot(await readFile(path), expected);
     figures["snapshot.1m.decode_ms"] = round(since(start));
     const index = new FileIndex({ source: memoryPageSource([]), roots: [""] });
-    index.seed(snapshot.objects);
+    index.seed(snapshot.segments);
     figures["snapshot.1m.load_ms"] = round(since(start));
     figures["snapshot.1m.files"] = index.status().files;
     figures["snapshot.1m.speedup"] = round(

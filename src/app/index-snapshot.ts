@@ -30,7 +30,7 @@ export async function restoreIndex(
   }
   try {
     const snapshot = await decodeSnapshot(bytes, expected);
-    if (!index.seed(snapshot.objects)) return false;
+    if (!index.seed(snapshot.segments)) return false;
     logger.info(
       {
         snapshot: store.description,
@@ -65,7 +65,7 @@ export function snapshotSaver(
       const listedAt = now().getTime();
       last = last.then(async () => {
         try {
-          const bytes = await encodeSnapshot({ bucket, roots, listedAt }, index.entries());
+          const bytes = await encodeSnapshot({ bucket, roots, listedAt }, index.segmentParts());
           await store.write(bytes);
           logger.info({ snapshot: store.description, bytes: bytes.length }, "index snapshot saved");
         } catch (error) {

@@ -652,6 +652,130 @@ export class Segment {
       if (this.eligible(i, ranges)) top.offer(this, i, MatchTier.exactName);
     }
   }
+
+  /** What a snapshot saves: the built arrays and texts as they are, and the files found gone. */
+  parts(): SegmentParts {
+    return {
+      count: this.count,
+      dirNames: this.dirNames,
+      dirNameStarts: this.dirNameStarts,
+      dirText: this.dirText,
+      dirTextStarts: this.dirTextStarts,
+      dirOf: this.dirOf,
+      names: this.names,
+      nameStarts: this.nameStarts,
+      text: this.text,
+      textStarts: this.textStarts,
+      byName: this.byName,
+      byNameLength: this.byNameLength,
+      sizes: this.sizes,
+      times: this.times,
+      byKey: this.byKey,
+      keyRank: this.keyRank,
+      pairFilter: this.pairFilter,
+      counts: this.counts,
+      gone: this.gone,
+    };
+  }
+
+  /**
+   * A segment from `parts()` of another, recomputing nothing. Throws a RangeError for parts that do not
+   * fit together (a wrong length, an offset out of order or past its text, an index past the end), so
+   * that no search ever reads past them.
+   */
+  static fromParts(parts: SegmentParts): Segment {
+    checkParts(parts);
+    const segment = Object.create(Segment.prototype) as Segment;
+    const dirHits = new Uint8Array(parts.dirNameStarts.length - 1);
+    const stringBytes = (text: string) => (WIDE.test(text) ? 2 : 1) * text.length;
+    const fixedBytes =
+      [parts.dirNames, parts.dirText, parts.names, parts.text].reduce((sum, s) => sum + stringBytes(s), 0) +
+      [
+        parts.dirNameStarts,
+        parts.dirTextStarts,
+        parts.dirOf,
+        parts.nameStarts,
+        parts.textStarts,
+        parts.sizes,
+        parts.times,
+        parts.byKey,
+        parts.keyRank,
+        parts.byName,
+        parts.byNameLength,
+        parts.pairFilter,
+        dirHits,
+        parts.counts,
+      ].reduce((sum, a) => sum + a.byteLength, 0);
+    let goneCount = 0;
+    for (const mark of parts.gone ?? []) goneCount += mark;
+    return Object.assign(segment, { ...parts, dirHits, fixedBytes, goneCount });
+  }
+}
+
+/** A segment's built contents: see `Segment.parts` and `Segment.fromParts`. */
+export interface SegmentParts {
+  readonly count: number;
+  readonly dirNames: string;
+  readonly dirNameStarts: Uint32Array;
+  readonly dirText: string;
+  readonly dirTextStarts: Uint32Array;
+  readonly dirOf: Uint32Array;
+  readonly names: string;
+  readonly nameStarts: Uint32Array;
+  readonly text: string;
+  readonly textStarts: Uint32Array;
+  readonly byName: Uint32Array;
+  readonly byNameLength: Uint16Array;
+  readonly sizes: Float64Array;
+  readonly times: Float64Array;
+  readonly byKey: Uint32Array;
+  readonly keyRank: Uint32Array;
+  readonly pairFilter: Uint32Array;
+  readonly counts: Uint32Array;
+  /** One byte a file, 1 for a file gone; absent when none is. */
+  readonly gone: Uint8Array | undefined;
+}
+
+function checkParts(parts: SegmentParts): void {
+  const n = parts.count;
+  const fail = (what: string): never => {
+    throw new RangeError(`A segment's ${what} does not fit its ${n} files.`);
+  };
+  if (!Number.isInteger(n) || n < 0 || n >= INDEX_SPAN) fail("file count");
+  const dirs = parts.dirNameStarts.length - 1;
+  const starts = (values: Uint32Array, length: number, text: string, name: string) => {
+    if (values.length !== length + 1 || values[0] !== 0 || values[length] !== text.length) fail(name);
+    for (let i = 0; i < length; i++) if ((values[i] as number) > (values[i + 1] as number)) fail(name);
+  };
+  if (dirs < 0) fail("folder offsets");
+  starts(parts.dirNameStarts, dirs, parts.dirNames, "folder offsets");
+  starts(parts.dirTextStarts, dirs, parts.dirText, "folder text offsets");
+  starts(parts.nameStarts, n, parts.names, "name offsets");
+  starts(parts.textStarts, n, parts.text, "name text offsets");
+  for (const [values, name] of [
+    [parts.dirOf, "folders"],
+    [parts.byName, "name order"],
+    [parts.byNameLength, "name lengths"],
+    [parts.sizes, "sizes"],
+    [parts.times, "times"],
+    [parts.byKey, "key order"],
+    [parts.keyRank, "key ranks"],
+  ] as const) {
+    if (values.length !== n) fail(name);
+  }
+  for (const dir of parts.dirOf) if (dir >= dirs) fail("folders");
+  for (const values of [parts.byName, parts.byKey, parts.keyRank])
+    for (const i of values) if (i >= n) fail("orders");
+  for (let j = 0; j < n; j++) {
+    const i = parts.byName[j] as number;
+    if (parts.byNameLength[j] !== (parts.textStarts[i + 1] as number) - (parts.textStarts[i] as number) - 1)
+      fail("name lengths");
+  }
+  if (parts.pairFilter.length !== ((n + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BLOCK_WORDS)
+    fail("pair filter");
+  if (parts.counts.length !== COUNTED) fail("character counts");
+  if (parts.gone !== undefined && (parts.gone.length !== n || parts.gone.some((mark) => mark > 1)))
+    fail("gone marks");
 }
 
 /** The best `limit` matches seen so far, best first: tier, then newer, then key order. */
@@ -1155,20 +1279,26 @@ export class FileIndex implements FileSearch {
   }
 
   /**
-   * Serves `objects` (a snapshot of a complete listing of the current roots) as the complete index until
-   * a listing replaces it. Refused, false, once a listing has begun or finished: it knows better.
+   * Serves `segments` (loaded from a snapshot of a complete listing of the current roots) as the
+   * complete index until a listing replaces it. Refused, false, once a listing has begun or finished: it
+   * knows better. Marks gone in them the files this index hides and those S3's events reported since
+   * start, which are newer than the snapshot's copies.
    */
-  seed(snapshot: ListedObject[]): boolean {
+  seed(segments: Segment[]): boolean {
     if (this.complete || this.current || this.stopped) return false;
-    // A file S3's events reported since start is newer than the snapshot's copy of it.
-    const objects = this.visible(snapshot).filter((object) => !this.overlay.has(object.key));
-    const size = this.options.segmentSize ?? 10_000;
-    const segments: Segment[] = [];
-    for (let at = 0; at < objects.length; at += size)
-      segments.push(...segmentsOf(objects.slice(at, at + size)));
+    const hides = this.options.hides;
+    for (const segment of segments) {
+      for (const key of [...segment.keysStartingWith("")])
+        if (hides?.(key) || this.overlay.has(key)) segment.markGone(key);
+    }
     this.showListed(segments);
     this.complete = true;
     return true;
+  }
+
+  /** Every segment's parts, gone marks included: what a snapshot saves. */
+  segmentParts(): SegmentParts[] {
+    return this.segments.map((segment) => segment.parts());
   }
 
   private visible<T extends readonly ListedObject[]>(objects: T): T | ListedObject[] {

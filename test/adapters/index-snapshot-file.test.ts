@@ -5,6 +5,7 @@ import { buildHandout } from "../../src/app/server.js";
 import { fileSnapshotStore } from "../../src/files/snapshot-store.js";
 import { decodeSnapshot, encodeSnapshot } from "../../src/search/snapshot.js";
 import { captureLogs } from "../support/log.js";
+import { entriesOf, partsOf } from "../support/snapshot.js";
 import { tempFolder } from "../support/temp.js";
 
 describe("an index snapshot in a local file", () => {
@@ -16,19 +17,21 @@ describe("an index snapshot in a local file", () => {
       store.write(
         await encodeSnapshot(
           { ...expected, listedAt: n },
-          Array.from({ length: 2000 }, (_, i) => ({
-            key: `writer-${n}/file-${i}.pdf`,
-            size: i,
-            lastModified: n,
-          })),
+          partsOf(
+            Array.from({ length: 2000 }, (_, i) => ({
+              key: `writer-${n}/file-${i}.pdf`,
+              size: i,
+              lastModified: n,
+            })),
+          ),
         ),
       ),
     );
     await Promise.all(writes);
     const snapshot = await decodeSnapshot((await store.read()) as Uint8Array, expected);
     const writer = snapshot.header.listedAt;
-    expect(snapshot.objects).toHaveLength(2000);
-    expect(snapshot.objects.every((object) => object.key.startsWith(`writer-${writer}/`))).toBe(true);
+    expect(entriesOf(snapshot)).toHaveLength(2000);
+    expect(entriesOf(snapshot).every((object) => object.key.startsWith(`writer-${writer}/`))).toBe(true);
     expect(await readdir(join(dir, "state"))).toEqual(["index.snapshot"]);
   });
 

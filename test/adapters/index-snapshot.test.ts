@@ -8,6 +8,7 @@ import { KeyRefs } from "../../src/slack/key-refs.js";
 import { makeKeyPair } from "../support/keys.js";
 import { captureLogs } from "../support/log.js";
 import { startTestBucket, type TestBucket } from "../support/s3.js";
+import { partsOf } from "../support/snapshot.js";
 import { tempFolder } from "../support/temp.js";
 
 /** A key too long to travel as an option value, in folders s3rver can store. */
@@ -150,9 +151,10 @@ describe("an unusable snapshot", () => {
 
   it("is ignored with a log line when it is of another bucket", async () => {
     await putSnapshot(
-      await encodeSnapshot({ bucket: "s3://another-bucket", roots: [""], listedAt: Date.now() }, [
-        { key: "reports/secret-elsewhere.pdf", size: 1, lastModified: Date.now() },
-      ]),
+      await encodeSnapshot(
+        { bucket: "s3://another-bucket", roots: [""], listedAt: Date.now() },
+        partsOf([{ key: "reports/secret-elsewhere.pdf", size: 1, lastModified: Date.now() }]),
+      ),
     );
     const logs = captureLogs();
     const handout = await buildHandout(env, logs.logger);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FileIndex } from "../../src/search/file-index.js";
+import { FileIndex, Segment } from "../../src/search/file-index.js";
 import { memoryPageSource } from "../../src/search/lister.js";
 
 const at = (key: string, lastModified = 1_700_000_000_000) => ({ key, size: 1, lastModified });
@@ -7,7 +7,7 @@ const at = (key: string, lastModified = 1_700_000_000_000) => ({ key, size: 1, l
 describe("an index seeded from a snapshot", () => {
   it("answers complete searches from the snapshot until its listing replaces them", async () => {
     const index = new FileIndex({ source: memoryPageSource([at("reports/new.pdf")]), roots: [""] });
-    expect(index.seed([at("reports/old.pdf"), at("reports/older.pdf")])).toBe(true);
+    expect(index.seed([new Segment([at("reports/old.pdf"), at("reports/older.pdf")])])).toBe(true);
     const seeded = index.search("old", [""], 10);
     expect(seeded.partial).toBe(false);
     expect(seeded.files.map((file) => file.key).sort()).toEqual(["reports/old.pdf", "reports/older.pdf"]);
@@ -18,7 +18,7 @@ describe("an index seeded from a snapshot", () => {
   it("refuses a snapshot once a listing has finished: the listing knows better", async () => {
     const index = new FileIndex({ source: memoryPageSource([at("reports/new.pdf")]), roots: [""] });
     await index.refresh();
-    expect(index.seed([at("reports/old.pdf")])).toBe(false);
+    expect(index.seed([new Segment([at("reports/old.pdf")])])).toBe(false);
     expect(index.search("old", [""], 10).files).toEqual([]);
   });
 
@@ -29,7 +29,7 @@ describe("an index seeded from a snapshot", () => {
       roots: [""],
       hides,
     });
-    index.seed([at("a.pdf"), at("state/index.snapshot")]);
+    index.seed([new Segment([at("a.pdf"), at("state/index.snapshot")])]);
     expect([...index.entries()].map((entry) => entry.key)).toEqual(["a.pdf"]);
     await index.refresh();
     expect([...index.entries()].map((entry) => entry.key)).toEqual(["a.pdf"]);
@@ -37,7 +37,7 @@ describe("an index seeded from a snapshot", () => {
 
   it("gives a snapshot no file that a share found gone", async () => {
     const index = new FileIndex({ source: memoryPageSource([]), roots: [""] });
-    index.seed([at("a.pdf"), at("b.pdf")]);
+    index.seed([new Segment([at("a.pdf"), at("b.pdf")])]);
     index.fileGone("a.pdf");
     expect([...index.entries()]).toEqual([at("b.pdf")]);
   });
@@ -45,7 +45,7 @@ describe("an index seeded from a snapshot", () => {
   it("keeps the version of a file that S3's events reported before the snapshot loaded", () => {
     const index = new FileIndex({ source: memoryPageSource([]), roots: [""] });
     index.upsert([{ key: "a.pdf", size: 2, lastModified: 1_700_000_900_000 }]);
-    index.seed([at("a.pdf"), at("b.pdf")]);
+    index.seed([new Segment([at("a.pdf"), at("b.pdf")])]);
     expect(index.search("a.pdf", [""], 10).files).toEqual([
       { key: "a.pdf", size: 2, lastModified: new Date(1_700_000_900_000) },
     ]);

@@ -1,5 +1,9 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { FileIndex } from "../../src/search/file-index.js";
+import { memoryPageSource } from "../../src/search/lister.js";
 import { decodeSnapshot, encodeSnapshot, SnapshotRejected } from "../../src/search/snapshot.js";
+import { entriesOf, partsOf } from "../support/snapshot.js";
 
 const OBJECTS = [
   { key: "reports/q1 2026.pdf", size: 1200, lastModified: 1_700_000_000_000 },
@@ -8,7 +12,22 @@ const OBJECTS = [
 ];
 const THIS = { bucket: "s3://handout-test", roots: ["public/handbook/", "reports/"] };
 
-const encoded = () => encodeSnapshot({ ...THIS, listedAt: 1_700_000_600_000 }, OBJECTS);
+const encoded = () => encodeSnapshot({ ...THIS, listedAt: 1_700_000_600_000 }, partsOf(OBJECTS));
+
+/** `bytes` with its payload changed by `change` and checksummed again, as a faulty writer would leave it. */
+const rewritten = (bytes: Buffer, change: (payload: Buffer) => void): Buffer => {
+  const body = Buffer.from(bytes.subarray(44));
+  change(body);
+  const frame = Buffer.from(bytes.subarray(0, 44));
+  createHash("sha256").update(body).digest().copy(frame, 12);
+  return Buffer.concat([frame, body]);
+};
+
+/** Where the first segment's parts begin in the payload: after the header, padded to 8 bytes. */
+const partsStart = (payload: Buffer): number => {
+  const end = 4 + payload.readUInt32BE(0);
+  return end + ((8 - (end % 8)) % 8);
+};
 
 const rejection = async (bytes: Uint8Array, expected = THIS): Promise<string> => {
   const error = await decodeSnapshot(bytes, expected).then(
@@ -22,8 +41,8 @@ const rejection = async (bytes: Uint8Array, expected = THIS): Promise<string> =>
 describe("the index snapshot format", () => {
   it("gives back every key, size and time it was given, with the listing's facts", async () => {
     const snapshot = await decodeSnapshot(await encoded(), THIS);
-    expect(snapshot.objects).toEqual(OBJECTS);
-    expect(snapshot.header).toEqual({ ...THIS, listedAt: 1_700_000_600_000, count: 3 });
+    expect(entriesOf(snapshot)).toEqual([...OBJECTS].sort((a, b) => (a.key < b.key ? -1 : 1)));
+    expect(snapshot.header).toMatchObject({ ...THIS, listedAt: 1_700_000_600_000, count: 3 });
   });
 
   it("refuses a snapshot with one byte changed, by its checksum", async () => {
@@ -40,8 +59,53 @@ describe("the index snapshot format", () => {
 
   it("refuses a snapshot of another format version", async () => {
     const bytes = await encoded();
-    bytes.writeUInt32BE(2, 8);
-    expect(await rejection(bytes)).toMatch(/format version 2/);
+    bytes.writeUInt32BE(3, 8);
+    expect(await rejection(bytes)).toMatch(/format version 3/);
+  });
+
+  it("refuses a snapshot of format version 1 as an old format", async () => {
+    const bytes = await encoded();
+    bytes.writeUInt32BE(1, 8);
+    expect(await rejection(bytes)).toMatch(/old format \(version 1\)/);
+  });
+
+  it("refuses a checksummed snapshot whose folder of a file lies past the folders", async () => {
+    const bytes = rewritten(await encoded(), (payload) => {
+      const header = JSON.parse(payload.toString("utf8", 4, 4 + payload.readUInt32BE(0)));
+      const [layout] = header.segments;
+      // dirOf follows dirNameStarts and dirTextStarts, each padded to 8 bytes.
+      const pad = (n: number) => n + ((8 - (n % 8)) % 8);
+      const at = partsStart(payload) + pad(layout.arrays.dirNameStarts) + pad(layout.arrays.dirTextStarts);
+      payload.writeUInt32LE(1_000, at);
+    });
+    expect(await rejection(bytes)).toMatch(/parts do not fit together/);
+  });
+
+  it("refuses a checksummed snapshot whose name offsets run backwards", async () => {
+    const bytes = rewritten(await encoded(), (payload) => {
+      const header = JSON.parse(payload.toString("utf8", 4, 4 + payload.readUInt32BE(0)));
+      const [layout] = header.segments;
+      const pad = (n: number) => n + ((8 - (n % 8)) % 8);
+      const at =
+        partsStart(payload) +
+        pad(layout.arrays.dirNameStarts) +
+        pad(layout.arrays.dirTextStarts) +
+        pad(layout.arrays.dirOf);
+      payload.writeUInt32LE(0xffff_fff0, at + 4);
+    });
+    expect(await rejection(bytes)).toMatch(/name offsets/);
+  });
+
+  it("refuses a checksummed snapshot whose header promises more bytes than it holds", async () => {
+    const bytes = rewritten(await encoded(), (payload) => {
+      const length = payload.readUInt32BE(0);
+      const text = payload.toString("utf8", 4, 4 + length);
+      // Same length, so the parts stay where they were; only the size of `names` changes.
+      const grown = text.replace(/"names":\{"bytes":\d(\d),/, (_, b) => `"names":{"bytes":9${b},`);
+      expect(grown).not.toBe(text);
+      payload.write(grown, 4, "utf8");
+    });
+    expect(await rejection(bytes)).toMatch(/shorter than its header says|do not fit together|longer than/);
   });
 
   it("refuses a file that is not a snapshot at all", async () => {
@@ -58,5 +122,66 @@ describe("the index snapshot format", () => {
     expect(await rejection(await encoded(), { ...THIS, roots: [""] })).toMatch(
       /covers other folders \(public\/handbook\/, reports\/\) than the policy grants \(the whole bucket\)/,
     );
+  });
+});
+
+describe("an index loaded from its snapshot", () => {
+  const files = Array.from({ length: 3_000 }, (_, i) => ({
+    key: `${["reports/", "public/handbook/", "archive/2025/", "ünï/"][i % 4]}${i % 7 === 0 ? "Résumé" : "report"} ${i}.${["pdf", "txt", "csv"][i % 3]}`,
+    size: i,
+    lastModified: 1_700_000_000_000 + (i % 500) * 1_000,
+  }));
+  files.push({ key: `reports/${"long-name-".repeat(90)}.pdf`, size: 1, lastModified: 1_700_000_000_000 });
+  files.push({ key: "reports/日本語の報告.pdf", size: 2, lastModified: 1_700_000_100_000 });
+  const expected = { bucket: "s3://handout-test", roots: [""] };
+
+  const loaded = async (listed: FileIndex): Promise<FileIndex> => {
+    const bytes = await encodeSnapshot({ ...expected, listedAt: 0 }, listed.segmentParts());
+    const index = new FileIndex({ source: memoryPageSource([]), roots: [""] });
+    expect(index.seed((await decodeSnapshot(bytes, expected)).segments)).toBe(true);
+    return index;
+  };
+
+  it("answers every search as the index it was saved from does", async () => {
+    const listed = new FileIndex({ source: memoryPageSource(files), roots: [""], segmentSize: 1_000 });
+    await listed.refresh();
+    const index = await loaded(listed);
+    expect(index.files).toBe(listed.files);
+    expect(index.status().segments).toBe(listed.status().segments);
+    const queries = [
+      "",
+      "report 12",
+      "résumé",
+      "12.pdf",
+      "port 1",
+      "handbook/report",
+      "2025/",
+      "報告",
+      "zzz",
+      "long-name",
+    ];
+    for (const query of queries) {
+      for (const prefixes of [[""], ["reports/"], ["public/handbook/", "ünï/"]]) {
+        expect(index.search(query, prefixes, 25), `${query} in ${prefixes}`).toEqual(
+          listed.search(query, prefixes, 25),
+        );
+      }
+    }
+    const long = `reports/${"long-name-".repeat(90)}`;
+    expect([...index.keysStartingWith(long)]).toEqual([...listed.keysStartingWith(long)]);
+    expect([...index.keysStartingWith(long)]).toHaveLength(1);
+    expect([...index.entries()]).toEqual([...listed.entries()]);
+  });
+
+  it("keeps a file found gone before the save gone after the load", async () => {
+    const listed = new FileIndex({ source: memoryPageSource(files), roots: [""], segmentSize: 1_000 });
+    await listed.refresh();
+    listed.fileGone("reports/report 4.txt");
+    const index = await loaded(listed);
+    expect(index.search("report 4.txt", [""], 10).files.map((file) => file.key)).not.toContain(
+      "reports/report 4.txt",
+    );
+    expect(index.files).toBe(files.length - 1);
+    expect([...index.keysStartingWith("reports/report 4.txt")]).toEqual([]);
   });
 });
