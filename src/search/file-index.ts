@@ -40,12 +40,11 @@ function pack(texts: readonly string[], separator: string): { text: string; star
 }
 
 const CONTROL = /\p{Cc}/u;
+/** A character that does not fit one byte: V8 then holds the whole string in two a character. */
+const WIDE = /[\u0100-\uffff]/;
 
 /** Files a segment can number: a place fits below it in the low bits of a sort key. */
 const INDEX_SPAN = 2 ** 20;
-
-/** Characters counted for choosing needles: Latin, Greek, Cyrillic and the like. Others count as rare. */
-const COUNTED = 0x800;
 
 /** Names a block of the pair filter covers. */
 const BLOCK_SHIFT = 8;
@@ -68,6 +67,12 @@ const noRun = (): ScanRun => ({ start: 0, stop: 0, text: "" });
 const gramBit = (first: number, second: number): number =>
   Math.imul(first * 0x10001 + second, 0x9e3779b1) >>> (32 - Math.log2(BLOCK_BITS));
 
+/** A normalised query, with the filter bits of its pairs (see `gramBits`), worked out once for every segment. */
+export interface Wanted {
+  readonly text: string;
+  readonly grams: readonly number[];
+}
+
 /** The filter bits of every pair of adjacent characters in `text`, without repeats. */
 function gramBits(text: string): number[] {
   const bits = new Set<number>();
@@ -77,26 +82,58 @@ function gramBits(text: string): number[] {
 }
 
 /**
- * How to find `query` fast: V8 looks for needles of up to 6 characters by jumping to each occurrence
- * of their first character (memchr), and switches longer ones to a search that measured several times
- * slower here. So look for at most 6 characters starting at the query's rarest one (by `counts`, how
- * often each character occurs in the text), then check the whole query around each hit.
+ * Where V8's `indexOf` stops in `text`, by byte value: it finds a needle's first character with memchr
+ * over the string's bytes, one a character when every character fits (Latin-1), else two (UTF-16LE),
+ * asking for the character's higher byte; every byte of that value is a stop, wherever it lies.
+ */
+function memchrStops(text: string): Uint32Array {
+  const stops = new Uint32Array(256);
+  if (!WIDE.test(text)) {
+    for (let at = 0; at < text.length; at++) {
+      const code = text.charCodeAt(at);
+      stops[code] = (stops[code] as number) + 1;
+    }
+    return stops;
+  }
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    const low = code & 0xff;
+    const high = code >>> 8;
+    stops[low] = (stops[low] as number) + 1;
+    if (high !== low) stops[high] = (stops[high] as number) + 1;
+  }
+  return stops;
+}
+
+/** The byte memchr looks for to find `code` (see `memchrStops`). */
+const searchByte = (code: number): number => Math.max(code & 0xff, code >>> 8);
+
+/**
+ * How to find `query` fast in one text: V8 looks for needles of up to 6 characters by jumping to each
+ * occurrence of their first character's byte (memchr, see `memchrStops`), and switches longer ones to
+ * a search that measured several times slower here. So look for at most 6 characters starting where
+ * memchr stops least (by `stops`, the text's), then check the whole query around each hit. In a text
+ * of one byte a character, a query with a wider one cannot match at all. A dash or a CJK character
+ * looks rare, but in UTF-16 memchr stops at every space or letter that shares its higher byte.
  */
 export class Needle {
   readonly piece: string;
   /** Where `piece` starts in the query. */
   readonly offset: number;
+  /** How often memchr stops in the text to find `piece`. */
+  readonly stops: number;
+  private readonly impossible: boolean;
 
   constructor(
     readonly query: string,
-    counts?: Uint32Array,
+    stops?: Uint32Array,
+    wide = true,
   ) {
     let best = 0;
     let fewest = Number.POSITIVE_INFINITY;
     // The piece keeps at least 3 characters (or the whole query), so that false hits stay few.
     for (let k = 0; k <= query.length - Math.min(3, query.length); k++) {
-      const code = query.charCodeAt(k);
-      const count = counts && code < COUNTED ? (counts[code] as number) : 0;
+      const count = stops ? (stops[searchByte(query.charCodeAt(k))] as number) : 0;
       if (count < fewest) {
         fewest = count;
         best = k;
@@ -104,10 +141,13 @@ export class Needle {
     }
     this.offset = best;
     this.piece = query.slice(best, best + 6);
+    this.stops = stops ? fewest : 0;
+    this.impossible = !wide && WIDE.test(query);
   }
 
   /** The first place at or after `from` where `text` holds the whole query, or -1. */
   find(text: string, from: number): number {
+    if (this.impossible) return -1;
     for (
       let at = text.indexOf(this.piece, from + this.offset);
       at >= 0;
@@ -206,6 +246,8 @@ export class Segment {
   private readonly byName: Uint32Array;
   /** The length of each `byName` file's normalised name, side by side with it. */
   private readonly byNameLength: Uint16Array;
+  /** The third character of each `byName` file's normalised name (0 for a shorter one), side by side with it. */
+  private readonly byNameThird: Uint16Array;
   private readonly sizes: Float64Array;
   private readonly times: Float64Array;
   /** Files in key order. */
@@ -223,8 +265,11 @@ export class Segment {
    * query (or one that matches nothing) is almost all of them.
    */
   private readonly pairFilter: Uint32Array;
-  /** How often each character occurs in `text`, to choose needles. */
-  private readonly counts = new Uint32Array(COUNTED);
+  /** Where a search stops in `text` and in `dirText`, to choose needles (see `memchrStops`). */
+  private readonly stops: Uint32Array;
+  private readonly dirStops: Uint32Array;
+  private readonly wide: boolean;
+  private readonly dirWide: boolean;
   private readonly fixedBytes: number;
 
   /** Takes `objects` (and sorts them); drops keys that cannot be shared (see `keyProblem`) and repeats. */
@@ -293,15 +338,18 @@ export class Segment {
     this.byName = new Uint32Array(n);
     // A key is at most 1,024 bytes, so a name fits 16 bits.
     this.byNameLength = new Uint16Array(n);
+    this.byNameThird = new Uint16Array(n);
     for (let at = 0; at < n; at++) {
       const i = (sortable[at] as number) % INDEX_SPAN;
       this.byName[at] = i;
-      this.byNameLength[at] = (this.textStarts[i + 1] as number) - (this.textStarts[i] as number) - 1;
+      const length = (this.textStarts[i + 1] as number) - (this.textStarts[i] as number) - 1;
+      this.byNameLength[at] = length;
+      this.byNameThird[at] = length > 2 ? this.text.charCodeAt((this.textStarts[i] as number) + 2) : 0;
     }
-    for (let at = 0; at < this.text.length; at++) {
-      const code = this.text.charCodeAt(at);
-      if (code < COUNTED) this.counts[code] = (this.counts[code] as number) + 1;
-    }
+    this.stops = memchrStops(this.text);
+    this.dirStops = memchrStops(this.dirText);
+    this.wide = WIDE.test(this.text);
+    this.dirWide = WIDE.test(this.dirText);
     this.pairFilter = new Uint32Array(((n + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BLOCK_WORDS);
     for (let i = 0; i < n; i++) {
       const base = (i >>> BLOCK_SHIFT) * BLOCK_WORDS;
@@ -316,7 +364,7 @@ export class Segment {
       }
     }
     // V8 keeps a string in one byte a character when every character fits, else in two.
-    const stringBytes = (text: string) => (/[\u0100-\uffff]/.test(text) ? 2 : 1) * text.length;
+    const stringBytes = (text: string) => (WIDE.test(text) ? 2 : 1) * text.length;
     this.fixedBytes =
       [this.dirNames, this.dirText, this.names, this.text].reduce((sum, s) => sum + stringBytes(s), 0) +
       [
@@ -331,9 +379,11 @@ export class Segment {
         this.keyRank,
         this.byName,
         this.byNameLength,
+        this.byNameThird,
         this.pairFilter,
         this.dirHits,
-        this.counts,
+        this.stops,
+        this.dirStops,
       ].reduce((sum, a) => sum + a.byteLength, 0);
   }
 
@@ -459,8 +509,8 @@ export class Segment {
    * The filter bits of `query`'s pairs, or none when most blocks may hold them all: a query that
    * common is found soon by a plain scan, and checking blocks would only slow it.
    */
-  private filterBits(query: string): number[] {
-    const bits = gramBits(query);
+  private filterBits(query: Wanted): readonly number[] {
+    const bits = query.grams;
     const blocks = this.pairFilter.length / BLOCK_WORDS;
     let candidates = 0;
     for (let block = 0; block < blocks; block++) if (this.mayHold(block, bits)) candidates++;
@@ -510,58 +560,89 @@ export class Segment {
     }
   }
 
-  /** Offers the files whose normalised name equals `query` or starts with it. */
-  collectNamePrefixes(query: string, ranges: readonly number[], top: TopMatches): void {
-    const first = query.charCodeAt(0) * 0x10000;
-    const pair = query.length > 1 ? first + query.charCodeAt(1) : first;
+  /** How to find `query` in this segment's names. */
+  private needle(query: string): Needle {
+    return new Needle(query, this.stops, this.wide);
+  }
+
+  /**
+   * Offers the files whose normalised name equals `query` or starts with it. True when it also offered
+   * those whose name holds it further in (as `collectInsideNames` would): a walk that handed over to a
+   * scan finds those in the same pass.
+   */
+  collectNamePrefixes(query: Wanted, ranges: readonly number[], top: TopMatches): boolean {
+    const q = query.text;
+    const first = q.charCodeAt(0) * 0x10000;
+    const pair = q.length > 1 ? first + q.charCodeAt(1) : first;
     const lo = this.pairBound(pair);
-    const hi = this.pairBound(query.length > 1 ? pair + 1 : first + 0x10000);
-    if (query.length === 1) {
+    const hi = this.pairBound(q.length > 1 ? pair + 1 : first + 0x10000);
+    if (q.length === 1) {
       // A one-letter query spans pairs: put their files newest first.
       for (const i of this.byName.slice(lo, hi).sort()) {
-        if (!this.offerNamePrefix(i, query, ranges, top)) return;
+        if (!this.offerNamePrefix(i, q, ranges, top)) return false;
       }
-      return;
+      return false;
     }
     // One pair's files come newest first, and so do a scan's matches: a walk that has cost as much as
     // a scan of the whole text (a walk reads scattered memory, about 200 ns a file, measured; a scan
-    // runs at about 20 characters a nanosecond and stops at each occurrence of the needle's first
-    // character, about 15 ns) hands over to a scan from where it is.
-    const needle = new Needle(query, this.counts);
-    const code = needle.piece.charCodeAt(0);
-    const scanCost = this.text.length / 20 + (code < COUNTED ? (this.counts[code] as number) : 0) * 15;
-    const budget = lo + Math.max(64, scanCost / 200);
+    // runs at about 20 characters a nanosecond and stops at each byte memchr looks for, about 15 ns)
+    // hands over to a scan from where it is. The third characters, side by side with the files, pass
+    // over the pair's files that cannot match without reading them.
+    const needle = this.needle(q);
+    const scanCost = this.text.length / 20 + needle.stops * 15;
+    const budget = Math.max(64, scanCost / 200);
+    const third = q.length > 2 ? q.charCodeAt(2) : -1;
+    let walked = 0;
     let at = lo;
     for (; at < hi; at++) {
+      if (third >= 0 && this.byNameThird[at] !== third) continue;
       const i = this.byName[at] as number;
       if (!top.wouldTake(MatchTier.namePrefix, this.times[i] as number)) break;
-      if (at >= budget) {
-        this.scanNamePrefixes(needle, ranges, top, this.textStarts[i] as number);
-        return;
+      if (++walked > budget) {
+        this.scanNames(needle, this.filterBits(query), ranges, top, this.textStarts[i] as number);
+        return true;
       }
-      if (!this.offerNamePrefix(i, query, ranges, top)) return;
+      if (!this.offerNamePrefix(i, q, ranges, top)) return false;
     }
     // Only an exact name can still get in: look at the lengths side by side with the files, and read
     // a file only when its name is as long as the query.
     for (; at < hi; at++) {
-      if (this.byNameLength[at] !== query.length) continue;
-      if (!this.offerNamePrefix(this.byName[at] as number, query, ranges, top)) return;
+      if (this.byNameLength[at] !== q.length) continue;
+      if (!this.offerNamePrefix(this.byName[at] as number, q, ranges, top)) return false;
     }
+    return false;
   }
 
-  /** The same as walking a pair's files from `from` on, by scanning for the query at names' starts. */
-  private scanNamePrefixes(needle: Needle, ranges: readonly number[], top: TopMatches, from: number): void {
+  /**
+   * One scan for the query in every name: the names that start with it from `prefixesFrom` on (a walk
+   * offered those before), and those that hold it further in, from the start.
+   */
+  private scanNames(
+    needle: Needle,
+    bits: readonly number[],
+    ranges: readonly number[],
+    top: TopMatches,
+    prefixesFrom: number,
+  ): void {
     const starts = this.textStarts;
-    const bits = this.filterBits(needle.query);
     const run = noRun();
     let i = 0;
-    for (;;) {
+    for (let from = 0; ; ) {
       const at = this.seek(needle, bits, from, run);
       if (at < 0) return;
       i = upperBound(starts, at, i, this.count) - 1;
+      // The first match in a name is at its start when the name starts with the query; the rest of
+      // the name cannot change its tier.
       from = starts[i + 1] as number;
-      // The first match in a name is at its start when the name starts with the query.
-      if (at === starts[i] && !this.offerNamePrefix(i, needle.query, ranges, top)) return;
+      if (at === starts[i]) {
+        if (at >= prefixesFrom && !this.offerNamePrefix(i, needle.query, ranges, top)) return;
+        continue;
+      }
+      const time = this.times[i] as number;
+      // Files come newest first: once one cannot get in at the best tier, no later one can at any.
+      if (!top.wouldTake(MatchTier.exactName, time)) return;
+      if (top.wouldTake(MatchTier.inName, time) && this.eligible(i, ranges))
+        top.offer(this, i, MatchTier.inName);
     }
   }
 
@@ -584,9 +665,9 @@ export class Segment {
   }
 
   /** Offers the files whose normalised name contains `query` (without `/`) but does not start with it. */
-  collectInsideNames(query: string, ranges: readonly number[], top: TopMatches): void {
+  collectInsideNames(query: Wanted, ranges: readonly number[], top: TopMatches): void {
     const starts = this.textStarts;
-    const needle = new Needle(query, this.counts);
+    const needle = this.needle(query.text);
     const bits = this.filterBits(query);
     const run = noRun();
     let i = 0;
@@ -625,11 +706,11 @@ export class Segment {
         hits[dir] = (hits[dir] as number) | flag;
       }
     };
-    mark(new Needle(query, this.counts), WHOLE);
+    mark(new Needle(query, this.dirStops, this.dirWide), WHOLE);
     // A match across the last `/`: the query's head ends the folder path and its tail starts the name.
     const cut = query.lastIndexOf("/") + 1;
     const tail = query.slice(cut);
-    if (cut > 0) mark(new Needle(`${query.slice(0, cut)}\n`, this.counts), ENDS);
+    if (cut > 0) mark(new Needle(`${query.slice(0, cut)}\n`, this.dirStops, this.dirWide), ENDS);
     if (marked.length === 0) return;
     try {
       for (let i = 0; i < this.count; i++) {
@@ -668,12 +749,14 @@ export class Segment {
       textStarts: this.textStarts,
       byName: this.byName,
       byNameLength: this.byNameLength,
+      byNameThird: this.byNameThird,
       sizes: this.sizes,
       times: this.times,
       byKey: this.byKey,
       keyRank: this.keyRank,
       pairFilter: this.pairFilter,
-      counts: this.counts,
+      stops: this.stops,
+      dirStops: this.dirStops,
       gone: this.gone,
     };
   }
@@ -702,13 +785,17 @@ export class Segment {
         parts.keyRank,
         parts.byName,
         parts.byNameLength,
+        parts.byNameThird,
         parts.pairFilter,
         dirHits,
-        parts.counts,
+        parts.stops,
+        parts.dirStops,
       ].reduce((sum, a) => sum + a.byteLength, 0);
     let goneCount = 0;
     for (const mark of parts.gone ?? []) goneCount += mark;
-    return Object.assign(segment, { ...parts, dirHits, fixedBytes, goneCount });
+    const wide = WIDE.test(parts.text);
+    const dirWide = WIDE.test(parts.dirText);
+    return Object.assign(segment, { ...parts, dirHits, fixedBytes, goneCount, wide, dirWide });
   }
 }
 
@@ -726,12 +813,15 @@ export interface SegmentParts {
   readonly textStarts: Uint32Array;
   readonly byName: Uint32Array;
   readonly byNameLength: Uint16Array;
+  readonly byNameThird: Uint16Array;
   readonly sizes: Float64Array;
   readonly times: Float64Array;
   readonly byKey: Uint32Array;
   readonly keyRank: Uint32Array;
   readonly pairFilter: Uint32Array;
-  readonly counts: Uint32Array;
+  /** Where a search stops in `text` and in `dirText`, by byte value (see `memchrStops`). */
+  readonly stops: Uint32Array;
+  readonly dirStops: Uint32Array;
   /** One byte a file, 1 for a file gone; absent when none is. */
   readonly gone: Uint8Array | undefined;
 }
@@ -756,6 +846,7 @@ function checkParts(parts: SegmentParts): void {
     [parts.dirOf, "folders"],
     [parts.byName, "name order"],
     [parts.byNameLength, "name lengths"],
+    [parts.byNameThird, "third characters"],
     [parts.sizes, "sizes"],
     [parts.times, "times"],
     [parts.byKey, "key order"],
@@ -768,12 +859,15 @@ function checkParts(parts: SegmentParts): void {
     for (const i of values) if (i >= n) fail("orders");
   for (let j = 0; j < n; j++) {
     const i = parts.byName[j] as number;
-    if (parts.byNameLength[j] !== (parts.textStarts[i + 1] as number) - (parts.textStarts[i] as number) - 1)
-      fail("name lengths");
+    const start = parts.textStarts[i] as number;
+    const length = (parts.textStarts[i + 1] as number) - start - 1;
+    if (parts.byNameLength[j] !== length) fail("name lengths");
+    if (parts.byNameThird[j] !== (length > 2 ? parts.text.charCodeAt(start + 2) : 0))
+      fail("third characters");
   }
   if (parts.pairFilter.length !== ((n + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BLOCK_WORDS)
     fail("pair filter");
-  if (parts.counts.length !== COUNTED) fail("character counts");
+  if (parts.stops.length !== 256 || parts.dirStops.length !== 256) fail("search stops");
   if (parts.gone !== undefined && (parts.gone.length !== n || parts.gone.some((mark) => mark > 1)))
     fail("gone marks");
 }
@@ -895,9 +989,14 @@ export function searchSegments(
   // Each tier across every segment before the next, so that a full answer skips the worse tiers.
   // File names hold no `/`: a query with one can only match a path.
   if (!q.includes("/")) {
-    for (const { segment, ranges } of views) segment.collectNamePrefixes(q, ranges, top);
+    const wanted: Wanted = { text: q, grams: gramBits(q) };
+    // A segment whose walk handed over to a scan has offered the names holding the query further in.
+    const scanned = new Set<Segment>();
+    for (const { segment, ranges } of views)
+      if (segment.collectNamePrefixes(wanted, ranges, top)) scanned.add(segment);
     if (!top.fullAt(MatchTier.namePrefix)) {
-      for (const { segment, ranges } of views) segment.collectInsideNames(q, ranges, top);
+      for (const { segment, ranges } of views)
+        if (!scanned.has(segment)) segment.collectInsideNames(wanted, ranges, top);
     }
   }
   if (!top.fullAt(MatchTier.inName)) {
@@ -905,8 +1004,6 @@ export function searchSegments(
   }
   return top.files();
 }
-
-const WIDE = /[\u0100-\uffff]/;
 
 /**
  * Segments of these objects. V8 holds a string in one byte a character only when every character fits:

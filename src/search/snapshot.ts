@@ -15,7 +15,7 @@ import { Segment, type SegmentParts } from "./file-index.js";
  * (even at level 1) took 2.2 s to write and 1.4 s to read for 42 MB instead of 156 MB, and reading is
  * what a starting process waits for.
  */
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 const MAGIC = Buffer.from("HNDTIDX\0", "latin1");
 const FRAME = MAGIC.length + 4 + 32;
 
@@ -27,12 +27,14 @@ const ARRAYS = {
   textStarts: Uint32Array,
   byName: Uint32Array,
   byNameLength: Uint16Array,
+  byNameThird: Uint16Array,
   sizes: Float64Array,
   times: Float64Array,
   byKey: Uint32Array,
   keyRank: Uint32Array,
   pairFilter: Uint32Array,
-  counts: Uint32Array,
+  stops: Uint32Array,
+  dirStops: Uint32Array,
   gone: Uint8Array,
 } as const;
 type ArrayName = keyof typeof ARRAYS;
