@@ -81,6 +81,26 @@ const rssMb = (pid: number): number => {
   return Number(line[1]) / 1024;
 };
 
+/** VmHWM of a process (the most RSS it has held), in MB. */
+const peakRssMb = (pid: number): number => {
+  const line = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!line) throw new Error(`no VmHWM for process ${pid}`);
+  return Number(line[1]) / 1024;
+};
+
+/**
+ * The least RSS of a process over `ms`: what it holds once the garbage of a listing is collected. V8
+ * gives memory back to the system a few seconds after the allocations stop, not at once.
+ */
+async function settledRssMb(pid: number, ms: number): Promise<number> {
+  let least = rssMb(pid);
+  for (let waited = 0; waited < ms; waited += 250) {
+    await sleep(250);
+    least = Math.min(least, rssMb(pid));
+  }
+  return least;
+}
+
 /** CPU seconds (user and system) a process has used, from /proc/<pid>/stat (ticks of 1/100 s on Linux). */
 const cpuSeconds = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
@@ -345,6 +365,7 @@ export async function run(): Promise<Record<string, number>> {
     figures["blackbox.listing.list_requests"] = large.listRequests() - listedBefore;
     figures["blackbox.start.healthz_answers_s"] = round(first.upMs / 1000, 2);
     figures["blackbox.rss.growth_mb"] = round(rssAfter - first.rssAtUpMb);
+    figures["blackbox.rss.peak_growth_mb"] = round(peakRssMb(first.child.pid as number) - first.rssAtUpMb);
     figures["blackbox.rss.files_at_first_reading"] = first.filesAtUp;
 
     process.stderr.write("  type-ahead over the whole bucket…\n");
@@ -359,6 +380,9 @@ export async function run(): Promise<Record<string, number>> {
     // The snapshot is written after the first complete listing; the second start needs it whole.
     const snapshot = largeEnv.HANDOUT_INDEX_SNAPSHOT as string;
     for (let i = 0; i < 1200 && !(await stat(snapshot).catch(() => undefined)); i++) await sleep(50);
+    figures["blackbox.rss.settled_growth_mb"] = round(
+      (await settledRssMb(first.child.pid as number, 15_000)) - first.rssAtUpMb,
+    );
     await first.stop();
     if (!(await stat(snapshot).catch(() => undefined))) throw new Error("the first start wrote no snapshot");
     process.stderr.write("  second start: from the snapshot…\n");

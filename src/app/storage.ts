@@ -6,7 +6,13 @@ import type { FileCatalog, LinkSigner } from "../domain/ports.js";
 import { ensureSampleFiles, localFileCatalog, localPageSource } from "../files/local-store.js";
 import { s3FileCatalog } from "../files/s3-catalog.js";
 import { s3PageSource } from "../files/s3-pages.js";
-import { fileSnapshotStore, hideOwnObjects, s3SnapshotStore, snapshotKeys } from "../files/snapshot-store.js";
+import {
+  fileSnapshotStore,
+  hideOwnObjects,
+  type OwnObjects,
+  s3SnapshotStore,
+  snapshotKeys,
+} from "../files/snapshot-store.js";
 import { createLinkHandler, type LinkHandler } from "../links/link-server.js";
 import type { Logger } from "../logger.js";
 import type { PageSource } from "../search/lister.js";
@@ -37,7 +43,7 @@ export interface Storage extends FileStore {
   /** Where the index snapshot is kept (HANDOUT_INDEX_SNAPSHOT), when it is. */
   readonly snapshots: SnapshotStore | undefined;
   /** Handout's own objects in the store (its snapshot): never indexed, offered or signed. */
-  readonly isOwnObject: (key: string) => boolean;
+  readonly isOwnObject: OwnObjects;
 }
 
 /** The files alone, for a command that lists or checks them and signs nothing (`index stats`). */

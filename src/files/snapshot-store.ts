@@ -71,6 +71,16 @@ export function fileSnapshotStore(path: string): SnapshotStore {
   };
 }
 
+/** A test of keys, with a prefix every key it accepts starts with (undefined: it accepts none). */
+export interface OwnObjects {
+  (key: string): boolean;
+  readonly prefix: string | undefined;
+}
+
+const own = (prefix: string | undefined, test: (key: string) => boolean): OwnObjects =>
+  Object.assign(test, { prefix });
+const NONE = own(undefined, () => false);
+
 /**
  * Whether a key in the shared store is one of Handout's own snapshot objects (the snapshot, or a
  * temporary file of one being written). Such keys are never indexed, offered or signed, whatever the
@@ -79,20 +89,23 @@ export function fileSnapshotStore(path: string): SnapshotStore {
 export function snapshotKeys(
   location: SnapshotLocation | undefined,
   store: { readonly bucket: string } | { readonly localDir: string },
-): (key: string) => boolean {
-  if (location === undefined) return () => false;
+): OwnObjects {
+  if (location === undefined) return NONE;
   if (location.kind === "s3") {
-    if (!("bucket" in store) || store.bucket !== location.bucket) return () => false;
+    if (!("bucket" in store) || store.bucket !== location.bucket) return NONE;
     // The whole folder is Handout's: nothing in it is a file to share.
-    if (location.prefix === "") return (key) => key === SNAPSHOT_OBJECT;
+    if (location.prefix === "") return own(SNAPSHOT_OBJECT, (key) => key === SNAPSHOT_OBJECT);
     const folder = `${location.prefix}/`;
-    return (key) => key.startsWith(folder);
+    return own(folder, (key) => key.startsWith(folder));
   }
-  if (!("localDir" in store)) return () => false;
+  if (!("localDir" in store)) return NONE;
   const inside = relative(resolve(store.localDir), resolve(location.path));
-  if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) return () => false;
+  if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) return NONE;
   const key = inside.split(sep).join("/");
-  return (candidate) => candidate === key || (candidate.startsWith(`${key}.`) && candidate.endsWith(".tmp"));
+  return own(
+    key,
+    (candidate) => candidate === key || (candidate.startsWith(`${key}.`) && candidate.endsWith(".tmp")),
+  );
 }
 
 const ownObject = (key: string) =>

@@ -30,6 +30,11 @@ export class EventOverlay<Segment extends OverlaySegment> {
     return this.entries.has(key);
   }
 
+  /** Every key an event put here. */
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
   /** Adds or replaces files; `at` is when, for `keepSince`. */
   put(objects: readonly ListedObject[], at: number): void {
     if (objects.length === 0) return;

@@ -1106,8 +1106,12 @@ export interface FileIndexOptions {
   readonly sealIntervalMs?: number;
   readonly logger?: Pick<Logger, "info" | "warn">;
   readonly onProgress?: (progress: ListProgress) => void;
-  /** Keys never indexed, whatever the roots: Handout's own objects (its index snapshot). */
-  readonly hides?: (key: string) => boolean;
+  /**
+   * Keys never indexed, whatever the roots: Handout's own objects (its index snapshot). `prefix` is one
+   * that every key it takes starts with (undefined: it takes none), so that a snapshot's million keys
+   * need not each be built to be asked.
+   */
+  readonly hides?: ((key: string) => boolean) & { readonly prefix?: string | undefined };
   /** Told after each complete listing has taken over, with the roots it listed (to save a snapshot). */
   readonly onComplete?: (roots: readonly string[]) => void;
 }
@@ -1384,9 +1388,12 @@ export class FileIndex implements FileSearch {
   seed(segments: Segment[]): boolean {
     if (this.complete || this.current || this.stopped) return false;
     const hides = this.options.hides;
+    const hidden = hides && !("prefix" in hides) ? "" : hides?.prefix;
     for (const segment of segments) {
-      for (const key of [...segment.keysStartingWith("")])
-        if (hides?.(key) || this.overlay.has(key)) segment.markGone(key);
+      if (hidden !== undefined && hides) {
+        for (const key of [...segment.keysStartingWith(hidden)]) if (hides(key)) segment.markGone(key);
+      }
+      for (const key of this.overlay.keys()) segment.markGone(key);
     }
     this.showListed(segments);
     this.complete = true;

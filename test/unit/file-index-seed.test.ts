@@ -35,6 +35,21 @@ describe("an index seeded from a snapshot", () => {
     expect([...index.entries()].map((entry) => entry.key)).toEqual(["a.pdf"]);
   });
 
+  it("asks about a snapshot's keys only under the prefix that every hidden key starts with", () => {
+    const asked: string[] = [];
+    const hides = Object.assign(
+      (key: string) => {
+        asked.push(key);
+        return key === "state/index.snapshot";
+      },
+      { prefix: "state/" },
+    );
+    const index = new FileIndex({ source: memoryPageSource([]), roots: [""], hides });
+    index.seed([new Segment([at("a.pdf"), at("state/index.snapshot"), at("state/notes.txt"), at("z.pdf")])]);
+    expect(asked).toEqual(["state/index.snapshot", "state/notes.txt"]);
+    expect([...index.entries()].map((entry) => entry.key)).toEqual(["a.pdf", "state/notes.txt", "z.pdf"]);
+  });
+
   it("gives a snapshot no file that a share found gone", async () => {
     const index = new FileIndex({ source: memoryPageSource([]), roots: [""] });
     index.seed([new Segment([at("a.pdf"), at("b.pdf")])]);
