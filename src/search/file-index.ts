@@ -248,7 +248,9 @@ export class Segment {
   private readonly byNameLength: Uint16Array;
   /** The third character of each `byName` file's normalised name (0 for a shorter one), side by side with it. */
   private readonly byNameThird: Uint16Array;
-  private readonly sizes: Float64Array;
+  /** Sizes in bytes, the low 32 bits; `sizesHigh` the bits above, only when a size needs them. */
+  private readonly sizes: Uint32Array;
+  private readonly sizesHigh: Uint16Array;
   private readonly times: Float64Array;
   /** Files in key order. */
   private readonly byKey: Uint32Array;
@@ -311,7 +313,10 @@ export class Segment {
     this.byKey = new Uint32Array(n);
     this.keyRank = order;
     this.dirOf = new Uint32Array(n);
-    this.sizes = new Float64Array(n);
+    this.sizes = new Uint32Array(n);
+    // S3's objects are at most 5 TB (43 bits): most buckets hold none of 4 GiB, and 4 bytes a file do.
+    const large = kept.some((object) => object.size >= 2 ** 32);
+    this.sizesHigh = new Uint16Array(large ? n : 0);
     this.times = new Float64Array(n);
     const names: string[] = new Array(n);
     const normalized: string[] = new Array(n);
@@ -322,7 +327,8 @@ export class Segment {
       const name = object.key.slice(cuts[rank]);
       names[i] = name;
       normalized[i] = normalizeForSearch(name);
-      this.sizes[i] = object.size;
+      this.sizes[i] = object.size % 2 ** 32;
+      if (large) this.sizesHigh[i] = Math.floor(object.size / 2 ** 32);
       this.times[i] = object.lastModified;
     });
     ({ text: this.names, starts: this.nameStarts } = pack(names, ""));
@@ -374,6 +380,7 @@ export class Segment {
         this.nameStarts,
         this.textStarts,
         this.sizes,
+        this.sizesHigh,
         this.times,
         this.byKey,
         this.keyRank,
@@ -404,6 +411,11 @@ export class Segment {
     );
   }
 
+  private size(i: number): number {
+    const high = this.sizesHigh.length > 0 ? (this.sizesHigh[i] as number) : 0;
+    return high * 2 ** 32 + (this.sizes[i] as number);
+  }
+
   time(i: number): number {
     return this.times[i] as number;
   }
@@ -411,7 +423,7 @@ export class Segment {
   info(i: number): FileInfo {
     return {
       key: this.key(i),
-      size: this.sizes[i] as number,
+      size: this.size(i),
       lastModified: new Date(this.times[i] as number),
     };
   }
@@ -450,7 +462,7 @@ export class Segment {
     for (let rank = 0; rank < this.count; rank++) {
       const i = this.byKey[rank] as number;
       if (this.gone?.[i] === 1) continue;
-      yield { key: this.key(i), size: this.sizes[i] as number, lastModified: this.times[i] as number };
+      yield { key: this.key(i), size: this.size(i), lastModified: this.times[i] as number };
     }
   }
 
@@ -751,6 +763,7 @@ export class Segment {
       byNameLength: this.byNameLength,
       byNameThird: this.byNameThird,
       sizes: this.sizes,
+      sizesHigh: this.sizesHigh,
       times: this.times,
       byKey: this.byKey,
       keyRank: this.keyRank,
@@ -780,6 +793,7 @@ export class Segment {
         parts.nameStarts,
         parts.textStarts,
         parts.sizes,
+        parts.sizesHigh,
         parts.times,
         parts.byKey,
         parts.keyRank,
@@ -814,7 +828,9 @@ export interface SegmentParts {
   readonly byName: Uint32Array;
   readonly byNameLength: Uint16Array;
   readonly byNameThird: Uint16Array;
-  readonly sizes: Float64Array;
+  readonly sizes: Uint32Array;
+  /** The bits of each size above the low 32; empty when no size needs them. */
+  readonly sizesHigh: Uint16Array;
   readonly times: Float64Array;
   readonly byKey: Uint32Array;
   readonly keyRank: Uint32Array;
@@ -868,6 +884,7 @@ function checkParts(parts: SegmentParts): void {
   if (parts.pairFilter.length !== ((n + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BLOCK_WORDS)
     fail("pair filter");
   if (parts.stops.length !== 256 || parts.dirStops.length !== 256) fail("search stops");
+  if (parts.sizesHigh.length !== 0 && parts.sizesHigh.length !== n) fail("sizes");
   if (parts.gone !== undefined && (parts.gone.length !== n || parts.gone.some((mark) => mark > 1)))
     fail("gone marks");
 }

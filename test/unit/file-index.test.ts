@@ -120,6 +120,15 @@ describe("search over the index", () => {
     ]);
   });
 
+  it("keeps every size exactly, beyond 32 bits too, up to S3's 5 TB", () => {
+    const sizes = [0, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 5 * 2 ** 40];
+    const segment = new Segment(sizes.map((size, at) => ({ key: `big/${at}.bin`, size, lastModified: 1 })));
+    expect(searchSegments([segment], "", [""], 10).map((file) => file.size)).toEqual(sizes);
+    const small = new Segment([{ key: "small.bin", size: 2 ** 32 - 1, lastModified: 1 }]);
+    expect(small.parts().sizesHigh).toHaveLength(0);
+    expect([...small.entries()]).toEqual([{ key: "small.bin", size: 2 ** 32 - 1, lastModified: 1 }]);
+  });
+
   it("refuses a prefix that is not a folder rather than widen it", () => {
     const segment = new Segment([{ key: "reports-secret/a.pdf", size: 1, lastModified: 1 }]);
     expect(() => searchSegments([segment], "a", ["reports"], 10)).toThrow(/does not end in "\/"/);
