@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from "@aws-sdk/client-s3";
 import { HandoutError } from "../domain/errors.js";
 import { abortableSleep, type ListPage, type PageSource } from "../search/lister.js";
-import { type ListObjectsV2Page, parseListObjectsV2 } from "./list-objects-xml.js";
+import { decodeFormEncoded, type ListObjectsV2Page, parseListObjectsV2 } from "./list-objects-xml.js";
 
 export interface RetryOptions {
   /** Attempts per request, the first included. */
@@ -37,29 +37,67 @@ const isTransient = (error: unknown): boolean => {
   return status === 500 || nameOf(error) === "InternalError" || nameOf(error) === "RequestTimeout";
 };
 
-// With encoding-type=url S3 form-encodes keys (a space is `+`, a `+` is `%2B`) so that any key survives XML.
-const decodeListed = (text: string): string => {
-  const spaced = text.includes("+") ? text.replaceAll("+", " ") : text;
-  return spaced.includes("%") ? decodeURIComponent(spaced) : spaced;
-};
+const toPage = (page: ListObjectsV2Page): ListPage => ({
+  objects: page.contents,
+  folders: page.commonPrefixes,
+  continuationToken: page.isTruncated ? page.nextContinuationToken : undefined,
+});
 
-function toPage(page: ListObjectsV2Page): ListPage {
-  // Stores that ignore encoding-type (s3rver, some gateways) answer raw keys and do not echo it.
-  if (page.encodingType === "url") {
-    for (const entry of page.contents) (entry as { key: string }).key = decodeListed(entry.key);
-  }
-  return {
-    objects: page.contents,
-    folders: page.encodingType === "url" ? page.commonPrefixes.map(decodeListed) : page.commonPrefixes,
-    continuationToken: page.isTruncated ? page.nextContinuationToken : undefined,
-  };
+/**
+ * Where a page's chunks are put together to be read: kept from page to page, as the reader copies out
+ * everything it keeps, so that a listing does not allocate (and collect) a quarter of a megabyte a page.
+ */
+let joined = Buffer.allocUnsafeSlow(0);
+
+/** Reads `chunks` as one answer. Synchronous from the copy to the end of reading: `joined` is shared. */
+function parseChunks(chunks: readonly Buffer[], length: number): ListObjectsV2Page {
+  if (chunks.length === 1) return parseListObjectsV2(chunks[0] as Buffer);
+  if (joined.length < length) joined = Buffer.allocUnsafeSlow(Math.max(length, 2 * joined.length));
+  let at = 0;
+  for (const chunk of chunks) at += chunk.copy(joined, at);
+  return parseListObjectsV2(joined.subarray(0, length));
 }
 
-async function readBody(body: unknown): Promise<string> {
-  if (body instanceof Uint8Array) return Buffer.from(body).toString("utf8");
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as Readable) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+/** A successful answer's body, read and parsed; a body that ends early or fails rejects. */
+function readListing(body: unknown): Promise<ListObjectsV2Page> {
+  if (body instanceof Uint8Array) return Promise.resolve(parseListObjectsV2(body));
+  const stream = body as Readable;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      chunks.push(bytes);
+      length += bytes.length;
+    };
+    const onEnd = () => {
+      done();
+      try {
+        resolve(parseChunks(chunks, length));
+      } catch (error) {
+        reject(error);
+      }
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    // Closed before its end without an error of its own: a transient failure, retried as one.
+    const onClose = () => {
+      done();
+      reject(new Error("The store's ListObjectsV2 answer was cut off before its end."));
+    };
+    const done = () => {
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("error", onError);
+      stream.off("close", onClose);
+    };
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+    stream.once("error", onError);
+    stream.once("close", onClose);
+  });
 }
 
 interface RawResponse {
@@ -84,7 +122,7 @@ async function sendListing(
       const response = result.response as RawResponse;
       const status = response.statusCode ?? 0;
       if (status >= 200 && status < 300 && response.body !== undefined) {
-        page = parseListObjectsV2(await readBody(response.body));
+        page = await readListing(response.body);
         response.body = new Uint8Array(0);
       }
       return result;
@@ -97,13 +135,23 @@ async function sendListing(
 }
 
 function fromOutput(output: ListObjectsV2CommandOutput): ListObjectsV2Page {
+  // Stores that ignore encoding-type (s3rver, some gateways) answer raw keys and do not echo it.
+  const decode = output.EncodingType === "url" ? decodeFormEncoded : (text: string) => text;
   return {
     contents: (output.Contents ?? []).flatMap((object) =>
       object.Key === undefined
         ? []
-        : [{ key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified?.getTime() ?? 0 }],
+        : [
+            {
+              key: decode(object.Key),
+              size: object.Size ?? 0,
+              lastModified: object.LastModified?.getTime() ?? 0,
+            },
+          ],
     ),
-    commonPrefixes: (output.CommonPrefixes ?? []).flatMap((p) => (p.Prefix === undefined ? [] : [p.Prefix])),
+    commonPrefixes: (output.CommonPrefixes ?? []).flatMap((p) =>
+      p.Prefix === undefined ? [] : [decode(p.Prefix)],
+    ),
     isTruncated: output.IsTruncated === true,
     nextContinuationToken: output.NextContinuationToken,
     encodingType: output.EncodingType,

@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeXmlText, parseListObjectsV2 } from "../../src/files/list-objects-xml.js";
+import { decodeFormEncoded, decodeXmlText, parseListObjectsV2 } from "../../src/files/list-objects-xml.js";
 
 const escapeXml = (text: string) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -149,5 +149,70 @@ describe("the ListObjectsV2 reader", () => {
   it("leaves text without escapes as it is", () => {
     expect(decodeXmlText("plain/key name.pdf")).toBe("plain/key name.pdf");
     expect(decodeXmlText("&unknown; &amp;")).toBe("&unknown; &");
+  });
+
+  it("decodes form-encoded keys and folders exactly as decodeURIComponent does, bad escapes included", () => {
+    const answer = (keys: string[]) =>
+      `<ListBucketResult><EncodingType>url</EncodingType>${keys.map((k) => `<Contents><Key>${k}</Key></Contents>`).join("")}` +
+      "<CommonPrefixes><Prefix>%C3%89quipe+A/</Prefix></CommonPrefixes></ListBucketResult>";
+    const page = parseListObjectsV2(
+      answer(["a+b%2Bc/%E6%97%A5%F0%9F%98%80.pdf", "100%25+sure", "&#37;41&amp;+"]),
+    );
+    expect(page.contents.map((e) => e.key)).toEqual(["a b+c/日😀.pdf", "100% sure", "A& "]);
+    expect(page.commonPrefixes).toEqual(["Équipe A/"]);
+    for (const bad of ["%E6%97", "%ED%A0%80", "%C0%80", "%zz", "%4"]) {
+      expect(() => parseListObjectsV2(answer([bad])), bad).toThrow(URIError);
+    }
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("%C3", "%A9", "%E6%97%A5", "%F4%90", "%2B", "+", "a", "é", "%25", "%"), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (parts) => {
+          const text = parts.join("");
+          let expected: string;
+          try {
+            expected = decodeFormEncoded(text);
+          } catch {
+            expect(() => parseListObjectsV2(answer([text]))).toThrow(URIError);
+            return;
+          }
+          expect(parseListObjectsV2(answer([text])).contents[0]?.key).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("reads an answer from its bytes, wherever the chunks it came in were cut", () => {
+    const xml = listingXml(
+      [{ key: "議事録/Отчёт 😀 & <x>.docx", size: 12, lastModified: 1_700_000_000_000 }],
+      ["日本/"],
+      "tok&en",
+    );
+    const bytes = new TextEncoder().encode(xml);
+    expect(parseListObjectsV2(bytes)).toEqual(parseListObjectsV2(xml));
+    expect(parseListObjectsV2(bytes.subarray(0)).nextContinuationToken).toBe("tok&en");
+    expect(parseListObjectsV2(bytes).contents[0]?.key).toBe("議事録/Отчёт 😀 & <x>.docx");
+  });
+
+  it("reads an empty page, and refuses one cut short anywhere", () => {
+    const empty = parseListObjectsV2(
+      "<ListBucketResult><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated></ListBucketResult>",
+    );
+    expect(empty).toEqual({
+      contents: [],
+      commonPrefixes: [],
+      isTruncated: false,
+      nextContinuationToken: undefined,
+      encodingType: undefined,
+    });
+    const whole = listingXml([{ key: "a/b.txt", size: 1, lastModified: 0 }], ["a/"], "t");
+    for (let cut = 1; cut < whole.length; cut++) {
+      expect(() => parseListObjectsV2(whole.slice(0, cut)), String(cut)).toThrow(
+        /not the XML|ListBucketResult/,
+      );
+    }
   });
 });
