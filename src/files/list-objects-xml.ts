@@ -231,17 +231,11 @@ function decodeText(body: Buffer, start: number, end: number, formEncoded: boole
   let high = 0xbf;
   for (let i = start; i < end; i++) {
     const code = body[i] as number;
-    // Most bytes are letters, digits, `/`, `-`, `.` or `_`: above every byte that means something here.
-    if (code > PLUS || code < PERCENT || !formEncoded) {
-      if (code === AMP) return decodeAsText(body, start, end, formEncoded);
-      if (due !== 0) return decodeAsText(body, start, end, formEncoded);
-      out[length++] = code;
-      raw |= code;
-    } else if (code === PLUS) {
+    if (formEncoded && code === PLUS) {
       if (due !== 0) return decodeAsText(body, start, end, formEncoded);
       out[length++] = 0x20;
       escaped = true;
-    } else if (code === PERCENT) {
+    } else if (formEncoded && code === PERCENT) {
       const h = HEX[body[i + 1] as number] as number;
       const l = HEX[body[i + 2] as number] as number;
       if ((h | l) < 0 || i + 2 >= end) return decodeAsText(body, start, end, formEncoded);
@@ -268,9 +262,10 @@ function decodeText(body: Buffer, start: number, end: number, formEncoded: boole
       escaped = true;
       i += 2;
     } else {
-      if (code === AMP) return decodeAsText(body, start, end, formEncoded);
-      if (due !== 0) return decodeAsText(body, start, end, formEncoded);
+      // An XML escape, or a character inside a form-escaped UTF-8 sequence: read as text.
+      if (code === AMP || due !== 0) return decodeAsText(body, start, end, formEncoded);
       out[length++] = code;
+      raw |= code;
     }
   }
   if (!escaped) return out.toString("utf8", 0, length);

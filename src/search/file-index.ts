@@ -211,6 +211,21 @@ function newestFirst(objects: readonly ListedObject[]): Uint32Array {
   return order;
 }
 
+/** The third character of each `byName` file's normalised name, or 0 for a shorter one. */
+function thirdCharacters(
+  byName: Uint32Array,
+  byNameLength: Uint16Array,
+  textStarts: Uint32Array,
+  text: string,
+): Uint16Array {
+  const thirds = new Uint16Array(byName.length);
+  for (let at = 0; at < byName.length; at++) {
+    if ((byNameLength[at] as number) > 2)
+      thirds[at] = text.charCodeAt((textStarts[byName[at] as number] as number) + 2);
+  }
+  return thirds;
+}
+
 /** Whether `rank` lies in one of `ranges` ([lo, hi) pairs). */
 function inRanges(ranges: readonly number[], rank: number): boolean {
   for (let r = 0; r < ranges.length; r += 2) {
@@ -344,14 +359,12 @@ export class Segment {
     this.byName = new Uint32Array(n);
     // A key is at most 1,024 bytes, so a name fits 16 bits.
     this.byNameLength = new Uint16Array(n);
-    this.byNameThird = new Uint16Array(n);
     for (let at = 0; at < n; at++) {
       const i = (sortable[at] as number) % INDEX_SPAN;
       this.byName[at] = i;
-      const length = (this.textStarts[i + 1] as number) - (this.textStarts[i] as number) - 1;
-      this.byNameLength[at] = length;
-      this.byNameThird[at] = length > 2 ? this.text.charCodeAt((this.textStarts[i] as number) + 2) : 0;
+      this.byNameLength[at] = (this.textStarts[i + 1] as number) - (this.textStarts[i] as number) - 1;
     }
+    this.byNameThird = thirdCharacters(this.byName, this.byNameLength, this.textStarts, this.text);
     this.stops = memchrStops(this.text);
     this.dirStops = memchrStops(this.dirText);
     this.wide = WIDE.test(this.text);
@@ -626,17 +639,19 @@ export class Segment {
   }
 
   /**
-   * One scan for the query in every name: the names that start with it from `prefixesFrom` on (a walk
-   * offered those before), and those that hold it further in, from the start.
+   * One scan for the query in every name: the names that hold it further in, from the start, and when
+   * `prefixesFrom` is given those that start with it from there on (a walk offered those before).
    */
   private scanNames(
     needle: Needle,
     bits: readonly number[],
     ranges: readonly number[],
     top: TopMatches,
-    prefixesFrom: number,
+    prefixesFrom?: number,
   ): void {
     const starts = this.textStarts;
+    // Files come newest first: once one cannot get in at the best tier sought, no later one can.
+    const best = prefixesFrom === undefined ? MatchTier.inName : MatchTier.exactName;
     const run = noRun();
     let i = 0;
     for (let from = 0; ; ) {
@@ -646,15 +661,14 @@ export class Segment {
       // The first match in a name is at its start when the name starts with the query; the rest of
       // the name cannot change its tier.
       from = starts[i + 1] as number;
-      if (at === starts[i]) {
-        if (at >= prefixesFrom && !this.offerNamePrefix(i, needle.query, ranges, top)) return;
-        continue;
-      }
       const time = this.times[i] as number;
-      // Files come newest first: once one cannot get in at the best tier, no later one can at any.
-      if (!top.wouldTake(MatchTier.exactName, time)) return;
-      if (top.wouldTake(MatchTier.inName, time) && this.eligible(i, ranges))
+      if (!top.wouldTake(best, time)) return;
+      if (at === starts[i]) {
+        if (prefixesFrom !== undefined && at >= prefixesFrom)
+          this.offerNamePrefix(i, needle.query, ranges, top);
+      } else if (top.wouldTake(MatchTier.inName, time) && this.eligible(i, ranges)) {
         top.offer(this, i, MatchTier.inName);
+      }
     }
   }
 
@@ -678,21 +692,7 @@ export class Segment {
 
   /** Offers the files whose normalised name contains `query` (without `/`) but does not start with it. */
   collectInsideNames(query: Wanted, ranges: readonly number[], top: TopMatches): void {
-    const starts = this.textStarts;
-    const needle = this.needle(query.text);
-    const bits = this.filterBits(query);
-    const run = noRun();
-    let i = 0;
-    for (let from = 0; ; ) {
-      const at = this.seek(needle, bits, from, run);
-      if (at < 0) return;
-      i = upperBound(starts, at, i, this.count) - 1;
-      // The rest of this name cannot change its tier.
-      from = starts[i + 1] as number;
-      // Files come newest first: once one cannot get in, no later one can.
-      if (!top.wouldTake(MatchTier.inName, this.times[i] as number)) return;
-      if (at !== starts[i] && this.eligible(i, ranges)) top.offer(this, i, MatchTier.inName);
-    }
+    this.scanNames(this.needle(query.text), this.filterBits(query), ranges, top);
   }
 
   /**
@@ -761,7 +761,6 @@ export class Segment {
       textStarts: this.textStarts,
       byName: this.byName,
       byNameLength: this.byNameLength,
-      byNameThird: this.byNameThird,
       sizes: this.sizes,
       sizesHigh: this.sizesHigh,
       times: this.times,
@@ -783,6 +782,7 @@ export class Segment {
     checkParts(parts);
     const segment = Object.create(Segment.prototype) as Segment;
     const dirHits = new Uint8Array(parts.dirNameStarts.length - 1);
+    const byNameThird = thirdCharacters(parts.byName, parts.byNameLength, parts.textStarts, parts.text);
     const stringBytes = (text: string) => (WIDE.test(text) ? 2 : 1) * text.length;
     const fixedBytes =
       [parts.dirNames, parts.dirText, parts.names, parts.text].reduce((sum, s) => sum + stringBytes(s), 0) +
@@ -799,7 +799,7 @@ export class Segment {
         parts.keyRank,
         parts.byName,
         parts.byNameLength,
-        parts.byNameThird,
+        byNameThird,
         parts.pairFilter,
         dirHits,
         parts.stops,
@@ -809,7 +809,7 @@ export class Segment {
     for (const mark of parts.gone ?? []) goneCount += mark;
     const wide = WIDE.test(parts.text);
     const dirWide = WIDE.test(parts.dirText);
-    return Object.assign(segment, { ...parts, dirHits, fixedBytes, goneCount, wide, dirWide });
+    return Object.assign(segment, { ...parts, byNameThird, dirHits, fixedBytes, goneCount, wide, dirWide });
   }
 }
 
@@ -827,7 +827,6 @@ export interface SegmentParts {
   readonly textStarts: Uint32Array;
   readonly byName: Uint32Array;
   readonly byNameLength: Uint16Array;
-  readonly byNameThird: Uint16Array;
   readonly sizes: Uint32Array;
   /** The bits of each size above the low 32; empty when no size needs them. */
   readonly sizesHigh: Uint16Array;
@@ -862,7 +861,6 @@ function checkParts(parts: SegmentParts): void {
     [parts.dirOf, "folders"],
     [parts.byName, "name order"],
     [parts.byNameLength, "name lengths"],
-    [parts.byNameThird, "third characters"],
     [parts.sizes, "sizes"],
     [parts.times, "times"],
     [parts.byKey, "key order"],
@@ -875,11 +873,8 @@ function checkParts(parts: SegmentParts): void {
     for (const i of values) if (i >= n) fail("orders");
   for (let j = 0; j < n; j++) {
     const i = parts.byName[j] as number;
-    const start = parts.textStarts[i] as number;
-    const length = (parts.textStarts[i + 1] as number) - start - 1;
-    if (parts.byNameLength[j] !== length) fail("name lengths");
-    if (parts.byNameThird[j] !== (length > 2 ? parts.text.charCodeAt(start + 2) : 0))
-      fail("third characters");
+    if (parts.byNameLength[j] !== (parts.textStarts[i + 1] as number) - (parts.textStarts[i] as number) - 1)
+      fail("name lengths");
   }
   if (parts.pairFilter.length !== ((n + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BLOCK_WORDS)
     fail("pair filter");
@@ -1405,9 +1400,10 @@ export class FileIndex implements FileSearch {
   seed(segments: Segment[]): boolean {
     if (this.complete || this.current || this.stopped) return false;
     const hides = this.options.hides;
-    const hidden = hides && !("prefix" in hides) ? "" : hides?.prefix;
+    // A predicate that names no prefix may take any key.
+    const hidden = hides && ("prefix" in hides ? hides.prefix : "");
     for (const segment of segments) {
-      if (hidden !== undefined && hides) {
+      if (hides && hidden !== undefined) {
         for (const key of [...segment.keysStartingWith(hidden)]) if (hides(key)) segment.markGone(key);
       }
       for (const key of this.overlay.keys()) segment.markGone(key);

@@ -27,7 +27,6 @@ const ARRAYS = {
   textStarts: Uint32Array,
   byName: Uint32Array,
   byNameLength: Uint16Array,
-  byNameThird: Uint16Array,
   sizes: Uint32Array,
   sizesHigh: Uint16Array,
   times: Float64Array,
