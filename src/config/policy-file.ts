@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { type Document, isMap, LineCounter, parseDocument } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { formatDuration, parseDuration } from "../domain/duration.js";
 import { HandoutError, isHandoutError } from "../domain/errors.js";
 import { keyProblem } from "../domain/object-key.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Logger } from "../logger.js";
 import type { ListedObject } from "./lister.js";
 
