@@ -52,6 +52,12 @@ const BLOCK_SHIFT = 8;
 const BLOCK_BITS = 1 << 14;
 const BLOCK_WORDS = BLOCK_BITS / 32;
 
+/** Blocks whose filters decide whether a scan uses the filter at all (see `filterBits`). */
+const FILTER_SAMPLE = 64;
+
+/** Files a walk over a pair's files reads before it judges whether they start with the query. */
+const WALK_SAMPLE = 32;
+
 /** Blocks in a row that a scan reads in place rather than through a copy. */
 const LONG_RUN = 8;
 
@@ -71,6 +77,8 @@ const gramBit = (first: number, second: number): number =>
 export interface Wanted {
   readonly text: string;
   readonly grams: readonly number[];
+  /** Whether it holds a character that does not fit one byte: no segment of Latin-1 names holds it. */
+  readonly wide: boolean;
 }
 
 /** The filter bits of every pair of adjacent characters in `text`, without repeats. */
@@ -537,9 +545,16 @@ export class Segment {
   private filterBits(query: Wanted): readonly number[] {
     const bits = query.grams;
     const blocks = this.pairFilter.length / BLOCK_WORDS;
+    // Blocks spread evenly over the segment tell as well as all of them, and reading every block's
+    // filter for every query cost as much as the scan it was to spare.
+    const step = Math.max(1, Math.floor(blocks / FILTER_SAMPLE));
+    let sampled = 0;
     let candidates = 0;
-    for (let block = 0; block < blocks; block++) if (this.mayHold(block, bits)) candidates++;
-    return candidates * 2 > blocks ? [] : bits;
+    for (let block = 0; block < blocks; block += step) {
+      sampled++;
+      if (this.mayHold(block, bits)) candidates++;
+    }
+    return candidates * 2 > sampled ? [] : bits;
   }
 
   /** Whether block `block` may hold every pair of `bits`. */
@@ -597,6 +612,7 @@ export class Segment {
    */
   collectNamePrefixes(query: Wanted, ranges: readonly number[], top: TopMatches): boolean {
     const q = query.text;
+    if (query.wide && !this.wide) return false;
     const first = q.charCodeAt(0) * 0x10000;
     const pair = q.length > 1 ? first + q.charCodeAt(1) : first;
     const lo = this.pairBound(pair);
@@ -618,15 +634,20 @@ export class Segment {
     const budget = Math.max(64, scanCost / 200);
     const third = q.length > 2 ? q.charCodeAt(2) : -1;
     let walked = 0;
+    let hits = 0;
     let at = lo;
     for (; at < hi; at++) {
       if (third >= 0 && this.byNameThird[at] !== third) continue;
       const i = this.byName[at] as number;
       if (!top.wouldTake(MatchTier.namePrefix, this.times[i] as number)) break;
-      if (++walked > budget) {
+      // A long query's pair and third character say little: when the first files walked mostly do
+      // not start with it, the rest will not either, and the walk would only double the scan's cost.
+      if (++walked > budget || (walked > WALK_SAMPLE && hits * 16 < walked)) {
         this.scanNames(needle, this.filterBits(query), ranges, top, this.textStarts[i] as number);
         return true;
       }
+      if (!this.text.startsWith(q, this.textStarts[i] as number)) continue;
+      hits++;
       if (!this.offerNamePrefix(i, q, ranges, top)) return false;
     }
     // Only an exact name can still get in: look at the lengths side by side with the files, and read
@@ -692,6 +713,7 @@ export class Segment {
 
   /** Offers the files whose normalised name contains `query` (without `/`) but does not start with it. */
   collectInsideNames(query: Wanted, ranges: readonly number[], top: TopMatches): void {
+    if (query.wide && !this.wide) return;
     this.scanNames(this.needle(query.text), this.filterBits(query), ranges, top);
   }
 
@@ -1001,7 +1023,7 @@ export function searchSegments(
   // Each tier across every segment before the next, so that a full answer skips the worse tiers.
   // File names hold no `/`: a query with one can only match a path.
   if (!q.includes("/")) {
-    const wanted: Wanted = { text: q, grams: gramBits(q) };
+    const wanted: Wanted = { text: q, grams: gramBits(q), wide: WIDE.test(q) };
     // A segment whose walk handed over to a scan has offered the names holding the query further in.
     const scanned = new Set<Segment>();
     for (const { segment, ranges } of views)
