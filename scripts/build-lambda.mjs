@@ -6,6 +6,7 @@
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { bundleOptions } from "./bundle-options.mjs";
 
 const outdir = new URL("../dist/lambda/", import.meta.url);
 
@@ -30,28 +31,12 @@ const result = await build({
   outdir: fileURLToPath(outdir),
   outExtension: { ".js": ".mjs" },
   chunkNames: "chunks/[name]-[hash]",
+  ...bundleOptions,
   splitting: true,
-  bundle: true,
-  platform: "node",
   target: "node24",
-  format: "esm",
   minify: true,
-  sourcemap: true,
-  metafile: true,
-  // Bundled CommonJS packages call require() and read __dirname, which an ES module does not have.
-  banner: {
-    js: [
-      'import { createRequire as __handoutCreateRequire } from "node:module";',
-      'import { fileURLToPath as __handoutFileURLToPath } from "node:url";',
-      "const require = __handoutCreateRequire(import.meta.url);",
-      "const __filename = __handoutFileURLToPath(import.meta.url);",
-      'const __dirname = __handoutFileURLToPath(new URL(".", import.meta.url));',
-    ].join("\n"),
-  },
-  // The native addon of the SQLite ledger; on Lambda the ledger is DynamoDB.
-  external: ["better-sqlite3"],
+  // The native addon of the SQLite ledger stays out (see bundleOptions); on Lambda the ledger is DynamoDB.
   plugins: [leaveOutUnused],
-  logLevel: "warning",
 });
 
 const bytes =

@@ -17,7 +17,10 @@ const realpath = (path: string): string | undefined => {
  */
 export function cliCommand(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
   const ext = extname(fileURLToPath(import.meta.url));
-  const entry = realpath(fileURLToPath(new URL(`../cli${ext}`, import.meta.url)));
+  // Beside this module's folder, or beside the file when it is the server's bundle (dist/main.js).
+  const entry = [`../cli${ext}`, `./cli${ext}`]
+    .map((path) => realpath(fileURLToPath(new URL(path, import.meta.url))))
+    .find((path) => path !== undefined);
   // A bundle (the Lambda's) has no command line beside it.
   if (!entry) return "handout";
   const onPath = (env.PATH ?? "")
