@@ -28,7 +28,7 @@ function upperBound(values: Uint32Array, value: number, lo: number, hi: number):
  * starts; `starts[n]` is where a text after the last would start. Built by one `join`: a string glued
  * with `+` is a rope that V8 flattens again on every `indexOf`.
  */
-function pack(texts: readonly string[], separator: string): { text: string; starts: Uint32Array } {
+export function pack(texts: readonly string[], separator: string): { text: string; starts: Uint32Array } {
   const starts = new Uint32Array(texts.length + 1);
   let at = 0;
   texts.forEach((text, i) => {
@@ -41,10 +41,10 @@ function pack(texts: readonly string[], separator: string): { text: string; star
 
 const CONTROL = /\p{Cc}/u;
 /** A character that does not fit one byte: V8 then holds the whole string in two a character. */
-const WIDE = /[\u0100-\uffff]/;
+export const WIDE = /[\u0100-\uffff]/;
 
 /** Files a segment can number: a place fits below it in the low bits of a sort key. */
-const INDEX_SPAN = 2 ** 20;
+export const INDEX_SPAN = 2 ** 20;
 
 /** Names a block of the pair filter covers. */
 const BLOCK_SHIFT = 8;
@@ -96,21 +96,30 @@ function gramBits(text: string): number[] {
  */
 function memchrStops(text: string): Uint32Array {
   const stops = new Uint32Array(256);
-  if (!WIDE.test(text)) {
-    for (let at = 0; at < text.length; at++) {
+  countStops(stops, text, WIDE.test(text), 0, text.length);
+  return stops;
+}
+
+/**
+ * Adds to `stops` those of the characters [from, to) of `text`, as `memchrStops` counts them; `wide`
+ * is whether the whole text holds a character above Latin-1. Apart, so that a long text can be
+ * counted a stretch at a time.
+ */
+export function countStops(stops: Uint32Array, text: string, wide: boolean, from: number, to: number): void {
+  if (!wide) {
+    for (let at = from; at < to; at++) {
       const code = text.charCodeAt(at);
       stops[code] = (stops[code] as number) + 1;
     }
-    return stops;
+    return;
   }
-  for (let at = 0; at < text.length; at++) {
+  for (let at = from; at < to; at++) {
     const code = text.charCodeAt(at);
     const low = code & 0xff;
     const high = code >>> 8;
     stops[low] = (stops[low] as number) + 1;
     if (high !== low) stops[high] = (stops[high] as number) + 1;
   }
-  return stops;
 }
 
 /** The byte memchr looks for to find `code` (see `memchrStops`). */
@@ -199,25 +208,106 @@ function newestFirst(objects: readonly ListedObject[]): Uint32Array {
   const n = objects.length;
   const times = new Float64Array(n);
   for (let i = 0; i < n; i++) times[i] = (objects[i] as ListedObject).lastModified;
-  const distinct = times.slice().sort();
   const sortable = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  newestFirstKeys(times, times.slice().sort(), sortable, 0, n);
+  sortable.sort();
+  const order = new Uint32Array(n);
+  placesOf(sortable, order, 0, n);
+  return order;
+}
+
+/**
+ * The numbers that sort the places [from, to) of `times` (in key order) newest first, the same time in
+ * key order, into `sortable`; `sorted` holds the same times ascending. See `newestFirst`.
+ */
+export function newestFirstKeys(
+  times: Float64Array,
+  sorted: Float64Array,
+  sortable: Float64Array,
+  from: number,
+  to: number,
+): void {
+  const n = times.length;
+  for (let i = from; i < to; i++) {
     // The rank of this time counted from the newest; equal times share one.
     let lo = 0;
     let hi = n;
     const time = times[i] as number;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((distinct[mid] as number) <= time) lo = mid + 1;
+      if ((sorted[mid] as number) <= time) lo = mid + 1;
       else hi = mid;
     }
     sortable[i] = (n - lo) * INDEX_SPAN + i;
   }
-  sortable.sort();
-  const order = new Uint32Array(n);
-  for (let at = 0; at < n; at++) order[at] = (sortable[at] as number) % INDEX_SPAN;
-  return order;
 }
+
+/** The places held in the low bits of `sorted` [from, to) (numbers of a place below `INDEX_SPAN`), into `places`. */
+export function placesOf(sorted: Float64Array, places: Uint32Array, from: number, to: number): void {
+  for (let at = from; at < to; at++) places[at] = (sorted[at] as number) % INDEX_SPAN;
+}
+
+/** The first two characters of file `i`'s normalised name, as one number that sorts as they do. */
+function pairAt(text: string, textStarts: Uint32Array, i: number): number {
+  const start = textStarts[i] as number;
+  const second = start + 1 < (textStarts[i + 1] as number) - 1 ? text.charCodeAt(start + 1) : 0;
+  return text.charCodeAt(start) * 0x10000 + second;
+}
+
+/**
+ * The numbers that sort files [from, to) by the first two characters of their normalised names, then
+ * by place, into `sortable`: sorted, they give `byName` (see `fillByName`).
+ */
+export function byNameKeys(
+  text: string,
+  textStarts: Uint32Array,
+  sortable: Float64Array,
+  from: number,
+  to: number,
+): void {
+  for (let i = from; i < to; i++) sortable[i] = pairAt(text, textStarts, i) * INDEX_SPAN + i;
+}
+
+/** `byName` and `byNameLength` at places [from, to), from the numbers of `byNameKeys` sorted. */
+export function fillByName(
+  sorted: Float64Array,
+  textStarts: Uint32Array,
+  byName: Uint32Array,
+  byNameLength: Uint16Array,
+  from: number,
+  to: number,
+): void {
+  for (let at = from; at < to; at++) {
+    const i = (sorted[at] as number) % INDEX_SPAN;
+    byName[at] = i;
+    byNameLength[at] = (textStarts[i + 1] as number) - (textStarts[i] as number) - 1;
+  }
+}
+
+/** Sets in `pairFilter` the bits of the pairs in the normalised names of files [from, to). */
+export function fillPairFilter(
+  pairFilter: Uint32Array,
+  text: string,
+  textStarts: Uint32Array,
+  from: number,
+  to: number,
+): void {
+  for (let i = from; i < to; i++) {
+    const base = (i >>> BLOCK_SHIFT) * BLOCK_WORDS;
+    const end = (textStarts[i + 1] as number) - 1;
+    let previous = text.charCodeAt(textStarts[i] as number);
+    for (let at = (textStarts[i] as number) + 1; at < end; at++) {
+      const code = text.charCodeAt(at);
+      const bit = gramBit(previous, code);
+      pairFilter[base + (bit >>> 5)] = (pairFilter[base + (bit >>> 5)] as number) | (1 << (bit & 31));
+      previous = code;
+    }
+  }
+}
+
+/** The pair filter's length for `count` files: `BLOCK_WORDS` for each block of names. */
+export const pairFilterLength = (count: number): number =>
+  ((count + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BLOCK_WORDS;
 
 /** The third character of each `byName` file's normalised name, or 0 for a shorter one. */
 function thirdCharacters(
@@ -362,34 +452,19 @@ export class Segment {
     // Sorting numbers is native and fast; sorting names compares strings in JavaScript, several
     // times slower. The pair, then the place, so each pair's files come newest first.
     const sortable = new Float64Array(n);
-    for (let i = 0; i < n; i++) sortable[i] = this.pairOf(i) * INDEX_SPAN + i;
+    byNameKeys(this.text, this.textStarts, sortable, 0, n);
     sortable.sort();
     this.byName = new Uint32Array(n);
     // A key is at most 1,024 bytes, so a name fits 16 bits.
     this.byNameLength = new Uint16Array(n);
-    for (let at = 0; at < n; at++) {
-      const i = (sortable[at] as number) % INDEX_SPAN;
-      this.byName[at] = i;
-      this.byNameLength[at] = (this.textStarts[i + 1] as number) - (this.textStarts[i] as number) - 1;
-    }
+    fillByName(sortable, this.textStarts, this.byName, this.byNameLength, 0, n);
     this.byNameThird = thirdCharacters(this.byName, this.byNameLength, this.textStarts, this.text);
     this.stops = memchrStops(this.text);
     this.dirStops = memchrStops(this.dirText);
     this.wide = WIDE.test(this.text);
     this.dirWide = WIDE.test(this.dirText);
-    this.pairFilter = new Uint32Array(((n + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BLOCK_WORDS);
-    for (let i = 0; i < n; i++) {
-      const base = (i >>> BLOCK_SHIFT) * BLOCK_WORDS;
-      const end = (this.textStarts[i + 1] as number) - 1;
-      let previous = this.text.charCodeAt(this.textStarts[i] as number);
-      for (let at = (this.textStarts[i] as number) + 1; at < end; at++) {
-        const code = this.text.charCodeAt(at);
-        const bit = gramBit(previous, code);
-        this.pairFilter[base + (bit >>> 5)] =
-          (this.pairFilter[base + (bit >>> 5)] as number) | (1 << (bit & 31));
-        previous = code;
-      }
-    }
+    this.pairFilter = new Uint32Array(pairFilterLength(n));
+    fillPairFilter(this.pairFilter, this.text, this.textStarts, 0, n);
     // V8 keeps a string in one byte a character when every character fits, else in two.
     const stringBytes = (text: string) => (WIDE.test(text) ? 2 : 1) * text.length;
     this.fixedBytes =
@@ -521,9 +596,7 @@ export class Segment {
 
   /** The first two characters of a file's normalised name, as one number that sorts as they do. */
   private pairOf(i: number): number {
-    const start = this.textStarts[i] as number;
-    const second = start + 1 < (this.textStarts[i + 1] as number) - 1 ? this.text.charCodeAt(start + 1) : 0;
-    return this.text.charCodeAt(start) * 0x10000 + second;
+    return pairAt(this.text, this.textStarts, i);
   }
 
   /** The first place in `byName` whose pair is not below `pair`. */
@@ -898,8 +971,7 @@ function checkParts(parts: SegmentParts): void {
     if (parts.byNameLength[j] !== (parts.textStarts[i + 1] as number) - (parts.textStarts[i] as number) - 1)
       fail("name lengths");
   }
-  if (parts.pairFilter.length !== ((n + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BLOCK_WORDS)
-    fail("pair filter");
+  if (parts.pairFilter.length !== pairFilterLength(n)) fail("pair filter");
   if (parts.stops.length !== 256 || parts.dirStops.length !== 256) fail("search stops");
   if (parts.sizesHigh.length !== 0 && parts.sizesHigh.length !== n) fail("sizes");
   if (parts.gone !== undefined && (parts.gone.length !== n || parts.gone.some((mark) => mark > 1)))
