@@ -14,6 +14,7 @@ import { memberLinkUrl } from "../links/member-links.js";
 import type { Logger } from "../logger.js";
 import { FileIndex } from "../search/file-index.js";
 import { ObjectEventApplier } from "../search/object-events.js";
+import { mergeSegments } from "../search/segment-merge.js";
 import { createSlackApp, SLACK_RETRIES, slackReceiver } from "../slack/app.js";
 import { openNoticeText } from "../slack/blocks/open-notice.js";
 import { shareMessages } from "../slack/blocks/share-message.js";
@@ -172,6 +173,7 @@ export async function buildHandoutWith(
     roots: grantedRoots(policy()),
     refreshIntervalMs: config.indexRefreshSeconds * 1000,
     hides: storage.isOwnObject,
+    mergeSegments,
     logger,
     ...(snapshots ? { onComplete: (roots: readonly string[]) => saver?.save(roots) } : {}),
   });

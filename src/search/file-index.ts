@@ -383,7 +383,8 @@ export class Segment {
   /** Where a search stops in `text` and in `dirText`, to choose needles (see `memchrStops`). */
   private readonly stops: Uint32Array;
   private readonly dirStops: Uint32Array;
-  private readonly wide: boolean;
+  /** Whether its names are held two bytes a character (see `segmentsOf`). */
+  readonly wide: boolean;
   private readonly dirWide: boolean;
   private readonly fixedBytes: number;
 
@@ -570,6 +571,13 @@ export class Segment {
     this.gone[i] = 1;
     this.goneCount++;
     return true;
+  }
+
+  /** The keys found gone since `before` (a copy of the gone marks taken earlier). */
+  *goneSince(before: Uint8Array | undefined): Generator<string> {
+    const gone = this.gone;
+    if (gone === undefined) return;
+    for (let i = 0; i < this.count; i++) if (gone[i] === 1 && before?.[i] !== 1) yield this.key(i);
   }
 
   /** Whether file `i` may be offered: not gone, and under one of the prefixes `ranges` stands for. */
@@ -1124,6 +1132,27 @@ function segmentsOf(objects: readonly ListedObject[]): Segment[] {
   return [narrow, wide].filter((part) => part.length > 0).map((part) => new Segment(part));
 }
 
+/** Segments of the same width in runs of at most `limit` files: what `FileIndex.merge` merges. */
+function mergeGroups(segments: readonly Segment[], limit: number): Segment[][] {
+  const groups: Segment[][] = [];
+  for (const wide of [false, true]) {
+    let group: Segment[] = [];
+    let files = 0;
+    for (const segment of segments) {
+      if (segment.wide !== wide) continue;
+      if (files + segment.count > limit && group.length > 0) {
+        groups.push(group);
+        group = [];
+        files = 0;
+      }
+      group.push(segment);
+      files += segment.count;
+    }
+    groups.push(group);
+  }
+  return groups.filter((group) => group.length > 1);
+}
+
 /** Collects listed objects and seals them into segments of a bounded size. */
 class SegmentBuilder {
   readonly sealed: Segment[] = [];
@@ -1208,6 +1237,13 @@ export interface FileIndexOptions {
   readonly splitDepth?: number;
   /** Files per segment; sealing one holds the event loop about 35 ms per 10,000. Default 10,000. */
   readonly segmentSize?: number;
+  /**
+   * Merges segments (`mergeSegments` of segment-merge.ts, which builds on this module): given, a
+   * complete listing's small segments are merged into few large ones, as a search pays for each.
+   */
+  readonly mergeSegments?: (parts: readonly SegmentParts[]) => Promise<SegmentParts>;
+  /** Files at most in a merged segment. Default 250,000. */
+  readonly mergeUpTo?: number;
   /** During the first listing, how stale the searchable part may get before a search seals more. Default 1 s. */
   readonly sealIntervalMs?: number;
   readonly logger?: Pick<Logger, "info" | "warn">;
@@ -1324,7 +1360,19 @@ export class FileIndex implements FileSearch {
       ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
       signal: controller.signal,
     }).then(
-      (progress) => this.finished(builder, gone, startedAt, progress, roots),
+      async (progress) => {
+        const report = this.finished(builder, gone, startedAt, progress);
+        await this.merge(builder.sealed).catch((error: unknown) => {
+          this.options.logger?.warn(
+            { err: error },
+            "could not merge the index's segments; searching them as listed",
+          );
+        });
+        this.current = undefined;
+        this.planNext(this.refreshIntervalMs);
+        this.options.onComplete?.(roots);
+        return report;
+      },
       (error: unknown) => this.failed(builder, progressive, controller, error),
     );
     this.current = { promise, controller, builder, progressive, gone };
@@ -1336,7 +1384,6 @@ export class FileIndex implements FileSearch {
     gone: ReadonlySet<string>,
     startedAt: Date,
     progress: ListProgress,
-    roots: readonly string[],
   ): BuildReport {
     builder.seal();
     builder.closed = true;
@@ -1344,7 +1391,6 @@ export class FileIndex implements FileSearch {
     this.overlay.keepSince(startedAt.getTime());
     this.showListed(builder.sealed);
     this.complete = true;
-    this.current = undefined;
     const finishedAt = new Date();
     const report: BuildReport = {
       startedAt,
@@ -1360,9 +1406,31 @@ export class FileIndex implements FileSearch {
       { files: report.files, durationMs: report.durationMs, requests: report.requests },
       "file index refreshed",
     );
-    this.planNext(this.refreshIntervalMs);
-    this.options.onComplete?.(roots);
     return report;
+  }
+
+  /**
+   * Replaces a complete listing's many small segments (sealed small, so that no seal holds the event
+   * loop long) with a few large ones, group by group, while searches go on over the small ones. Files
+   * found gone during a merge are marked in its result; a group that another listing has replaced
+   * meanwhile is dropped.
+   */
+  private async merge(sealed: readonly Segment[]): Promise<void> {
+    const mergeSegments = this.options.mergeSegments;
+    if (!mergeSegments) return;
+    const limit = this.options.mergeUpTo ?? 250_000;
+    for (const group of mergeGroups(sealed, Math.min(limit, INDEX_SPAN - 1))) {
+      if (this.stopped) return;
+      // A copy of the gone marks: the merge reads them over many turns, and more may come meanwhile.
+      const before = group.map((segment) => segment.parts());
+      const parts = before.map((part) => ({ ...part, gone: part.gone?.slice() }));
+      const merged = Segment.fromParts(await mergeSegments(parts));
+      if (!group.every((segment) => this.listed.includes(segment))) return;
+      group.forEach((segment, at) => {
+        for (const key of segment.goneSince(parts[at]?.gone)) merged.markGone(key);
+      });
+      this.showListed([merged, ...this.listed.filter((segment) => !group.includes(segment))]);
+    }
   }
 
   private failed(

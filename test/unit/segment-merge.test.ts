@@ -1,11 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { corpus } from "../../bench/search.js";
-import { Segment, type SegmentParts, searchSegments } from "../../src/search/file-index.js";
+import { Segment, type SegmentParts, searchSegments, WIDE } from "../../src/search/file-index.js";
 import type { ListedObject } from "../../src/search/lister.js";
 import { mergeSegments } from "../../src/search/segment-merge.js";
 
-const WIDE = /[\u0100-\uffff]/;
 const nameOf = (key: string) => key.slice(key.lastIndexOf("/") + 1);
 
 /** The `i`th file of input `j`. */
