@@ -80,6 +80,8 @@ describe("search over the index", () => {
       { key: "old/img_2019", size: 1, lastModified: 5 },
       { key: "older/IMG_2019", size: 1, lastModified: 4 },
       { key: "photos/img_20161234_999.jpg", size: 1, lastModified: 3 },
+      // The oldest file, named as a one-letter query: after thousands of newer names starting with it.
+      { key: "old/I", size: 1, lastModified: 2 },
     );
     const segments = [new Segment(files.slice(0, 4000)), new Segment(files.slice(4000))];
     const normalized = files.map((f) => normalizeForSearch(f.key));
