@@ -14,7 +14,9 @@ COPY package.json package-lock.json ./
 # Compiling needs no install script (better-sqlite3's would try to build a native addon).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build-server.mjs scripts/bundle-options.mjs ./scripts/
 COPY src ./src
+# tsc, then esbuild bundles the server into dist/main.js (its binary is an optional package too).
 RUN npm run build
 
 # Production dependencies only. The optional better-sqlite3 is for Nodes without node:sqlite, which
