@@ -110,8 +110,15 @@ const cpuSeconds = (pid: number): number => {
 
 interface Health {
   ok?: boolean;
-  index?: { files: number; complete: boolean };
+  index?: { files: number; complete: boolean; building: boolean };
 }
+
+/** What /healthz answers, or undefined while the app does not answer. */
+const readHealth = (baseUrl: string): Promise<Health | undefined> =>
+  fetch(`${baseUrl}/healthz`).then(
+    async (res) => (await res.json()) as Health,
+    () => undefined,
+  );
 
 interface App {
   readonly child: ChildProcess;
@@ -167,10 +174,7 @@ async function startApp(env: Record<string, string>, files: number, output: stri
       if (exitCode !== undefined) throw new Error(`Handout exited (${exitCode}):\n${output.join("")}`);
       if (performance.now() - started > 600_000)
         throw new Error("the index was not complete after 10 minutes");
-      const health = await fetch(`${baseUrl}/healthz`).then(
-        async (res) => (await res.json()) as Health,
-        () => undefined,
-      );
+      const health = await readHealth(baseUrl);
       if (health?.index) {
         up ??= {
           ms: performance.now() - started,
@@ -209,10 +213,7 @@ async function startApp(env: Record<string, string>, files: number, output: stri
 /** Waits until the index is no longer at work (its segments merged) and its snapshot is written. */
 async function settled(baseUrl: string, snapshot: string): Promise<void> {
   for (let i = 0; i < 1200; i++) {
-    const health = await fetch(`${baseUrl}/healthz`).then(
-      async (res) => (await res.json()) as { index?: { building?: boolean } },
-      () => undefined,
-    );
+    const health = await readHealth(baseUrl);
     if (health?.index?.building === false && (await stat(snapshot).catch(() => undefined))) return;
     await sleep(50);
   }

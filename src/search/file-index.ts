@@ -753,11 +753,7 @@ export class Segment {
       ends.push(end);
       at = end;
     }
-    const alone =
-      lo < hi &&
-      (this.textStarts[(this.byName[lo] as number) + 1] as number) -
-        (this.textStarts[this.byName[lo] as number] as number) ===
-        2;
+    const alone = lo < hi && this.byNameLength[lo] === 1;
     for (;;) {
       let best = -1;
       for (let r = 0; r < heads.length; r++) {
@@ -1462,8 +1458,10 @@ export class FileIndex implements FileSearch {
     for (const group of mergeGroups(sealed, Math.min(limit, INDEX_SPAN - 1))) {
       if (this.stopped) return;
       // A copy of the gone marks: the merge reads them over many turns, and more may come meanwhile.
-      const before = group.map((segment) => segment.parts());
-      const parts = before.map((part) => ({ ...part, gone: part.gone?.slice() }));
+      const parts = group.map((segment) => {
+        const part = segment.parts();
+        return { ...part, gone: part.gone?.slice() };
+      });
       const merged = Segment.fromParts(await mergeSegments(parts));
       if (!group.every((segment) => this.listed.includes(segment))) return;
       group.forEach((segment, at) => {

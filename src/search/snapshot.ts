@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { setImmediate } from "node:timers/promises";
-import { Segment, type SegmentParts } from "./file-index.js";
+import { Segment, type SegmentParts, WIDE } from "./file-index.js";
 
 /**
  * The bucket index on disk or in S3, so that a starting process answers complete searches at once.
@@ -72,7 +72,6 @@ export interface Snapshot {
 /** Why a snapshot was not used: a log line says it, and Handout lists the bucket instead. */
 export class SnapshotRejected extends Error {}
 
-const WIDE = /[\u0100-\uffff]/;
 const padding = (length: number): number => (8 - (length % 8)) % 8;
 
 /**
