@@ -42,6 +42,40 @@ export function pack(texts: readonly string[], separator: string): { text: strin
 const CONTROL = /\p{Cc}/u;
 /** A character that does not fit one byte: V8 then holds the whole string in two a character. */
 export const WIDE = /[\u0100-\uffff]/;
+/**
+ * A character of CJK or a later block (U+2E80 on: Chinese, Japanese, Korean, full-width forms, and the
+ * surrogates of emoji and the rest). Latin, Greek, Cyrillic and the punctuation that English names hold
+ * (– ’ “ ”) come before it.
+ */
+const EAST = /[\u2e80-\uffff]/;
+
+/**
+ * Which segments a name goes to: 0 when it fits Latin-1, 1 when it holds wider characters but none
+ * from `EAST`, 2 when it does. Every segment holds names of one class, so that a query in one script
+ * skips the segments of names in others (see `Segment.blocks`).
+ */
+const scriptOf = (name: string): number => (!WIDE.test(name) ? 0 : EAST.test(name) ? 2 : 1);
+
+/** The Unicode blocks of 256 (a character's higher byte) that `text` holds characters of, as a set. */
+function blocksOf(text: string): Uint32Array {
+  const set = new Uint32Array(8);
+  if (!WIDE.test(text)) {
+    set[0] = 1;
+    return set;
+  }
+  for (let at = 0; at < text.length; at++) {
+    const block = text.charCodeAt(at) >>> 8;
+    set[block >>> 5] = (set[block >>> 5] as number) | (1 << (block & 31));
+  }
+  return set;
+}
+
+/** The distinct blocks of 256 (see `blocksOf`) that `text` holds characters of. */
+function blockList(text: string): number[] {
+  const blocks = new Set<number>();
+  for (let at = 0; at < text.length; at++) blocks.add(text.charCodeAt(at) >>> 8);
+  return [...blocks];
+}
 
 /** Files a segment can number: a place fits below it in the low bits of a sort key. */
 export const INDEX_SPAN = 2 ** 20;
@@ -77,8 +111,8 @@ const gramBit = (first: number, second: number): number =>
 export interface Wanted {
   readonly text: string;
   readonly grams: readonly number[];
-  /** Whether it holds a character that does not fit one byte: no segment of Latin-1 names holds it. */
-  readonly wide: boolean;
+  /** The blocks of 256 its characters belong to (see `blocksOf`): a segment lacking one cannot hold it. */
+  readonly blocks: readonly number[];
 }
 
 /** The filter bits of every pair of adjacent characters in `text`, without repeats. */
@@ -309,6 +343,23 @@ export function fillPairFilter(
 export const pairFilterLength = (count: number): number =>
   ((count + (1 << BLOCK_SHIFT) - 1) >>> BLOCK_SHIFT) * BLOCK_WORDS;
 
+/** The filter bits (see `gramBit`) of every pair of adjacent characters anywhere in `text`, as one set. */
+function pairSet(text: string): Uint32Array {
+  const set = new Uint32Array(BLOCK_WORDS);
+  let previous = text.charCodeAt(0);
+  for (let at = 1; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    const bit = gramBit(previous, code);
+    set[bit >>> 5] = (set[bit >>> 5] as number) | (1 << (bit & 31));
+    previous = code;
+  }
+  return set;
+}
+
+/** Whether `set` (see `pairSet`) holds every one of `bits`. */
+const holdsAll = (set: Uint32Array, bits: readonly number[]): boolean =>
+  bits.every((bit) => ((set[bit >>> 5] as number) & (1 << (bit & 31))) !== 0);
+
 /** The third character of each `byName` file's normalised name, or 0 for a shorter one. */
 function thirdCharacters(
   byName: Uint32Array,
@@ -383,8 +434,17 @@ export class Segment {
   /** Where a search stops in `text` and in `dirText`, to choose needles (see `memchrStops`). */
   private readonly stops: Uint32Array;
   private readonly dirStops: Uint32Array;
+  /**
+   * The pairs of adjacent characters anywhere in `dirText`: a query with a pair no folder path holds
+   * (a file's extension, most often) is not looked for in them at all.
+   */
+  private readonly dirPairs: Uint32Array;
   /** Whether its names are held two bytes a character (see `segmentsOf`). */
   readonly wide: boolean;
+  /** The class of script of its names (see `scriptOf`); a segment holds names of one class. */
+  readonly script: number;
+  /** The blocks of 256 characters its names hold characters of (see `blocksOf`). */
+  private readonly blocks: Uint32Array;
   private readonly dirWide: boolean;
   private readonly fixedBytes: number;
 
@@ -462,7 +522,10 @@ export class Segment {
     this.byNameThird = thirdCharacters(this.byName, this.byNameLength, this.textStarts, this.text);
     this.stops = memchrStops(this.text);
     this.dirStops = memchrStops(this.dirText);
+    this.dirPairs = pairSet(this.dirText);
     this.wide = WIDE.test(this.text);
+    this.blocks = blocksOf(this.text);
+    this.script = !this.wide ? 0 : EAST.test(this.text) ? 2 : 1;
     this.dirWide = WIDE.test(this.dirText);
     this.pairFilter = new Uint32Array(pairFilterLength(n));
     fillPairFilter(this.pairFilter, this.text, this.textStarts, 0, n);
@@ -488,6 +551,8 @@ export class Segment {
         this.dirHits,
         this.stops,
         this.dirStops,
+        this.dirPairs,
+        this.blocks,
       ].reduce((sum, a) => sum + a.byteLength, 0);
   }
 
@@ -681,6 +746,11 @@ export class Segment {
     }
   }
 
+  /** Whether its names hold characters of every block that `query`'s do. */
+  private mayHoldChars(query: Wanted): boolean {
+    return query.blocks.every((block) => ((this.blocks[block >>> 5] as number) & (1 << (block & 31))) !== 0);
+  }
+
   /** How to find `query` in this segment's names. */
   private needle(query: string): Needle {
     return new Needle(query, this.stops, this.wide);
@@ -693,7 +763,7 @@ export class Segment {
    */
   collectNamePrefixes(query: Wanted, ranges: readonly number[], top: TopMatches): boolean {
     const q = query.text;
-    if (query.wide && !this.wide) return false;
+    if (!this.mayHoldChars(query)) return false;
     const first = q.charCodeAt(0) * 0x10000;
     const pair = q.length > 1 ? first + q.charCodeAt(1) : first;
     const lo = this.pairBound(pair);
@@ -830,7 +900,7 @@ export class Segment {
 
   /** Offers the files whose normalised name contains `query` (without `/`) but does not start with it. */
   collectInsideNames(query: Wanted, ranges: readonly number[], top: TopMatches): void {
-    if (query.wide && !this.wide) return;
+    if (!this.mayHoldChars(query)) return;
     this.scanNames(this.needle(query.text), this.filterBits(query), ranges, top);
   }
 
@@ -838,11 +908,13 @@ export class Segment {
    * Offers the files whose path matches `query` and whose name does not (already offered). `roots`
    * are the prefixes `ranges` stand for: folders outside them are not worth a walk over the files.
    */
-  collectPaths(query: string, roots: readonly string[], ranges: readonly number[], top: TopMatches): void {
+  collectPaths(query: Wanted, roots: readonly string[], ranges: readonly number[], top: TopMatches): void {
     const hits = this.dirHits;
     const marked: number[] = [];
     const starts = this.dirTextStarts;
-    const mark = (needle: Needle, flag: number) => {
+    const mark = (text: string, grams: readonly number[], flag: number) => {
+      if (!holdsAll(this.dirPairs, grams)) return;
+      const needle = new Needle(text, this.dirStops, this.dirWide);
       for (let from = 0; ; ) {
         const at = needle.find(this.dirText, from);
         if (at < 0) return;
@@ -857,11 +929,14 @@ export class Segment {
         hits[dir] = (hits[dir] as number) | flag;
       }
     };
-    mark(new Needle(query, this.dirStops, this.dirWide), WHOLE);
+    mark(query.text, query.grams, WHOLE);
     // A match across the last `/`: the query's head ends the folder path and its tail starts the name.
-    const cut = query.lastIndexOf("/") + 1;
-    const tail = query.slice(cut);
-    if (cut > 0) mark(new Needle(`${query.slice(0, cut)}\n`, this.dirStops, this.dirWide), ENDS);
+    const cut = query.text.lastIndexOf("/") + 1;
+    const tail = query.text.slice(cut);
+    if (cut > 0) {
+      const head = `${query.text.slice(0, cut)}\n`;
+      mark(head, gramBits(head), ENDS);
+    }
     if (marked.length === 0) return;
     try {
       for (let i = 0; i < this.count; i++) {
@@ -922,6 +997,8 @@ export class Segment {
     const segment = Object.create(Segment.prototype) as Segment;
     const dirHits = new Uint8Array(parts.dirNameStarts.length - 1);
     const byNameThird = thirdCharacters(parts.byName, parts.byNameLength, parts.textStarts, parts.text);
+    const dirPairs = pairSet(parts.dirText);
+    const blocks = blocksOf(parts.text);
     const stringBytes = (text: string) => (WIDE.test(text) ? 2 : 1) * text.length;
     const fixedBytes =
       [parts.dirNames, parts.dirText, parts.names, parts.text].reduce((sum, s) => sum + stringBytes(s), 0) +
@@ -943,12 +1020,26 @@ export class Segment {
         dirHits,
         parts.stops,
         parts.dirStops,
+        dirPairs,
+        blocks,
       ].reduce((sum, a) => sum + a.byteLength, 0);
     let goneCount = 0;
     for (const mark of parts.gone ?? []) goneCount += mark;
     const wide = WIDE.test(parts.text);
+    const script = !wide ? 0 : EAST.test(parts.text) ? 2 : 1;
     const dirWide = WIDE.test(parts.dirText);
-    return Object.assign(segment, { ...parts, byNameThird, dirHits, fixedBytes, goneCount, wide, dirWide });
+    return Object.assign(segment, {
+      ...parts,
+      byNameThird,
+      dirHits,
+      dirPairs,
+      blocks,
+      script,
+      fixedBytes,
+      goneCount,
+      wide,
+      dirWide,
+    });
   }
 }
 
@@ -1138,8 +1229,8 @@ export function searchSegments(
   }
   // Each tier across every segment before the next, so that a full answer skips the worse tiers.
   // File names hold no `/`: a query with one can only match a path.
+  const wanted: Wanted = { text: q, grams: gramBits(q), blocks: blockList(q) };
   if (!q.includes("/")) {
-    const wanted: Wanted = { text: q, grams: gramBits(q), wide: WIDE.test(q) };
     // A segment whose walk handed over to a scan has offered the names holding the query further in.
     const scanned = new Set<Segment>();
     for (const { segment, ranges } of views)
@@ -1150,32 +1241,32 @@ export function searchSegments(
     }
   }
   if (!top.fullAt(MatchTier.inName)) {
-    for (const { segment, ranges } of views) segment.collectPaths(q, roots, ranges, top);
+    for (const { segment, ranges } of views) segment.collectPaths(wanted, roots, ranges, top);
   }
   return top.files();
 }
 
 /**
- * Segments of these objects. V8 holds a string in one byte a character only when every character fits:
- * one name in another script would double the whole segment's text. Names in Latin-1 and the others go
- * to two segments (folders are few, shared by many names: their texts matter less).
+ * Segments of these objects, one for each class of script their names are in (see `scriptOf`). V8
+ * holds a string in one byte a character only when every character fits: one name in another script
+ * would double the whole segment's text. And a query in Japanese need not read the names of a segment
+ * without any (folders are few, shared by many names: their texts matter less).
  */
 function segmentsOf(objects: readonly ListedObject[]): Segment[] {
-  const narrow: ListedObject[] = [];
-  const wide: ListedObject[] = [];
+  const parts: ListedObject[][] = [[], [], []];
   for (const object of objects)
-    (WIDE.test(object.key.slice(object.key.lastIndexOf("/") + 1)) ? wide : narrow).push(object);
-  return [narrow, wide].filter((part) => part.length > 0).map((part) => new Segment(part));
+    parts[scriptOf(object.key.slice(object.key.lastIndexOf("/") + 1))]?.push(object);
+  return parts.filter((part) => part.length > 0).map((part) => new Segment(part));
 }
 
-/** Segments of the same width in runs of at most `limit` files: what `FileIndex.merge` merges. */
+/** Segments of the same class of script in runs of at most `limit` files: what `FileIndex.merge` merges. */
 function mergeGroups(segments: readonly Segment[], limit: number): Segment[][] {
   const groups: Segment[][] = [];
-  for (const wide of [false, true]) {
+  for (const script of [0, 1, 2]) {
     let group: Segment[] = [];
     let files = 0;
     for (const segment of segments) {
-      if (segment.wide !== wide) continue;
+      if (segment.script !== script) continue;
       if (files + segment.count > limit && group.length > 0) {
         groups.push(group);
         group = [];

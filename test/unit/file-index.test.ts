@@ -22,6 +22,9 @@ describe("search over the index", () => {
     "Q3 report.pdf",
     "é",
     "E",
+    "Отчёт Q3",
+    "東京 report",
+    "plan – 2024",
   );
   const keyArb = fc.array(part, { minLength: 1, maxLength: 4 }).map((parts) => parts.join("/"));
   const corpusArb = fc
@@ -37,7 +40,23 @@ describe("search over the index", () => {
         corpusArb,
         fc.oneof(
           part,
-          fc.constantFrom("", " ", "/", "a/b", "port/q3", "resume", "EPO", "2024/", "q3 r", "zzz", "a\nb"),
+          fc.constantFrom(
+            "",
+            " ",
+            "/",
+            "a/b",
+            "port/q3",
+            "resume",
+            "EPO",
+            "2024/",
+            "q3 r",
+            "zzz",
+            "a\nb",
+            "отчёт",
+            "東京",
+            "京 r",
+            "– 2",
+          ),
         ),
         fc.subarray(["", "a/", "Report/", "b/", "a/b/", "RESUME/"]),
         fc.integer({ min: 0, max: 120 }),

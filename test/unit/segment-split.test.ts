@@ -19,6 +19,23 @@ describe("sealing names in another script apart", () => {
     ]);
   });
 
+  it("holds names with CJK characters apart from other wide names, and finds each kind wherever it is", async () => {
+    const files = [
+      { key: "plans/Q3 plan – final.docx", size: 1, lastModified: 4 },
+      { key: "plans/東京 plan.docx", size: 1, lastModified: 3 },
+      { key: "plans/Отчёт plan.docx", size: 1, lastModified: 2 },
+      { key: "plans/Q4 plan.docx", size: 1, lastModified: 1 },
+    ];
+    const index = new FileIndex({ source: memoryPageSource(files), roots: [""] });
+    await index.refresh();
+    // Latin-1; wider but before CJK (the dash, Cyrillic); CJK.
+    expect(index.status().segments).toBe(3);
+    expect(index.search("plan", [""], 100).files.map((f) => f.key)).toEqual(files.map((f) => f.key));
+    expect(index.search("東京 p", [""], 100).files.map((f) => f.key)).toEqual(["plans/東京 plan.docx"]);
+    expect(index.search("– f", [""], 100).files.map((f) => f.key)).toEqual(["plans/Q3 plan – final.docx"]);
+    expect(index.search("東京 – ", [""], 100).files).toEqual([]);
+  });
+
   it("estimates less memory for Latin-1 names held apart than for the same names beside one wide name", async () => {
     const latin = Array.from({ length: 2000 }, (_, i) => ({
       key: `docs/Réunion ${i}.docx`,
