@@ -15,8 +15,11 @@ const outdir = new URL("../dist/lambda/", import.meta.url);
 // every cold start) are only used by the other receivers' constructors. They are replaced by empty
 // modules; test/artefacts/lambda-bundle.test.ts drives the bundle through a real slash command.
 // raw-body (with iconv-lite's tables, about 500 KB) reads a Node request's body for HTTPReceiver;
-// AwsLambdaReceiver is handed the body in the event.
-const UNUSED_ON_LAMBDA = /^(@slack\/socket-mode|express|raw-body)$/;
+// AwsLambdaReceiver is handed the body in the event. @slack/oauth (with jsonwebtoken and semver, whose
+// top level parses version ranges) serves OAuth installs, which Handout, installed with one bot token,
+// never runs; Bolt's index re-exports it and the other receivers use it. ws is the WebSocket of
+// Handout's own Socket Mode receiver, which a function never opens.
+const UNUSED_ON_LAMBDA = /^(@slack\/socket-mode|@slack\/oauth|express|raw-body|ws)$/;
 const leaveOutUnused = {
   name: "leave-out-unused-receivers",
   setup(builder) {

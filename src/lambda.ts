@@ -37,6 +37,8 @@ interface Started {
   readonly objectEvents: ObjectEventApplier | undefined;
   /** Made from the parsed settings. */
   readonly logger: Logger;
+  /** Starts the index's listing, unless it has started. */
+  readonly startListing: () => void;
 }
 
 /**
@@ -69,9 +71,11 @@ async function start(): Promise<Started> {
   }
   // Nothing runs between requests on Lambda: an EventBridge schedule drives the expiry pass.
   // The EventBridge rule invokes the function with S3's events: no queue to read.
-  const { slack, objectEvents, gate, indexReady } = await buildHandoutWith(config, log, {
+  // The listing that catches up after a snapshot waits for the first answer (see `handler`).
+  const { slack, objectEvents, gate, indexReady, startListing } = await buildHandoutWith(config, log, {
     expiryTimer: false,
     eventQueue: false,
+    listAfterSnapshotWhenAsked: true,
   });
   if (!slack)
     throw new ConfigError(["SLACK_BOT_TOKEN is not set: Handout on AWS Lambda only answers Slack."]);
@@ -93,7 +97,7 @@ async function start(): Promise<Started> {
   // then searches the whole bucket instead of the few keys a new listing has reached.
   await indexReady;
   log.info("Handout is ready on AWS Lambda");
-  return { slackHandler, gate, expiry: slack.expiry, objectEvents, logger: log };
+  return { slackHandler, gate, expiry: slack.expiry, objectEvents, startListing, logger: log };
 }
 
 /** A function URL's request (payload format 2.0), as far as the gate reads it. */
@@ -146,6 +150,18 @@ let ready: Promise<Started> | undefined;
 
 /** Two arguments and a promise: Lambda's Node.js 24 runtime refuses callback-style handlers. */
 export const handler = async (event: LambdaEvent, context: unknown): Promise<LambdaResponse> => {
+  const started = await startOnce();
+  try {
+    return await answer(started, event, context);
+  } finally {
+    // The listing that catches up with the bucket after a snapshot starts once the first answer is
+    // out, so that a cold start's first answer does not share the CPU with it (without a snapshot it
+    // started at once). It goes on while the container runs; S3's events keep the index fresh meanwhile.
+    started.startListing();
+  }
+};
+
+function startOnce(): Promise<Started> {
   ready ??= start().catch((error: unknown) => {
     ready = undefined;
     const message = isHandoutError(error) ? error.message : "Handout could not start on AWS Lambda";
@@ -154,7 +170,10 @@ export const handler = async (event: LambdaEvent, context: unknown): Promise<Lam
     else process.stderr.write(`${message}\n`);
     throw error;
   });
-  const started = await ready;
+  return ready;
+}
+
+async function answer(started: Started, event: LambdaEvent, context: unknown): Promise<LambdaResponse> {
   // As with the schedule, only an invoke allowed by IAM (the rule) carries one: not an HTTP request.
   if (isS3Event(event) && (event as { requestContext?: unknown }).requestContext === undefined) {
     if (!started.objectEvents) {
@@ -179,4 +198,4 @@ export const handler = async (event: LambdaEvent, context: unknown): Promise<Lam
   if (gatePath !== undefined && started.gate)
     return answerGate(started.gate, event as HttpEvent, gatePath, started.logger);
   return started.slackHandler(event, context);
-};
+}

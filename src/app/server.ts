@@ -66,6 +66,8 @@ export interface Handout {
    * listing has started: a Lambda container waits for it so that its first search is complete.
    */
   readonly indexReady: Promise<void>;
+  /** Starts the listing if it has not started (see `BuildOptions.listAfterSnapshotWhenAsked`). */
+  startListing(): void;
   /** Applies S3's object events to the index; undefined when HANDOUT_INDEX_QUEUE_URL/EVENTS are unset. */
   readonly objectEvents: ObjectEventApplier | undefined;
   /** Undefined until Slack is configured: Handout then only serves links and /healthz. */
@@ -138,6 +140,13 @@ export interface BuildOptions {
   readonly now?: () => Date;
   /** Read HANDOUT_INDEX_QUEUE_URL (default); on AWS Lambda the EventBridge rule invokes Handout instead. */
   readonly eventQueue?: boolean;
+  /**
+   * After a snapshot has loaded, leave the listing that catches up with the bucket until
+   * `startListing()`. AWS Lambda calls it once a cold start's first answer is out, so that the two do
+   * not share the container's CPU. Without a usable snapshot the listing starts at once all the same:
+   * the index would have nothing to search.
+   */
+  readonly listAfterSnapshotWhenAsked?: boolean;
 }
 
 /** Reads the settings from `env`, then builds: for callers that have not read them yet. */
@@ -184,7 +193,9 @@ export async function buildHandoutWith(
       ? restoreIndex(index, snapshots, { bucket: storage.identity, roots: grantedRoots(policy()) }, logger)
       : Promise.resolve(false)
   ).then(
-    () => index.start(),
+    (loaded) => {
+      if (!(loaded && options.listAfterSnapshotWhenAsked)) index.start();
+    },
     (error: unknown) => {
       logger.warn({ err: error }, "could not load the index snapshot; listing the bucket instead");
       index.start();
@@ -328,6 +339,7 @@ export async function buildHandoutWith(
     storage,
     index,
     indexReady,
+    startListing: () => index.start(),
     objectEvents,
     slack,
     gate: openGate,

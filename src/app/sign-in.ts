@@ -1,4 +1,4 @@
-import * as oidc from "openid-client";
+import type * as Oidc from "openid-client";
 import type { GateSettings } from "../config/config.js";
 import { HandoutError } from "../domain/errors.js";
 import type { SignInProvider } from "../links/gate/gate.js";
@@ -12,18 +12,23 @@ const isLoopback = (url: URL) => ["127.0.0.1", "localhost", "[::1]"].includes(ur
 /**
  * Sign in with Slack through `openid-client`: the endpoints come from the issuer's discovery document,
  * read on the first sign-in (and again after a failure), so that Handout starts while Slack is away.
+ * The library is loaded then too: a start (a Lambda's cold start above all) that signs nobody in does
+ * not compile it.
  */
 export function slackSignIn(gate: GateSettings): SignInProvider & { readonly redirectUri: string } {
   const redirectUri = `${gate.publicUrl}/o/callback`;
   const issuer = new URL(gate.issuer);
-  let discovered: Promise<oidc.Configuration> | undefined;
+  let discovered: Promise<{ oidc: typeof Oidc; config: Oidc.Configuration }> | undefined;
   const configuration = () => {
-    discovered ??= oidc
-      .discovery(issuer, gate.clientId, gate.clientSecret, undefined, {
-        ...(issuer.protocol === "http:" && isLoopback(issuer)
-          ? { execute: [oidc.allowInsecureRequests] }
-          : {}),
-        timeout: 5,
+    discovered ??= import("openid-client")
+      .then(async (oidc) => {
+        const config = await oidc.discovery(issuer, gate.clientId, gate.clientSecret, undefined, {
+          ...(issuer.protocol === "http:" && isLoopback(issuer)
+            ? { execute: [oidc.allowInsecureRequests] }
+            : {}),
+          timeout: 5,
+        });
+        return { oidc, config };
       })
       .catch((error: unknown) => {
         discovered = undefined;
@@ -36,11 +41,11 @@ export function slackSignIn(gate: GateSettings): SignInProvider & { readonly red
     return discovered;
   };
   // Slack's document names no PKCE methods; state and nonce protect the flow there.
-  const pkce = (config: oidc.Configuration) => config.serverMetadata().supportsPKCE();
+  const pkce = (config: Oidc.Configuration) => config.serverMetadata().supportsPKCE();
   return {
     redirectUri,
     async authorizationUrl(checks) {
-      const config = await configuration();
+      const { oidc, config } = await configuration();
       const parameters: Record<string, string> = {
         redirect_uri: redirectUri,
         scope: "openid profile",
@@ -55,7 +60,7 @@ export function slackSignIn(gate: GateSettings): SignInProvider & { readonly red
       return oidc.buildAuthorizationUrl(config, parameters);
     },
     async finish(callbackUrl, checks) {
-      const config = await configuration();
+      const { oidc, config } = await configuration();
       // The callback arrives on Handout's public address, whatever host the request line named.
       const current = new URL(`${redirectUri}${callbackUrl.search}`);
       const tokens = await oidc.authorizationCodeGrant(config, current, {

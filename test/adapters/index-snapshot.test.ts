@@ -89,6 +89,35 @@ describe("a replica started on an index snapshot", () => {
     }
   });
 
+  it("left to catch up when asked (as on AWS Lambda), lists nothing until then, unless it has no snapshot", async () => {
+    await listAndSave();
+    await bucket.client.send(new DeleteObjectCommand({ Bucket: bucket.name, Key: "reports/2026/q2.pdf" }));
+    const replica = await buildHandout(env, captureLogs().logger, { listAfterSnapshotWhenAsked: true });
+    try {
+      await replica.indexReady;
+      expect(replica.index.status()).toMatchObject({ complete: true, building: false });
+      expect(replica.index.status().lastBuild).toBeUndefined();
+      expect(searchKeys(replica, "q2")).toEqual(["reports/2026/q2.pdf"]);
+      replica.startListing();
+      expect(replica.index.status().building).toBe(true);
+      await replica.index.refresh();
+      expect(searchKeys(replica, "q2")).toEqual([]);
+    } finally {
+      await replica.close();
+      await bucket.put("reports/2026/q2.pdf");
+    }
+
+    await bucket.client.send(new DeleteObjectCommand({ Bucket: bucket.name, Key: SNAPSHOT_KEY }));
+    const first = await buildHandout(env, captureLogs().logger, { listAfterSnapshotWhenAsked: true });
+    try {
+      await first.indexReady;
+      // Nothing to search until a listing: it is under way without being asked for.
+      expect(first.index.status().building).toBe(true);
+    } finally {
+      await first.close();
+    }
+  });
+
   it("resolves a long key's option value from its first request", async () => {
     await listAndSave();
     const value = new KeyRefs().toValue(LONG_KEY);

@@ -138,7 +138,7 @@ beforeEach(() => {
 });
 
 describe("the AWS Lambda bundle (npm run build:lambda)", () => {
-  it("leaves the DynamoDB, Secrets Manager and KeyValueStore clients out of what a cold start loads", async () => {
+  it("leaves the DynamoDB, Secrets Manager and KeyValueStore clients and sign-in out of what a cold start loads", async () => {
     // Every module index.mjs imports statically, and theirs: what Node loads before the handler runs.
     const loaded = new Map<string, string>();
     const visit = async (file: string): Promise<void> => {
@@ -155,6 +155,11 @@ describe("the AWS Lambda bundle (npm run build:lambda)", () => {
     for (const service of ['"DynamoDB"', '"Secrets Manager"', '"CloudFront KeyValueStore"']) {
       expect(text).not.toContain(`serviceId??${service}`);
     }
+    // openid-client, for members-only links, loads on the first sign-in; OAuth installs (jsonwebtoken signs
+    // their state) and Socket Mode's WebSocket never do.
+    expect(text).not.toContain('"id_token"');
+    expect(text).not.toContain("Sec-WebSocket-Key");
+    expect(text).not.toContain("jwt must be provided");
     // They are in the bundle still, for the processes configured to use them.
     expect(text).toMatch(/import\("\.\/chunks\/dynamodb-[^"]+"\)/);
   });
