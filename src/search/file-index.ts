@@ -50,8 +50,8 @@ export const WIDE = /[\u0100-\uffff]/;
 const EAST = /[\u2e80-\uffff]/;
 
 /**
- * Which segments a name goes to: 0 when it fits Latin-1, 1 when it holds wider characters but none
- * from `EAST`, 2 when it does. Every segment holds names of one class, so that a query in one script
+ * Which segments a name (or a segment's text) goes to: 0 when it fits Latin-1, 1 when it holds wider
+ * characters but none from `EAST`, 2 when it does. Every segment holds names of one class, so that a query in one script
  * skips the segments of names in others (see `Segment.blocks`).
  */
 const scriptOf = (name: string): number => (!WIDE.test(name) ? 0 : EAST.test(name) ? 2 : 1);
@@ -356,7 +356,7 @@ function pairSet(text: string): Uint32Array {
   return set;
 }
 
-/** Whether `set` (see `pairSet`) holds every one of `bits`. */
+/** Whether `set` (see `pairSet` and `blocksOf`) holds every one of `bits`. */
 const holdsAll = (set: Uint32Array, bits: readonly number[]): boolean =>
   bits.every((bit) => ((set[bit >>> 5] as number) & (1 << (bit & 31))) !== 0);
 
@@ -523,9 +523,9 @@ export class Segment {
     this.stops = memchrStops(this.text);
     this.dirStops = memchrStops(this.dirText);
     this.dirPairs = pairSet(this.dirText);
-    this.wide = WIDE.test(this.text);
+    this.script = scriptOf(this.text);
+    this.wide = this.script > 0;
     this.blocks = blocksOf(this.text);
-    this.script = !this.wide ? 0 : EAST.test(this.text) ? 2 : 1;
     this.dirWide = WIDE.test(this.dirText);
     this.pairFilter = new Uint32Array(pairFilterLength(n));
     fillPairFilter(this.pairFilter, this.text, this.textStarts, 0, n);
@@ -746,11 +746,6 @@ export class Segment {
     }
   }
 
-  /** Whether its names hold characters of every block that `query`'s do. */
-  private mayHoldChars(query: Wanted): boolean {
-    return query.blocks.every((block) => ((this.blocks[block >>> 5] as number) & (1 << (block & 31))) !== 0);
-  }
-
   /** How to find `query` in this segment's names. */
   private needle(query: string): Needle {
     return new Needle(query, this.stops, this.wide);
@@ -763,7 +758,8 @@ export class Segment {
    */
   collectNamePrefixes(query: Wanted, ranges: readonly number[], top: TopMatches): boolean {
     const q = query.text;
-    if (!this.mayHoldChars(query)) return false;
+    // Its names lack characters of one of the query's blocks.
+    if (!holdsAll(this.blocks, query.blocks)) return false;
     const first = q.charCodeAt(0) * 0x10000;
     const pair = q.length > 1 ? first + q.charCodeAt(1) : first;
     const lo = this.pairBound(pair);
@@ -900,7 +896,7 @@ export class Segment {
 
   /** Offers the files whose normalised name contains `query` (without `/`) but does not start with it. */
   collectInsideNames(query: Wanted, ranges: readonly number[], top: TopMatches): void {
-    if (!this.mayHoldChars(query)) return;
+    if (!holdsAll(this.blocks, query.blocks)) return;
     this.scanNames(this.needle(query.text), this.filterBits(query), ranges, top);
   }
 
@@ -1025,8 +1021,8 @@ export class Segment {
       ].reduce((sum, a) => sum + a.byteLength, 0);
     let goneCount = 0;
     for (const mark of parts.gone ?? []) goneCount += mark;
-    const wide = WIDE.test(parts.text);
-    const script = !wide ? 0 : EAST.test(parts.text) ? 2 : 1;
+    const script = scriptOf(parts.text);
+    const wide = script > 0;
     const dirWide = WIDE.test(parts.dirText);
     return Object.assign(segment, {
       ...parts,
