@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { SnapshotLocation } from "../config/config.js";
 import { HandoutError } from "../domain/errors.js";
@@ -45,6 +45,29 @@ export function s3SnapshotStore(client: S3Client, bucket: string, prefix: string
   };
 }
 
+/** How old another writer's temporary file must be to count as left behind (a save takes seconds). */
+const ABANDONED_AFTER_MS = 60 * 60_000;
+
+/**
+ * Removes the temporary files of snapshots that a process stopped while writing (killed between its
+ * write and its rename) left beside `path`: those written an hour or more before the snapshot just
+ * saved. Both times are the file system's, so no clock of this process is compared with them.
+ */
+async function removeAbandoned(path: string): Promise<void> {
+  const saved = (await stat(path)).mtimeMs;
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const temporary = join(dir, name);
+    const written = await stat(temporary).then(
+      (info) => info.mtimeMs,
+      () => undefined,
+    );
+    if (written !== undefined && saved - written >= ABANDONED_AFTER_MS) await rm(temporary, { force: true });
+  }
+}
+
 export function fileSnapshotStore(path: string): SnapshotStore {
   return {
     description: path,
@@ -67,6 +90,8 @@ export function fileSnapshotStore(path: string): SnapshotStore {
         await rm(temporary, { force: true });
         throw error;
       }
+      // The snapshot is saved: a folder that cannot be read for leftovers does not undo that.
+      await removeAbandoned(path).catch(() => {});
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildHandout } from "../../src/app/server.js";
@@ -33,6 +33,35 @@ describe("an index snapshot in a local file", () => {
     expect(entriesOf(snapshot)).toHaveLength(2000);
     expect(entriesOf(snapshot).every((object) => object.key.startsWith(`writer-${writer}/`))).toBe(true);
     expect(await readdir(join(dir, "state"))).toEqual(["index.snapshot"]);
+  });
+
+  it("removes the temporary files that writers stopped mid-save left, not those still being written", async () => {
+    const dir = await tempFolder("snapshot-abandoned");
+    const path = join(dir, "index.snapshot");
+    const store = fileSnapshotStore(path);
+    const expected = { bucket: "s3://handout-test", roots: [""] };
+    const bytes = await encodeSnapshot(
+      { ...expected, listedAt: 0 },
+      partsOf([{ key: "a.pdf", size: 1, lastModified: 0 }]),
+    );
+    await store.write(bytes);
+    // Times relative to the snapshot's own, as the file system gives them: no clock of this process.
+    const saved = (await stat(path)).mtime.getTime();
+    const abandoned = join(dir, "index.snapshot.4242-0a0b0c0d0e0f.tmp");
+    const underWay = join(dir, "index.snapshot.4343-0a0b0c0d0e0f.tmp");
+    const unrelated = join(dir, "notes.tmp");
+    for (const file of [abandoned, underWay, unrelated]) await writeFile(file, "partial");
+    const hoursBefore = new Date(saved - 2 * 3_600_000);
+    await utimes(abandoned, hoursBefore, hoursBefore);
+    await utimes(unrelated, hoursBefore, hoursBefore);
+    await utimes(underWay, new Date(saved), new Date(saved));
+    await store.write(bytes);
+    expect((await readdir(dir)).sort()).toEqual([
+      "index.snapshot",
+      "index.snapshot.4343-0a0b0c0d0e0f.tmp",
+      "notes.tmp",
+    ]);
+    expect(await readFile(path)).toEqual(Buffer.from(bytes));
   });
 
   it("inside the served folder, is never offered or signed, and a restart serves it before listing", async () => {
