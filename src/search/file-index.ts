@@ -56,10 +56,13 @@ const EAST = /[\u2e80-\uffff]/;
  */
 const scriptOf = (name: string): number => (!WIDE.test(name) ? 0 : EAST.test(name) ? 2 : 1);
 
-/** The Unicode blocks of 256 (a character's higher byte) that `text` holds characters of, as a set. */
-function blocksOf(text: string): Uint32Array {
+/**
+ * The Unicode blocks of 256 (a character's higher byte) that `text` holds characters of, as a set;
+ * `wide` says whether it holds any beyond Latin-1.
+ */
+function blocksOf(text: string, wide: boolean): Uint32Array {
   const set = new Uint32Array(8);
-  if (!WIDE.test(text)) {
+  if (!wide) {
     set[0] = 1;
     return set;
   }
@@ -525,14 +528,22 @@ export class Segment {
     this.dirPairs = pairSet(this.dirText);
     this.script = scriptOf(this.text);
     this.wide = this.script > 0;
-    this.blocks = blocksOf(this.text);
+    this.blocks = blocksOf(this.text, this.wide);
     this.dirWide = WIDE.test(this.dirText);
     this.pairFilter = new Uint32Array(pairFilterLength(n));
     fillPairFilter(this.pairFilter, this.text, this.textStarts, 0, n);
+    this.fixedBytes = this.measure();
+  }
+
+  /** The bytes its texts and arrays hold, but for the gone marks (see `bytes`). */
+  private measure(): number {
     // V8 keeps a string in one byte a character when every character fits, else in two.
-    const stringBytes = (text: string) => (WIDE.test(text) ? 2 : 1) * text.length;
-    this.fixedBytes =
-      [this.dirNames, this.dirText, this.names, this.text].reduce((sum, s) => sum + stringBytes(s), 0) +
+    const textBytes = (text: string, wide = WIDE.test(text)) => (wide ? 2 : 1) * text.length;
+    return (
+      textBytes(this.dirNames) +
+      textBytes(this.dirText, this.dirWide) +
+      textBytes(this.names) +
+      textBytes(this.text, this.wide) +
       [
         this.dirNameStarts,
         this.dirTextStarts,
@@ -553,7 +564,8 @@ export class Segment {
         this.dirStops,
         this.dirPairs,
         this.blocks,
-      ].reduce((sum, a) => sum + a.byteLength, 0);
+      ].reduce((sum, a) => sum + a.byteLength, 0)
+    );
   }
 
   get files(): number {
@@ -994,48 +1006,24 @@ export class Segment {
     const dirHits = new Uint8Array(parts.dirNameStarts.length - 1);
     const byNameThird = thirdCharacters(parts.byName, parts.byNameLength, parts.textStarts, parts.text);
     const dirPairs = pairSet(parts.dirText);
-    const blocks = blocksOf(parts.text);
-    const stringBytes = (text: string) => (WIDE.test(text) ? 2 : 1) * text.length;
-    const fixedBytes =
-      [parts.dirNames, parts.dirText, parts.names, parts.text].reduce((sum, s) => sum + stringBytes(s), 0) +
-      [
-        parts.dirNameStarts,
-        parts.dirTextStarts,
-        parts.dirOf,
-        parts.nameStarts,
-        parts.textStarts,
-        parts.sizes,
-        parts.sizesHigh,
-        parts.times,
-        parts.byKey,
-        parts.keyRank,
-        parts.byName,
-        parts.byNameLength,
-        byNameThird,
-        parts.pairFilter,
-        dirHits,
-        parts.stops,
-        parts.dirStops,
-        dirPairs,
-        blocks,
-      ].reduce((sum, a) => sum + a.byteLength, 0);
-    let goneCount = 0;
-    for (const mark of parts.gone ?? []) goneCount += mark;
     const script = scriptOf(parts.text);
     const wide = script > 0;
+    const blocks = blocksOf(parts.text, wide);
     const dirWide = WIDE.test(parts.dirText);
-    return Object.assign(segment, {
+    let goneCount = 0;
+    for (const mark of parts.gone ?? []) goneCount += mark;
+    Object.assign(segment, {
       ...parts,
       byNameThird,
       dirHits,
       dirPairs,
       blocks,
       script,
-      fixedBytes,
       goneCount,
       wide,
       dirWide,
     });
+    return Object.assign(segment, { fixedBytes: segment.measure() });
   }
 }
 
