@@ -1,3 +1,5 @@
+import { getMaxListeners, setMaxListeners } from "node:events";
+
 export interface ListedObject {
   readonly key: string;
   readonly size: number;
@@ -182,6 +184,9 @@ export async function listBucket(
   const concurrency = Math.max(1, options.concurrency ?? 16);
   const splitDepth = Math.max(0, options.splitDepth ?? 4);
   const signal = options.signal;
+  // Each request in flight listens for the abort (the SDK's HTTP handler, a back-off's sleep): with
+  // many in flight that is past Node's default of ten, which it reports as a possible leak.
+  if (signal) setMaxListeners(Math.max(getMaxListeners(signal), 4 * concurrency + 10), signal);
   let objects = 0;
   let requests = 0;
   const running = new Set<RangeTask>();

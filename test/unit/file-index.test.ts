@@ -253,6 +253,56 @@ describe("listBucket", () => {
       listBucket(store, ["a/"], { splitDepth: 0, onObjects: () => {}, signal: controller.signal }),
     ).rejects.toThrow("stop");
   });
+
+  it("lets every request in flight listen for the abort without a leak warning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const objects = Array.from({ length: 64 }, (_, i) => ({
+        key: `f${String(i).padStart(2, "0")}/x.txt`,
+        size: 1,
+        lastModified: 0,
+      }));
+      const memory = memoryPageSource(objects);
+      // As the SDK's HTTP handler does, each request listens for the abort until it is answered;
+      // the answers wait until sixteen listen at once.
+      let listening = 0;
+      let most = 0;
+      let release: () => void = () => {};
+      const allIn = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const store: PageSource = {
+        async listPage(request, signal) {
+          const onAbort = () => {};
+          signal?.addEventListener("abort", onAbort);
+          listening++;
+          most = Math.max(most, listening);
+          if (listening >= 16) release();
+          if (!request.delimited) await allIn;
+          listening--;
+          signal?.removeEventListener("abort", onAbort);
+          return memory.listPage(request);
+        },
+      };
+      const controller = new AbortController();
+      let delivered = 0;
+      await listBucket(store, [""], {
+        concurrency: 16,
+        signal: controller.signal,
+        onObjects: (batch) => {
+          delivered += batch.length;
+        },
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(delivered).toBe(64);
+      expect(most).toBe(16);
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
 });
 
 describe("s3PageSource", () => {
