@@ -250,6 +250,31 @@ describe("Slack Web API double", () => {
     expect([tooLong.status, await tooLong.text()]).toEqual([400, "msg_blocks_too_long"]);
   });
 
+  it("takes five messages at a response URL, and none after 30 minutes, as Slack does", async () => {
+    let ms = 0;
+    const timed = await startSlackDouble({ monotonicMs: () => ms });
+    try {
+      const post = (id: string) =>
+        fetch(timed.responseUrl(id), {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ text: "t" }),
+        }).then(async (response) => [response.status, await response.text()]);
+      for (let i = 0; i < 5; i++) expect(await post("five")).toEqual([200, "ok"]);
+      expect(await post("five")).toEqual([404, "used_url"]);
+      // The 30 minutes run from when Slack handed the URL out, not from its first use.
+      const late = timed.responseUrl("late");
+      ms += 30 * 60_000 - 1;
+      expect(await post("late")).toEqual([200, "ok"]);
+      ms += 2;
+      expect(await post("late")).toEqual([404, "expired_url"]);
+      expect(await post("fresh")).toEqual([200, "ok"]);
+      expect(late).toBe(timed.responseUrl("late"));
+    } finally {
+      await timed.stop();
+    }
+  });
+
   it("rejects waitFor with a clear message when the call never comes", async () => {
     await expect(double.waitFor("pins.add", undefined, 50)).rejects.toThrow(/no pins\.add call within 50 ms/);
   });

@@ -7,6 +7,7 @@ import {
   STATUS_CODES,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 import { fail, isRecord, parseArgs } from "./args.js";
 import { chat } from "./chat.js";
 import { conversations } from "./conversations.js";
@@ -50,6 +51,14 @@ function faultReply(fault: SlackFault): SlackReply {
   };
 }
 
+/**
+ * Slack takes up to five messages at a response URL, for 30 minutes from when it hands the URL out.
+ * Slack's documentation gives the limits but not the answer past them: the double answers 404, with
+ * `used_url` or `expired_url`. It times a URL on a monotonic clock, which a shifted calendar does not move.
+ */
+export const RESPONSE_URL_USES = 5;
+export const RESPONSE_URL_LIFETIME_MS = 30 * 60_000;
+
 export async function startSlackDouble(options: SlackDoubleOptions = {}): Promise<SlackDouble> {
   const token = options.token ?? "xoxb-test";
   const appToken = options.appToken ?? "xapp-test";
@@ -70,6 +79,17 @@ export async function startSlackDouble(options: SlackDoubleOptions = {}): Promis
   const faults = new Map<string, SlackFault[]>();
   const events = new EventEmitter();
   events.setMaxListeners(0);
+  /** Each response URL handed out or posted to: when it was first seen, and how often it was used. */
+  const monotonicMs = options.monotonicMs ?? (() => performance.now());
+  const responseUrls = new Map<string, { since: number; uses: number }>();
+  const responseUrlUse = (id: string) => {
+    let use = responseUrls.get(id);
+    if (!use) {
+      use = { since: monotonicMs(), uses: 0 };
+      responseUrls.set(id, use);
+    }
+    return use;
+  };
 
   const rooms = conversations(state);
   const methods: Methods = {
@@ -82,6 +102,10 @@ export async function startSlackDouble(options: SlackDoubleOptions = {}): Promis
 
   function defaultReply(call: SlackCall, invalidJson: boolean): SlackReply {
     if (call.method.startsWith("response_url:")) {
+      const use = responseUrlUse(call.method.slice("response_url:".length));
+      use.uses += 1;
+      if (use.uses > RESPONSE_URL_USES) return { status: 404, body: "used_url" };
+      if (monotonicMs() - use.since > RESPONSE_URL_LIFETIME_MS) return { status: 404, body: "expired_url" };
       // A response URL answers in plain text: "ok", or the error with a 400.
       const problem = invalidJson ? "invalid_payload" : messageBlocksProblem(call.args.blocks)?.error;
       return problem ? { status: 400, body: String(problem) } : { body: "ok" };
@@ -221,7 +245,10 @@ export async function startSlackDouble(options: SlackDoubleOptions = {}): Promis
       queue.push(fault);
       faults.set(method, queue);
     },
-    responseUrl: (id) => `${url}/response/${encodeURIComponent(id)}`,
+    responseUrl: (id) => {
+      responseUrlUse(id);
+      return `${url}/response/${encodeURIComponent(id)}`;
+    },
     reset() {
       calls.length = 0;
       overrides.clear();

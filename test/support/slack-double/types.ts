@@ -101,6 +101,8 @@ export interface SlackDoubleOptions {
   teamId?: string;
   teamDomain?: string;
   appId?: string;
+  /** Milliseconds on a monotonic clock, for a response URL's 30 minutes (default `performance.now`). */
+  monotonicMs?: () => number;
 }
 
 export interface SlackDouble {
@@ -125,7 +127,7 @@ export interface SlackDouble {
   respond(method: string, handler: SlackHandler): void;
   /** Fails the next call to `method` (faults queue up, one per call), then the method behaves again. */
   failNext(method: string, fault: SlackFault): void;
-  /** A response URL on this double; POSTs to it are recorded as `response_url:<id>` and answered 200 "ok" (400 and the error for blocks Slack refuses). */
+  /** A response URL on this double; POSTs to it are recorded as `response_url:<id>` and answered 200 "ok" (400 and the error for blocks Slack refuses; 404 past five uses or 30 minutes). */
   responseUrl(id: string): string;
   /** Clears calls, overrides and pending faults (the workspace, views and messages stay). */
   reset(): void;
