@@ -411,6 +411,10 @@ export async function run(): Promise<Record<string, number>> {
     const snapshot = largeEnv.HANDOUT_INDEX_SNAPSHOT as string;
     await settled(first.baseUrl, snapshot);
     figures["blackbox.listing.settled_s"] = round((performance.now() - first.spawnedAt) / 1000, 2);
+    // The most RSS held from the start until the segments were merged and the snapshot written.
+    figures["blackbox.rss.peak_to_settled_growth_mb"] = round(
+      peakRssMb(first.child.pid as number) - first.rssAtUpMb,
+    );
     process.stderr.write("  type-ahead over the whole bucket…\n");
     const broad = await typeAhead(first.baseUrl, slack, kinds, count);
     for (const [kind, { p50, p99, options }] of Object.entries(broad)) {

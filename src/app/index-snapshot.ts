@@ -1,6 +1,6 @@
 import type { Logger } from "../logger.js";
 import type { FileIndex } from "../search/file-index.js";
-import { decodeSnapshot, encodeSnapshot, SnapshotRejected, type SnapshotStore } from "../search/snapshot.js";
+import { decodeSnapshot, SnapshotRejected, type SnapshotStore, snapshotBody } from "../search/snapshot.js";
 
 /**
  * Loads the snapshot into an index that has not listed yet, so that its first searches are complete.
@@ -65,9 +65,9 @@ export function snapshotSaver(
       const listedAt = now().getTime();
       last = last.then(async () => {
         try {
-          const bytes = await encodeSnapshot({ bucket, roots, listedAt }, index.segmentParts());
-          await store.write(bytes);
-          logger.info({ snapshot: store.description, bytes: bytes.length }, "index snapshot saved");
+          const body = await snapshotBody({ bucket, roots, listedAt }, index.segmentParts());
+          await store.write(body);
+          logger.info({ snapshot: store.description, bytes: body.byteLength }, "index snapshot saved");
         } catch (error) {
           logger.warn(
             { err: error, snapshot: store.description },

@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { SnapshotLocation } from "../config/config.js";
 import { HandoutError } from "../domain/errors.js";
 import type { FileCatalog, LinkSigner } from "../domain/ports.js";
-import type { SnapshotStore } from "../search/snapshot.js";
+import { type SnapshotStore, snapshotBytes } from "../search/snapshot.js";
 
 /** The object's name under the prefix HANDOUT_INDEX_SNAPSHOT gives. */
 export const SNAPSHOT_OBJECT = "handout-index.snapshot";
@@ -31,13 +34,14 @@ export function s3SnapshotStore(client: S3Client, bucket: string, prefix: string
         throw error;
       }
     },
-    async write(bytes) {
+    async write(body) {
       // One PutObject of the whole body: S3 makes it visible all at once, so writers never interleave.
+      // The body is sent from one buffer, which the SDK can send again when it retries a failed attempt.
       await client.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: key,
-          Body: bytes,
+          Body: await snapshotBytes(body),
           ContentType: "application/octet-stream",
         }),
       );
@@ -79,12 +83,16 @@ export function fileSnapshotStore(path: string): SnapshotStore {
         throw error;
       }
     },
-    async write(bytes) {
+    async write(body) {
       await mkdir(dirname(path), { recursive: true });
       // Each writer its own temporary file, then one rename: readers see a whole file, old or new.
       const temporary = `${path}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`;
       try {
-        await writeFile(temporary, bytes);
+        // Written a piece at a time, so the snapshot is never whole in memory.
+        await pipeline(Readable.from(body.chunks(), { objectMode: false }), createWriteStream(temporary));
+        const written = (await stat(temporary)).size;
+        if (written !== body.byteLength)
+          throw new Error(`wrote ${written} of the snapshot's ${body.byteLength} bytes`);
         await rename(temporary, path);
       } catch (error) {
         await rm(temporary, { force: true });

@@ -1473,7 +1473,7 @@ export class FileIndex implements FileSearch {
     }).then(
       async (progress) => {
         const report = this.finished(builder, gone, startedAt, progress);
-        await this.merge(builder.sealed).catch((error: unknown) => {
+        await this.merge().catch((error: unknown) => {
           this.options.logger?.warn(
             { err: error },
             "could not merge the index's segments; searching them as listed",
@@ -1500,7 +1500,8 @@ export class FileIndex implements FileSearch {
     builder.closed = true;
     for (const key of gone) for (const segment of builder.sealed) segment.markGone(key);
     this.overlay.keepSince(startedAt.getTime());
-    this.showListed(builder.sealed);
+    // The listed segments leave the builder, so that a merge can let each go once it is merged.
+    this.showListed(builder.sealed.splice(0));
     this.complete = true;
     const finishedAt = new Date();
     const report: BuildReport = {
@@ -1526,11 +1527,16 @@ export class FileIndex implements FileSearch {
    * found gone during a merge are marked in its result; a group that another listing has replaced
    * meanwhile is dropped.
    */
-  private async merge(sealed: readonly Segment[]): Promise<void> {
+  private async merge(): Promise<void> {
     const mergeSegments = this.options.mergeSegments;
     if (!mergeSegments) return;
     const limit = this.options.mergeUpTo ?? 250_000;
-    for (const group of mergeGroups(sealed, Math.min(limit, INDEX_SPAN - 1))) {
+    const groups = mergeGroups(this.listed, Math.min(limit, INDEX_SPAN - 1));
+    for (let g = 0; g < groups.length; g++) {
+      // Nothing here holds a group once it is merged: its segments go when searches are done with them,
+      // instead of the whole listing staying in memory beside its merged copy until the last group.
+      const group = groups[g] as Segment[];
+      groups[g] = [];
       if (this.stopped) return;
       // A copy of the gone marks: the merge reads them over many turns, and more may come meanwhile.
       const parts = group.map((segment) => {

@@ -75,14 +75,67 @@ export class SnapshotRejected extends Error {}
 const padding = (length: number): number => (8 - (length % 8)) % 8;
 
 /**
- * Encodes the index into one buffer, a segment at a time, yielding to the event loop between segments
- * and between slices of the checksum: at a million keys the whole takes over a second, which in one
- * stretch would hold up every Slack request for that time, after every complete listing.
+ * A snapshot ready to be written: its length, and its bytes in pieces. A million keys make 156 MB,
+ * which held whole beside the index it copies was a third of the process's memory after a listing.
  */
-export async function encodeSnapshot(
-  info: Omit<SnapshotHeader, "count" | "segments">,
+export interface SnapshotBody {
+  readonly byteLength: number;
+  /** The bytes in order, in pieces of a few MB; each call starts again from the first. */
+  chunks(): AsyncGenerator<Uint8Array>;
+}
+
+/** About 8 ms of hashing, or of copying a few pieces, between turns of the event loop. */
+const BYTES_PER_TURN = 4 * 2 ** 20;
+const ZEROS = new Uint8Array(8);
+
+/** The payload's pieces in order: views of the arrays, each text encoded, and the zeros between. */
+function* payloadPieces(
+  headerBytes: Buffer,
   segments: readonly SegmentParts[],
-): Promise<Buffer> {
+  layouts: readonly SegmentLayout[],
+): Generator<Uint8Array> {
+  let at = 0;
+  function* piece(bytes: Uint8Array): Generator<Uint8Array> {
+    if (bytes.length > 0) yield bytes;
+    at += bytes.length;
+    const zeros = padding(at);
+    if (zeros > 0) yield ZEROS.subarray(0, zeros);
+    at += zeros;
+  }
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(headerBytes.length);
+  yield length;
+  at += 4;
+  yield* piece(headerBytes);
+  for (const [i, parts] of segments.entries()) {
+    const layout = layouts[i] as SegmentLayout;
+    for (const name of ARRAY_NAMES) {
+      const values = parts[name];
+      yield* piece(
+        values ? new Uint8Array(values.buffer, values.byteOffset, values.byteLength) : ZEROS.subarray(0, 0),
+      );
+    }
+    for (const name of TEXTS) {
+      const { bytes, wide } = layout.texts[name];
+      const encoded = Buffer.from(parts[name], wide ? "utf16le" : "latin1");
+      if (encoded.length !== bytes) throw new Error(`a segment's ${name} did not encode to its length`);
+      yield* piece(encoded);
+    }
+  }
+}
+
+/**
+ * Lays out and checksums the index's snapshot, a segment at a time, yielding to the event loop between
+ * slices of the work: at a million keys it takes over a second, which in one stretch would hold up
+ * every Slack request for that time, after every complete listing. The bytes are made again as they
+ * are written (`chunks`), so the snapshot is never whole in memory; the parts are the index's own,
+ * which do not change, and a copy of the gone marks, which do.
+ */
+export async function snapshotBody(
+  info: Omit<SnapshotHeader, "count" | "segments">,
+  indexParts: readonly SegmentParts[],
+): Promise<SnapshotBody> {
+  const segments = indexParts.map((parts) => ({ ...parts, gone: parts.gone?.slice() }));
   const layouts: SegmentLayout[] = [];
   for (const parts of segments) {
     await setImmediate();
@@ -103,54 +156,79 @@ export async function encodeSnapshot(
   };
   const headerBytes = Buffer.from(JSON.stringify(header), "utf8");
   const padded = (length: number) => length + padding(length);
-  let total = FRAME + padded(4 + headerBytes.length);
+  let payload = padded(4 + headerBytes.length);
   for (const layout of layouts) {
-    for (const name of ARRAY_NAMES) total += padded(layout.arrays[name]);
-    for (const name of TEXTS) total += padded(layout.texts[name].bytes);
+    for (const name of ARRAY_NAMES) payload += padded(layout.arrays[name]);
+    for (const name of TEXTS) payload += padded(layout.texts[name].bytes);
   }
-  // Every byte is written below: the parts, and zeros for the padding after each.
-  const out = Buffer.allocUnsafe(total);
-  MAGIC.copy(out);
-  out.writeUInt32BE(SNAPSHOT_VERSION, MAGIC.length);
-  let at = FRAME;
-  const pad = () => {
-    const end = FRAME + padded(at - FRAME);
-    out.fill(0, at, end);
-    at = end;
-  };
-  at = out.writeUInt32BE(headerBytes.length, at);
-  at += headerBytes.copy(out, at);
-  pad();
-  for (const [i, parts] of segments.entries()) {
-    await setImmediate();
-    const layout = layouts[i] as SegmentLayout;
-    for (const name of ARRAY_NAMES) {
-      const values = parts[name];
-      if (values) out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at);
-      at += layout.arrays[name];
-      pad();
-    }
-    for (const name of TEXTS) {
-      const { bytes, wide } = layout.texts[name];
-      if (out.write(parts[name], at, bytes, wide ? "utf16le" : "latin1") !== bytes) {
-        throw new Error(`a segment's ${name} did not encode to its length`);
-      }
-      at += bytes;
-      pad();
-    }
-  }
-  if (at !== total) throw new Error("the snapshot's parts did not fill it");
   const hash = createHash("sha256");
-  for (let from = FRAME; from < total; from += HASHED_PER_TURN) {
-    hash.update(out.subarray(from, Math.min(total, from + HASHED_PER_TURN)));
-    await setImmediate();
+  let hashed = 0;
+  let sinceTurn = 0;
+  for (const piece of payloadPieces(headerBytes, segments, layouts)) {
+    hash.update(piece);
+    hashed += piece.length;
+    sinceTurn += piece.length;
+    if (sinceTurn >= BYTES_PER_TURN) {
+      sinceTurn = 0;
+      await setImmediate();
+    }
   }
-  hash.digest().copy(out, MAGIC.length + 4);
+  if (hashed !== payload) throw new Error("the snapshot's parts did not fill it");
+  const frame = Buffer.alloc(FRAME);
+  MAGIC.copy(frame);
+  frame.writeUInt32BE(SNAPSHOT_VERSION, MAGIC.length);
+  hash.digest().copy(frame, MAGIC.length + 4);
+  return {
+    byteLength: FRAME + payload,
+    async *chunks() {
+      yield frame;
+      // Small pieces (the zeros, short arrays) are gathered into one chunk, so a write is a few MB.
+      let pending: Uint8Array[] = [];
+      let pendingBytes = 0;
+      const gathered = (): Uint8Array => {
+        const chunk =
+          pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        return chunk;
+      };
+      for (const piece of payloadPieces(headerBytes, segments, layouts)) {
+        if (pendingBytes + piece.length > BYTES_PER_TURN && pendingBytes > 0) {
+          yield gathered();
+          await setImmediate();
+        }
+        if (piece.length >= BYTES_PER_TURN) {
+          yield piece;
+          await setImmediate();
+        } else {
+          pending.push(piece);
+          pendingBytes += piece.length;
+        }
+      }
+      if (pendingBytes > 0) yield gathered();
+    },
+  };
+}
+
+/** The whole snapshot in one buffer: for a store that must send it at once, and for tests. */
+export async function snapshotBytes(body: SnapshotBody): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(body.byteLength);
+  let at = 0;
+  for await (const chunk of body.chunks()) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  if (at !== body.byteLength) throw new Error("the snapshot's pieces did not fill it");
   return out;
 }
 
-/** About 8 ms of hashing between turns of the event loop. */
-const HASHED_PER_TURN = 4 * 2 ** 20;
+/** Encodes the index into one buffer (see `snapshotBody`). */
+export async function encodeSnapshot(
+  info: Omit<SnapshotHeader, "count" | "segments">,
+  segments: readonly SegmentParts[],
+): Promise<Buffer> {
+  return snapshotBytes(await snapshotBody(info, segments));
+}
 
 const isLength = (value: unknown): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= 0;
@@ -286,5 +364,5 @@ export interface SnapshotStore {
   /** The stored bytes, or undefined when there is no snapshot yet. */
   read(): Promise<Uint8Array | undefined>;
   /** Replaces the snapshot whole: a reader sees the old one or the new one, never a mix. */
-  write(bytes: Uint8Array): Promise<void>;
+  write(body: SnapshotBody): Promise<void>;
 }

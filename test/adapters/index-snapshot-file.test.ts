@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildHandout } from "../../src/app/server.js";
 import { fileSnapshotStore } from "../../src/files/snapshot-store.js";
-import { decodeSnapshot, encodeSnapshot } from "../../src/search/snapshot.js";
+import { Segment } from "../../src/search/file-index.js";
+import { decodeSnapshot, encodeSnapshot, snapshotBody, snapshotBytes } from "../../src/search/snapshot.js";
 import { captureLogs } from "../support/log.js";
 import { entriesOf, partsOf } from "../support/snapshot.js";
 import { tempFolder } from "../support/temp.js";
@@ -15,7 +16,7 @@ describe("an index snapshot in a local file", () => {
     const expected = { bucket: "s3://handout-test", roots: [""] };
     const writes = Array.from({ length: 8 }, async (_, n) =>
       store.write(
-        await encodeSnapshot(
+        await snapshotBody(
           { ...expected, listedAt: n },
           partsOf(
             Array.from({ length: 2000 }, (_, i) => ({
@@ -35,16 +36,49 @@ describe("an index snapshot in a local file", () => {
     expect(await readdir(join(dir, "state"))).toEqual(["index.snapshot"]);
   });
 
+  it("writes, a piece at a time, the bytes of the index as it was when the snapshot was laid out", async () => {
+    const dir = await tempFolder("snapshot-pieces");
+    const path = join(dir, "index.snapshot");
+    const expected = { bucket: "s3://handout-test", roots: [""] };
+    // Segments of a few MB each, in several pieces of the file; one wide text among them.
+    const segments = [0, 1, 2].map(
+      (n) =>
+        new Segment(
+          Array.from({ length: 60_000 }, (_, i) => ({
+            key: `${n === 1 ? "年度" : "reports"}/${n}/q${i % 4} ${"report ".repeat(i % 5)}${i}.pdf`,
+            size: i * 1000,
+            lastModified: 1_700_000_000_000 + i,
+          })),
+        ),
+    );
+    const parts = segments.map((segment) => segment.parts());
+    const whole = await encodeSnapshot({ ...expected, listedAt: 0 }, parts);
+    expect(whole.length).toBeGreaterThan(12 * 2 ** 20);
+    const body = await snapshotBody({ ...expected, listedAt: 0 }, parts);
+    // A file found gone while the snapshot is written is not in it: the snapshot is of one moment.
+    expect(segments[2]?.markGone("reports/2/q1 report 1.pdf")).toBe(true);
+    const chunks: number[] = [];
+    for await (const chunk of body.chunks()) chunks.push(chunk.length);
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(Math.max(...chunks)).toBeLessThan(whole.length / 2);
+    await fileSnapshotStore(path).write(body);
+    const written = await readFile(path);
+    expect(written.equals(whole)).toBe(true);
+    const snapshot = await decodeSnapshot(written, expected);
+    expect(entriesOf(snapshot)).toHaveLength(180_000);
+    expect(entriesOf(snapshot).some((object) => object.key === "reports/2/q1 report 1.pdf")).toBe(true);
+  });
+
   it("removes the temporary files that writers stopped mid-save left, not those still being written", async () => {
     const dir = await tempFolder("snapshot-abandoned");
     const path = join(dir, "index.snapshot");
     const store = fileSnapshotStore(path);
     const expected = { bucket: "s3://handout-test", roots: [""] };
-    const bytes = await encodeSnapshot(
+    const body = await snapshotBody(
       { ...expected, listedAt: 0 },
       partsOf([{ key: "a.pdf", size: 1, lastModified: 0 }]),
     );
-    await store.write(bytes);
+    await store.write(body);
     // Times relative to the snapshot's own, as the file system gives them: no clock of this process.
     const saved = (await stat(path)).mtime.getTime();
     const abandoned = join(dir, "index.snapshot.4242-0a0b0c0d0e0f.tmp");
@@ -55,13 +89,13 @@ describe("an index snapshot in a local file", () => {
     await utimes(abandoned, hoursBefore, hoursBefore);
     await utimes(unrelated, hoursBefore, hoursBefore);
     await utimes(underWay, new Date(saved), new Date(saved));
-    await store.write(bytes);
+    await store.write(body);
     expect((await readdir(dir)).sort()).toEqual([
       "index.snapshot",
       "index.snapshot.4343-0a0b0c0d0e0f.tmp",
       "notes.tmp",
     ]);
-    expect(await readFile(path)).toEqual(Buffer.from(bytes));
+    expect(await readFile(path)).toEqual(await snapshotBytes(body));
   });
 
   it("inside the served folder, is never offered or signed, and a restart serves it before listing", async () => {
