@@ -1,14 +1,26 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildHandout, type Handout } from "../../src/app/server.js";
-import { encodeSnapshot } from "../../src/search/snapshot.js";
+import { SNAPSHOT_PART_BYTES, s3SnapshotStore } from "../../src/files/snapshot-store.js";
+import { Segment } from "../../src/search/file-index.js";
+import { decodeSnapshot, encodeSnapshot, snapshotBody, snapshotBytes } from "../../src/search/snapshot.js";
 import { KeyRefs } from "../../src/slack/key-refs.js";
 import { makeKeyPair } from "../support/keys.js";
 import { captureLogs } from "../support/log.js";
 import { startTestBucket, type TestBucket } from "../support/s3.js";
-import { partsOf } from "../support/snapshot.js";
+import { entriesOf, partsOf } from "../support/snapshot.js";
 import { tempFolder } from "../support/temp.js";
 
 /** A key too long to travel as an option value, in folders s3rver can store. */
@@ -197,5 +209,55 @@ describe("an unusable snapshot", () => {
     } finally {
       await handout.close();
     }
+  });
+});
+
+describe("the snapshot in S3", () => {
+  const expected = { bucket: "s3://handout-test", roots: [""] };
+  /** An index of three segments, about 15 MB of snapshot: more than one part of an upload. */
+  const largeParts = (tag: string) =>
+    [0, 1, 2].map((n) =>
+      new Segment(
+        Array.from({ length: 60_000 }, (_, i) => ({
+          key: `${n === 1 ? "年度" : "reports"}/${tag}/${n}/q${i % 4} ${"report ".repeat(i % 5)}${i}.pdf`,
+          size: i * 1000,
+          lastModified: 1_700_000_000_000 + i,
+        })),
+      ).parts(),
+    );
+
+  it("goes up in parts when it is larger than one, and reads back whole, replacing the last", async () => {
+    const store = s3SnapshotStore(bucket.client, bucket.name, "large-state");
+    for (const tag of ["first", "second"]) {
+      const body = await snapshotBody({ ...expected, listedAt: 0 }, largeParts(tag));
+      expect(body.byteLength).toBeGreaterThan(SNAPSHOT_PART_BYTES);
+      await store.write(body);
+      const read = Buffer.from((await store.read()) as Uint8Array);
+      expect(read.equals(await snapshotBytes(body))).toBe(true);
+      const loaded = await decodeSnapshot(read, expected);
+      expect(loaded.header.count).toBe(180_000);
+      expect(entriesOf(loaded)[0]?.key).toContain(`/${tag}/`);
+    }
+  });
+
+  it("abandons its upload when a part fails, and fails the save, completing nothing", async () => {
+    const client = new S3Client({ region: "us-east-1" });
+    const s3 = mockClient(client);
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: "upload-1" });
+    s3.on(UploadPartCommand, { PartNumber: 1 }).resolves({ ETag: '"part-1"' });
+    s3.on(UploadPartCommand, { PartNumber: 2 }).rejects(new Error("connection reset"));
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const store = s3SnapshotStore(client, "handout-test", "state");
+    const body = await snapshotBody({ ...expected, listedAt: 0 }, largeParts("failing"));
+    await expect(store.write(body)).rejects.toThrow("connection reset");
+    expect(s3.commandCalls(UploadPartCommand)).toHaveLength(2);
+    expect(s3.commandCalls(UploadPartCommand)[0]?.args[0].input.Body).toHaveLength(SNAPSHOT_PART_BYTES);
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(AbortMultipartUploadCommand)[0]?.args[0].input).toEqual({
+      Bucket: "handout-test",
+      Key: "state/handout-index.snapshot",
+      UploadId: "upload-1",
+    });
   });
 });

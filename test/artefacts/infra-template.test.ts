@@ -309,7 +309,7 @@ describe("infra/handout.yml", () => {
       {
         when: undefined,
         Effect: "Allow",
-        Action: "s3:PutObject",
+        Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
         Resource: { "Fn::Sub": `\${${bucketId}.Arn}/handout-index/*` },
       },
       { when: undefined, Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: ref(secretId) },
@@ -507,6 +507,17 @@ describe("S3's object events for the file index", () => {
     const [bucketId, bucket] = only("AWS::S3::Bucket");
     expect(bucket.Properties.NotificationConfiguration).toEqual({
       EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
+    // An upload of the index snapshot that a stopped process left unfinished is ended after a day.
+    expect(bucket.Properties.LifecycleConfiguration).toEqual({
+      Rules: [
+        {
+          Id: "AbandonedIndexSnapshotUploads",
+          Status: "Enabled",
+          Prefix: "handout-index/",
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+      ],
     });
     const rule = template.Resources.IndexEvents as Resource;
     expect(rule.Condition).toBeUndefined();
