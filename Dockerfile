@@ -43,6 +43,4 @@ VOLUME /data
 USER 1000:1000
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/healthcheck.js"]
-# As `npm start`: young-generation spaces of 32 MB (V8's default is 16), which cut a large listing's
-# garbage collection by about a tenth.
-CMD ["node", "--max-semi-space-size=32", "dist/main.js"]
+CMD ["node", "dist/main.js"]
