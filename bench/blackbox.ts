@@ -140,6 +140,15 @@ interface App {
   stop(): Promise<void>;
 }
 
+/** Node's options in `npm start`'s command (`node [options] dist/main.js`). */
+function startOptions(): string[] {
+  const start = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts.start as string;
+  const [command, ...rest] = start.split(" ");
+  if (command !== "node" || rest.at(-1) !== "dist/main.js")
+    throw new Error(`npm start runs ${JSON.stringify(start)}, not node [options] dist/main.js`);
+  return rest.slice(0, -1);
+}
+
 /** Starts dist/main.js as `npm start` does and waits until all `files` are searchable. */
 async function startApp(env: Record<string, string>, files: number, output: string[]): Promise<App> {
   const port = await freePort();
@@ -148,7 +157,7 @@ async function startApp(env: Record<string, string>, files: number, output: stri
   const benchCpu = process.cpuUsage();
   // BENCH_APP_NODE_ARGS, e.g. `--cpu-prof`, profiles the app as it answers.
   const nodeArgs = (process.env.BENCH_APP_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(root, "dist", "main.js")], {
+  const child = spawn(process.execPath, [...startOptions(), ...nodeArgs, join(root, "dist", "main.js")], {
     cwd: root,
     env: childEnv({ ...env, PORT: String(port) }),
     stdio: ["ignore", "ignore", "pipe"],

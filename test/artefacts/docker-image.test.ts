@@ -453,9 +453,12 @@ describe("the Dockerfile", () => {
   });
 
   it("runs the compiled app and checks its health with a node script", async () => {
-    expect(image.cmd).toEqual(["node", "dist/main.js"]);
+    // The same command as `npm start`, Node's options included.
+    const start = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")).scripts.start as string;
+    expect(image.cmd).toEqual(start.split(" "));
+    expect(image.cmd.at(-1)).toBe("dist/main.js");
     expect(image.healthcheck).toEqual(["node", "dist/healthcheck.js"]);
-    for (const script of [image.cmd[1], image.healthcheck[1]]) {
+    for (const script of [image.cmd.at(-1), image.healthcheck[1]]) {
       expect((await stat(join(image.workdir, script as string))).isFile()).toBe(true);
     }
   });
