@@ -51,6 +51,8 @@ describe("an index snapshot in a local file", () => {
           })),
         ),
     );
+    // A file already gone, so that the segment's gone marks exist and the snapshot shares them.
+    expect(segments[2]?.markGone("reports/2/q0 0.pdf")).toBe(true);
     const parts = segments.map((segment) => segment.parts());
     const whole = await encodeSnapshot({ ...expected, listedAt: 0 }, parts);
     expect(whole.length).toBeGreaterThan(12 * 2 ** 20);
@@ -65,8 +67,9 @@ describe("an index snapshot in a local file", () => {
     const written = await readFile(path);
     expect(written.equals(whole)).toBe(true);
     const snapshot = await decodeSnapshot(written, expected);
-    expect(entriesOf(snapshot)).toHaveLength(180_000);
+    expect(entriesOf(snapshot)).toHaveLength(180_000 - 1);
     expect(entriesOf(snapshot).some((object) => object.key === "reports/2/q1 report 1.pdf")).toBe(true);
+    expect(entriesOf(snapshot).some((object) => object.key === "reports/2/q0 0.pdf")).toBe(false);
   });
 
   it("removes the temporary files that writers stopped mid-save left, not those still being written", async () => {

@@ -50,6 +50,17 @@ describe("the index snapshot format", () => {
     expect(snapshot.header).toMatchObject({ ...THIS, listedAt: 1_700_000_600_000, count: 3 });
   });
 
+  it("lays out its bytes as format version 3 always has: a change to them needs a new version", async () => {
+    // The digest of this index's snapshot as the encoder of version 3 first wrote it (one buffer,
+    // before snapshots were written in pieces): a snapshot saved by an older Handout still loads.
+    const bytes = await encoded();
+    expect(SNAPSHOT_VERSION).toBe(3);
+    expect(bytes.length).toBe(5020);
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(
+      "7a3e406cc5175881ab31a968256cc5643e9b9bc6e0b253221d6140cca1a2bbda",
+    );
+  });
+
   it("refuses a snapshot with one byte changed, by its checksum", async () => {
     const bytes = await encoded();
     const at = bytes.length - 10;

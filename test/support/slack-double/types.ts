@@ -129,7 +129,7 @@ export interface SlackDouble {
   failNext(method: string, fault: SlackFault): void;
   /** A response URL on this double; POSTs to it are recorded as `response_url:<id>` and answered 200 "ok" (400 and the error for blocks Slack refuses; 404 past five uses or 30 minutes). */
   responseUrl(id: string): string;
-  /** Clears calls, overrides and pending faults (the workspace, views and messages stay). */
+  /** Clears calls, overrides and pending faults (the workspace, views, messages and response URLs' uses stay). */
   reset(): void;
   stop(): Promise<void>;
 }
