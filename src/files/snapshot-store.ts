@@ -17,7 +17,7 @@ import {
 import type { SnapshotLocation } from "../config/config.js";
 import { HandoutError } from "../domain/errors.js";
 import type { FileCatalog, LinkSigner } from "../domain/ports.js";
-import { type SnapshotBody, type SnapshotStore, snapshotBytes } from "../search/snapshot.js";
+import { type SnapshotStore, snapshotBytes } from "../search/snapshot.js";
 
 /** The object's name under the prefix HANDOUT_INDEX_SNAPSHOT gives. */
 export const SNAPSHOT_OBJECT = "handout-index.snapshot";
@@ -44,16 +44,13 @@ export function s3SnapshotStore(client: S3Client, bucket: string, prefix: string
       }
     },
     async write(body) {
-      const bytes = (part: Uint8Array) => ({
-        Bucket: bucket,
-        Key: key,
-        Body: part,
-      });
+      const object = { Bucket: bucket, Key: key };
       if (body.byteLength <= SNAPSHOT_PART_BYTES) {
         // One PutObject: S3 makes it visible all at once, so writers never interleave.
         await client.send(
           new PutObjectCommand({
-            ...bytes(await snapshotBytes(body)),
+            ...object,
+            Body: await snapshotBytes(body),
             ContentType: "application/octet-stream",
           }),
         );
@@ -63,35 +60,30 @@ export function s3SnapshotStore(client: S3Client, bucket: string, prefix: string
       // upload completes, and each writer has its own upload. Each part is its own buffer, which the SDK
       // can send again when it retries a failed attempt.
       const { UploadId } = await client.send(
-        new CreateMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          ContentType: "application/octet-stream",
-        }),
+        new CreateMultipartUploadCommand({ ...object, ContentType: "application/octet-stream" }),
       );
       if (!UploadId) throw new Error("S3 began no upload for the snapshot");
       try {
         const parts: CompletedPart[] = [];
-        for await (const part of inParts(body, SNAPSHOT_PART_BYTES)) {
+        for await (const part of body.chunks(SNAPSHOT_PART_BYTES)) {
           const PartNumber = parts.length + 1;
           const { ETag } = await client.send(
-            new UploadPartCommand({ ...bytes(part), UploadId, PartNumber, ContentLength: part.length }),
+            new UploadPartCommand({
+              ...object,
+              Body: part,
+              UploadId,
+              PartNumber,
+              ContentLength: part.length,
+            }),
           );
           parts.push({ ETag, PartNumber });
         }
         await client.send(
-          new CompleteMultipartUploadCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId,
-            MultipartUpload: { Parts: parts },
-          }),
+          new CompleteMultipartUploadCommand({ ...object, UploadId, MultipartUpload: { Parts: parts } }),
         );
       } catch (error) {
         // Left incomplete, the parts would be kept (and billed) until the bucket's lifecycle rule ends them.
-        await client
-          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }))
-          .catch(() => {});
+        await client.send(new AbortMultipartUploadCommand({ ...object, UploadId })).catch(() => {});
         throw error;
       }
     },
@@ -100,29 +92,6 @@ export function s3SnapshotStore(client: S3Client, bucket: string, prefix: string
 
 /** S3 takes parts of at least 5 MiB but the last; a snapshot larger than one part is sent in parts. */
 export const SNAPSHOT_PART_BYTES = 8 * 2 ** 20;
-
-/** The body in buffers of `size` bytes, the last shorter. */
-async function* inParts(body: SnapshotBody, size: number): AsyncGenerator<Buffer> {
-  let part = Buffer.allocUnsafe(Math.min(size, body.byteLength));
-  let filled = 0;
-  let left = body.byteLength;
-  for await (const chunk of body.chunks()) {
-    for (let at = 0; at < chunk.length; ) {
-      if (part.length === 0) throw new Error("the snapshot's pieces overfill it");
-      const taken = Math.min(part.length - filled, chunk.length - at);
-      part.set(chunk.subarray(at, at + taken), filled);
-      filled += taken;
-      at += taken;
-      if (filled === part.length) {
-        yield part;
-        left -= part.length;
-        part = Buffer.allocUnsafe(Math.min(size, left));
-        filled = 0;
-      }
-    }
-  }
-  if (left !== 0 || filled !== 0) throw new Error("the snapshot's pieces did not fill it");
-}
 
 /** How old another writer's temporary file must be to count as left behind (a save takes seconds). */
 const ABANDONED_AFTER_MS = 60 * 60_000;
@@ -165,9 +134,6 @@ export function fileSnapshotStore(path: string): SnapshotStore {
       try {
         // Written a piece at a time, so the snapshot is never whole in memory.
         await pipeline(Readable.from(body.chunks(), { objectMode: false }), createWriteStream(temporary));
-        const written = (await stat(temporary)).size;
-        if (written !== body.byteLength)
-          throw new Error(`wrote ${written} of the snapshot's ${body.byteLength} bytes`);
         await rename(temporary, path);
       } catch (error) {
         await rm(temporary, { force: true });

@@ -80,8 +80,11 @@ const padding = (length: number): number => (8 - (length % 8)) % 8;
  */
 export interface SnapshotBody {
   readonly byteLength: number;
-  /** The bytes in order, in pieces of a few MB; each call starts again from the first. */
-  chunks(): AsyncGenerator<Uint8Array>;
+  /**
+   * The bytes in order, in buffers of `size` bytes (a few MB unless given) but the last; each call
+   * starts again from the first.
+   */
+  chunks(size?: number): AsyncGenerator<Uint8Array>;
 }
 
 /** About 8 ms of hashing, or of copying a few pieces, between turns of the event loop. */
@@ -178,48 +181,44 @@ export async function snapshotBody(
   MAGIC.copy(frame);
   frame.writeUInt32BE(SNAPSHOT_VERSION, MAGIC.length);
   hash.digest().copy(frame, MAGIC.length + 4);
+  const byteLength = FRAME + payload;
   return {
-    byteLength: FRAME + payload,
-    async *chunks() {
-      yield frame;
-      // Small pieces (the zeros, short arrays) are gathered into one chunk, so a write is a few MB.
-      let pending: Uint8Array[] = [];
-      let pendingBytes = 0;
-      const gathered = (): Uint8Array => {
-        const chunk =
-          pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-        return chunk;
+    byteLength,
+    async *chunks(size = BYTES_PER_TURN) {
+      // Each chunk a buffer of its own, which a writer may keep (an SDK resends a part it retries).
+      let chunk = Buffer.allocUnsafe(Math.min(size, byteLength));
+      let filled = 0;
+      let left = byteLength;
+      // One piece at a time: the texts are encoded as they are reached, not all at once.
+      const pieces = function* () {
+        yield frame;
+        yield* payloadPieces(headerBytes, segments, layouts);
       };
-      for (const piece of payloadPieces(headerBytes, segments, layouts)) {
-        if (pendingBytes + piece.length > BYTES_PER_TURN && pendingBytes > 0) {
-          yield gathered();
-          await setImmediate();
-        }
-        if (piece.length >= BYTES_PER_TURN) {
-          yield piece;
-          await setImmediate();
-        } else {
-          pending.push(piece);
-          pendingBytes += piece.length;
+      for (const piece of pieces()) {
+        for (let at = 0; at < piece.length; ) {
+          if (chunk.length === 0) throw new Error("the snapshot's parts overfill it");
+          const taken = Math.min(chunk.length - filled, piece.length - at);
+          chunk.set(piece.subarray(at, at + taken), filled);
+          filled += taken;
+          at += taken;
+          if (filled === chunk.length) {
+            yield chunk;
+            left -= chunk.length;
+            chunk = Buffer.allocUnsafe(Math.min(size, left));
+            filled = 0;
+            await setImmediate();
+          }
         }
       }
-      if (pendingBytes > 0) yield gathered();
+      if (left !== 0) throw new Error("the snapshot's parts did not fill it");
     },
   };
 }
 
 /** The whole snapshot in one buffer: for a store that must send it at once, and for tests. */
 export async function snapshotBytes(body: SnapshotBody): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(body.byteLength);
-  let at = 0;
-  for await (const chunk of body.chunks()) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  if (at !== body.byteLength) throw new Error("the snapshot's pieces did not fill it");
-  return out;
+  for await (const whole of body.chunks(body.byteLength)) return whole as Buffer;
+  throw new Error("the snapshot is empty");
 }
 
 /** Encodes the index into one buffer (see `snapshotBody`). */
